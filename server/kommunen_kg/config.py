@@ -1,0 +1,165 @@
+"""The one configuration of a kommunen-kg installation.
+
+Everything that differs between deployments (the base IRI, who publishes the data, where the
+sources and the releases live, the server's limits) is read from one TOML file,
+``kommunen-kg.toml``, so that a data editor never touches code. Every key has a default here,
+and the defaults name this project itself, never an organisation that has not agreed to it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "kommunen-kg.toml"
+DEFAULT_BASE_IRI = "https://w3id.org/kommunen-innovativ/"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing a required shape or holds a wrong value."""
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    base_iri: str = DEFAULT_BASE_IRI
+    public_url: str = ""
+    license: str = "http://dcat-ap.de/def/licenses/cc-by/4.0"
+    title_de: str = "Kommunen innovativ: Wissensgraph der Herbst-Konferenz 2020"
+    title_en: str = "Kommunen innovativ: knowledge graph of the autumn conference 2020"
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    name: str = "kommunen-kg"
+    url: str = DEFAULT_BASE_IRI
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    ontology: str = "ontology"
+    data: str = "data"
+    graphs: str = "graphs"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    union_default_graph: bool = True
+    query_timeout: float = 10.0
+    result_limit: int = 10000
+    max_query_length: int = 20000
+    max_request_size: int = 1048576
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; ``root`` is the folder the relative paths are taken from."""
+
+    root: Path = field(default_factory=Path.cwd)
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    publisher: AgentConfig = field(default_factory=AgentConfig)
+    contact: AgentConfig = field(default_factory=AgentConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    source: Path | None = None
+
+    @property
+    def base_iri(self) -> str:
+        return self.dataset.base_iri
+
+    @property
+    def public_url(self) -> str:
+        """Where this server is reached from outside; defaults to the base IRI."""
+        return self.dataset.public_url or self.dataset.base_iri
+
+    @property
+    def ontology_dir(self) -> Path:
+        return (self.root / self.paths.ontology).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.root / self.paths.data).resolve()
+
+    @property
+    def graphs_dir(self) -> Path:
+        return (self.root / self.paths.graphs).resolve()
+
+    def with_base_iri(self, base_iri: str) -> Config:
+        """A copy that mints IRIs under another base (``--base-iri``)."""
+        return replace(self, dataset=replace(self.dataset, base_iri=_check_base(base_iri)))
+
+    def with_graphs_dir(self, graphs: Path) -> Config:
+        return replace(self, paths=replace(self.paths, graphs=str(Path(graphs).resolve())))
+
+
+def _check_base(base: str) -> str:
+    if not (base.startswith("http://") or base.startswith("https://")):
+        raise ConfigError(f"base_iri must be an http(s) IRI, got {base!r}")
+    if not base.endswith("/"):
+        raise ConfigError(f"base_iri must end with '/', got {base!r}")
+    return base
+
+
+def _section(cls: type, raw: Any, name: str) -> Any:
+    """Builds one section, refusing unknown keys so that a typo does not pass silently."""
+    if raw is None:
+        return cls()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"[{name}] has unknown keys: {', '.join(unknown)}")
+    values = {}
+    for key, value in raw.items():
+        expected = type(getattr(cls(), key))
+        ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            ok, value = True, float(value)
+        if not ok:
+            raise ConfigError(
+                f"[{name}] {key} must be {expected.__name__}, got {type(value).__name__}"
+            )
+        values[key] = value
+    return cls(**values)
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``kommunen-kg.toml`` in ``start`` or a parent folder, as git finds .git."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Reads the configuration; without a path, the nearest ``kommunen-kg.toml`` or defaults."""
+    config_path = Path(path) if path else find_config()
+    if config_path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file not found: {config_path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from exc
+    unknown = sorted(set(raw) - {"dataset", "publisher", "contact", "paths", "server"})
+    if unknown:
+        raise ConfigError(f"{config_path}: unknown sections: {', '.join(unknown)}")
+    dataset = _section(DatasetConfig, raw.get("dataset"), "dataset")
+    _check_base(dataset.base_iri)
+    return Config(
+        root=config_path.parent.resolve(),
+        dataset=dataset,
+        publisher=_section(AgentConfig, raw.get("publisher"), "publisher"),
+        contact=_section(AgentConfig, raw.get("contact"), "contact"),
+        paths=_section(PathsConfig, raw.get("paths"), "paths"),
+        server=_section(ServerConfig, raw.get("server"), "server"),
+        source=config_path.resolve(),
+    )

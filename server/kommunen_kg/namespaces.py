@@ -1,0 +1,132 @@
+"""Namespaces and the IRIs this project mints, in one place.
+
+The vocabulary's own namespace depends on the configured base IRI, so it is built by
+:func:`project_iris`; the well-known namespaces are constants. Prefixes are shared by the
+dumps, the query editor and the pages, so that every place abbreviates IRIs the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA = "http://schema.org/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+ORG = "http://www.w3.org/ns/org#"
+PROV = "http://www.w3.org/ns/prov#"
+OWL = "http://www.w3.org/2002/07/owl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SH = "http://www.w3.org/ns/shacl#"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DCATDE = "http://dcat-ap.de/def/dcatde/"
+SPDX = "http://spdx.org/rdf/terms#"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+ADMS = "http://www.w3.org/ns/adms#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VANN = "http://purl.org/vocab/vann/"
+
+RDF_TYPE = RDF + "type"
+RDFS_SUBCLASSOF = RDFS + "subClassOf"
+RDFS_SUBPROPERTYOF = RDFS + "subPropertyOf"
+OWL_INVERSEOF = OWL + "inverseOf"
+
+WELL_KNOWN_PREFIXES: dict[str, str] = {
+    "schema": SCHEMA,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "foaf": FOAF,
+    "org": ORG,
+    "prov": PROV,
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "sh": SH,
+    "void": VOID,
+    "dcat": DCAT,
+    "dcatde": DCATDE,
+    "spdx": SPDX,
+    "vcard": VCARD,
+    "sd": SD,
+}
+
+# The kinds of things that get an IRI {base}id/{kind}/{slug}; the order is the order of the
+# browse pages.
+KINDS: tuple[str, ...] = (
+    "event",
+    "talk",
+    "session",
+    "panel",
+    "person",
+    "organisation",
+    "project",
+    "funding",
+    "theme",
+    "publication",
+    "scheme",
+    "agent",
+    "dataset",
+)
+
+
+@dataclass(frozen=True)
+class ProjectIRIs:
+    """The IRIs minted under one base IRI."""
+
+    base: str
+
+    @property
+    def vocab(self) -> str:
+        """Namespace of our vocabulary terms: ``{base}def#``."""
+        return self.base + "def#"
+
+    @property
+    def vocabulary_document(self) -> str:
+        return self.base + "def"
+
+    @property
+    def shapes_namespace(self) -> str:
+        return self.base + "shapes#"
+
+    @property
+    def shapes_document(self) -> str:
+        return self.base + "shapes"
+
+    @property
+    def theme_scheme(self) -> str:
+        return self.base + "id/scheme/themes"
+
+    @property
+    def dataset(self) -> str:
+        return self.base + "id/dataset/kommunen-innovativ"
+
+    @property
+    def catalog(self) -> str:
+        return self.base + "id/catalog"
+
+    @property
+    def project_agent(self) -> str:
+        return self.base + "id/agent/kommunen-kg"
+
+    def graph(self, name: str) -> str:
+        """The named graph of one part of a release: vocabulary, themes, shapes, data, metadata."""
+        return f"{self.base}graph/{name}"
+
+    def thing(self, kind: str, slug: str) -> str:
+        return f"{self.base}id/{kind}/{slug}"
+
+    def prefixes(self) -> dict[str, str]:
+        """Prefixes for serialising: the well-known ones plus our own under this base."""
+        return {
+            "ki": self.vocab,
+            "kis": self.shapes_namespace,
+            **{kind: f"{self.base}id/{kind}/" for kind in KINDS},
+            **WELL_KNOWN_PREFIXES,
+        }
+
+
+GRAPH_NAMES: tuple[str, ...] = ("vocabulary", "themes", "shapes", "data", "metadata")

@@ -1,0 +1,188 @@
+"""The release folder: versioned, immutable releases and an atomic pointer to the current one.
+
+Layout of ``graphs/``::
+
+    graphs/
+      current                 the version being served (a one-line text file)
+      releases/<version>/     one folder per release, never changed once written
+        manifest.json         version, time, counts, and size + SHA-256 of every file
+        kommunen-innovativ.ttl / .nt.gz / .jsonld      the knowledge graph
+        kommunen-innovativ.trig / .nq.gz               all content graphs, named
+        metadata.trig                                  VoID, DCAT and PROV of the release
+      CHANGELOG.md            what each release changed, newest first
+
+A release is written into a temporary folder beside ``releases/`` and renamed into place only
+when every file is on disk; ``current`` is replaced by ``os.replace``. A crash or a failed
+validation at any point therefore leaves the previous release, and the pointer to it,
+byte-for-byte as they were. The version is derived from the content, so building the same
+sources twice yields the same version and the same dump URLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+CURRENT = "current"
+RELEASES = "releases"
+CHANGELOG = "CHANGELOG.md"
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One written release: its folder and its manifest."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    @property
+    def created(self) -> str:
+        return self.manifest["created"]
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return self.manifest["files"]
+
+    def file(self, name: str) -> Path:
+        """Path of one of the release's files, refusing names that are not in the manifest."""
+        if name not in {f["name"] for f in self.files} and name != MANIFEST:
+            raise FileNotFoundError(name)
+        return self.path / name
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+class ReleaseFolder:
+    """Reads and writes the releases under one ``graphs/`` folder."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.root / RELEASES
+
+    def read(self, version: str) -> Release | None:
+        if not version or "/" in version or version.startswith("."):
+            return None
+        path = self.releases_dir / version
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return Release(path, manifest)
+
+    def current(self) -> Release | None:
+        try:
+            version = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return self.read(version)
+
+    def all(self) -> list[Release]:
+        """Every complete release, newest first."""
+        if not self.releases_dir.is_dir():
+            return []
+        found = [self.read(p.name) for p in self.releases_dir.iterdir() if p.is_dir()]
+        return sorted((r for r in found if r), key=lambda r: r.created, reverse=True)
+
+    def clean_stale(self) -> None:
+        """Removes temporary folders that a crashed build left behind."""
+        if self.root.is_dir():
+            for p in self.root.glob(TMP_PREFIX + "*"):
+                shutil.rmtree(p, ignore_errors=True)
+
+    def publish(self, files: dict[str, bytes], manifest: dict[str, Any]) -> tuple[Release, bool]:
+        """Writes a release and makes it current; returns it and whether it already existed.
+
+        When a release of the same version exists, it is kept as it is (its URLs promise
+        those exact bytes) and only made current again.
+        """
+        version = manifest["version"]
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.releases_dir.mkdir(exist_ok=True)
+        existing = self.read(version)
+        if existing is None:
+            tmp = self.root / f"{TMP_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
+            tmp.mkdir()
+            try:
+                for name, data in files.items():
+                    _write_file(tmp / name, data)
+                _write_file(
+                    tmp / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode()
+                )
+                _fsync_dir(tmp)
+                target = self.releases_dir / version
+                if target.exists():  # an incomplete folder without manifest: replace it
+                    shutil.rmtree(target)
+                os.rename(tmp, target)
+                _fsync_dir(self.releases_dir)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        self.set_current(version)
+        self.write_changelog()
+        release = self.read(version)
+        assert release is not None
+        return release, existing is not None
+
+    def set_current(self, version: str) -> None:
+        pointer = self.root / CURRENT
+        tmp = self.root / f"{TMP_PREFIX}{CURRENT}-{uuid.uuid4().hex[:8]}"
+        _write_file(tmp, (version + "\n").encode())
+        os.replace(tmp, pointer)
+        _fsync_dir(self.root)
+
+    def write_changelog(self) -> None:
+        """Regenerates CHANGELOG.md from the manifests (it holds nothing they do not)."""
+        lines = ["# Changelog of the releases", ""]
+        for release in self.all():
+            m = release.manifest
+            changes = m.get("changes") or {}
+            lines.append(f"## {m['version']} ({m['created']})")
+            lines.append("")
+            lines.append(f"- {m['counts']['knowledge_graph']} triples in the knowledge graph")
+            if changes.get("previous"):
+                lines.append(
+                    f"- against {changes['previous']}: +{changes['added_triples']} / "
+                    f"-{changes['removed_triples']} triples"
+                )
+                for key, label in (
+                    ("added", "new"),
+                    ("removed", "removed"),
+                    ("changed", "changed"),
+                ):
+                    if changes.get(key):
+                        lines.append(f"- {label}: " + ", ".join(f"<{s}>" for s in changes[key]))
+            else:
+                lines.append("- first release")
+            lines.append("")
+        tmp = self.root / f"{TMP_PREFIX}{CHANGELOG}-{uuid.uuid4().hex[:8]}"
+        _write_file(tmp, "\n".join(lines).encode())
+        os.replace(tmp, self.root / CHANGELOG)

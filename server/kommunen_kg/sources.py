@@ -1,0 +1,198 @@
+"""Finding and parsing the curated sources: ``ontology/`` and ``data/``.
+
+Parsing uses pyoxigraph, which is fast and names the line and column of a syntax error, so
+that a data editor sees ``data/talks.ttl:42:7: ...`` rather than a stack trace. Each source file
+belongs to one named graph of the release; the parser also remembers on which line each
+resource is described, so that a validation report can point at the right place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".n3": ox.RdfFormat.N3,
+}
+
+
+class SourceError(Exception):
+    """A source file cannot be read or parsed; the message names the file and the position."""
+
+    def __init__(
+        self, path: Path, message: str, line: int | None = None, column: int | None = None
+    ):
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+        shown = display_path(path)
+        where = shown if line is None else f"{shown}:{line}:{column or 1}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class SourceFile:
+    """One file of the sources and the part of the release (graph) it belongs to."""
+
+    path: Path
+    graph: str
+
+
+@dataclass
+class ParsedFile:
+    source: SourceFile
+    triples: list[ox.Triple]
+    # subject IRI -> line where the file starts describing it
+    subject_lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedSources:
+    """All sources, parsed: the triples of each graph and where each resource is described."""
+
+    files: list[ParsedFile]
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        return [t for f in self.files if f.source.graph == graph for t in f.triples]
+
+    def locations(self, subject: str) -> list[str]:
+        """``file:line`` of every place that describes ``subject`` (may be empty)."""
+        return [
+            f"{display_path(f.source.path)}:{f.subject_lines[subject]}"
+            for f in self.files
+            if subject in f.subject_lines
+        ]
+
+
+def display_path(path: Path) -> str:
+    """A path as an editor would type it: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def ontology_graph_for(path: Path) -> str:
+    """Which graph an ontology file feeds: shapes*, themes*, everything else is vocabulary."""
+    stem = path.name.split(".")[0]
+    if stem.startswith("shapes"):
+        return "shapes"
+    if stem.startswith("themes"):
+        return "themes"
+    return "vocabulary"
+
+
+def _rdf_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in RDF_SUFFIXES)
+
+
+def discover(ontology_dir: Path, data_dir: Path) -> list[SourceFile]:
+    """Every source file, in a stable order (the order never changes the result)."""
+    found = [SourceFile(p, ontology_graph_for(p)) for p in _rdf_files(ontology_dir)]
+    found += [SourceFile(p, "data") for p in _rdf_files(data_dir)]
+    return found
+
+
+def files_as_sources(paths: Iterable[Path], default_graph: str = "data") -> list[SourceFile]:
+    """Explicitly named files or folders (``kommunen-kg validate FILES``) as sources."""
+    result: list[SourceFile] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            result += [SourceFile(p, default_graph) for p in _rdf_files(path)]
+        elif path.is_file():
+            result.append(SourceFile(path, default_graph))
+        else:
+            raise SourceError(path, "no such file or folder")
+    return result
+
+
+_SUBJECT_AT_LINE_START = re.compile(r"^(<[^>\s]*>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)")
+
+
+def _subject_lines(text: str, prefixes: dict[str, str], base_iri: str) -> dict[str, int]:
+    """Maps each subject written at the start of a line to that line, for Turtle-like files.
+
+    This is a reading aid for reports, not a parser: it looks only at unindented lines, which
+    is how every file in data/ is written.
+    """
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _SUBJECT_AT_LINE_START.match(line)
+        if not match or line.startswith(("@prefix", "@base", "PREFIX", "BASE")):
+            continue
+        token = match.group(1)
+        if token.startswith("<"):
+            iri = token[1:-1]
+            if "://" not in iri:
+                iri = base_iri + iri
+        else:
+            prefix, _, local = token.partition(":")
+            if prefix not in prefixes:
+                continue
+            iri = prefixes[prefix] + local
+        lines.setdefault(iri, number)
+    return lines
+
+
+def parse_file(source: SourceFile, base_iri: str) -> ParsedFile:
+    """Parses one file; relative IRIs (and relative prefixes) resolve against ``base_iri``."""
+    fmt = RDF_SUFFIXES.get(source.path.suffix)
+    if fmt is None:
+        raise SourceError(source.path, f"unknown RDF syntax for suffix {source.path.suffix!r}")
+    try:
+        raw = source.path.read_bytes()
+    except OSError as exc:
+        raise SourceError(source.path, f"cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(source.path, "not UTF-8 encoded", line) from exc
+    parser = ox.parse(raw, format=fmt, base_iri=base_iri)
+    try:
+        quads = list(parser)
+    except SyntaxError as exc:
+        line, column = _position(exc)
+        message = str(exc.msg if hasattr(exc, "msg") else exc)
+        message = re.sub(r"^Parser error at line \d+ column \d+: ", "", message)
+        raise SourceError(source.path, message, line, column) from exc
+    triples = []
+    for quad in quads:
+        if not isinstance(quad.graph_name, ox.DefaultGraph):
+            raise SourceError(
+                source.path, "named graphs are not allowed in sources; the build assigns graphs"
+            )
+        triples.append(quad.triple)
+    lines = {}
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N3):
+        lines = _subject_lines(text, dict(parser.prefixes), base_iri)
+    return ParsedFile(source, triples, lines)
+
+
+def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
+    if exc.lineno is not None:
+        return exc.lineno, exc.offset
+    match = re.search(r"line (\d+) column (\d+)", str(exc))
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return None, None
+
+
+def parse_sources(sources: Sequence[SourceFile], base_iri: str) -> ParsedSources:
+    """Parses every source, stopping at the first file with a syntax error."""
+    return ParsedSources([parse_file(source, base_iri) for source in sources])
