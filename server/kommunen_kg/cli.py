@@ -155,5 +155,162 @@ def validate(files: tuple[Path, ...], fmt: str, config_path: str | None, lang: s
     sys.exit(0 if report.conforms else 1)
 
 
+def _sources_newer_than(config, stamp: float) -> list[Path]:
+    """Source files (and the configuration) changed after ``stamp``."""
+    from .sources import discover
+
+    paths = [s.path for s in discover(config.ontology_dir, config.data_dir)]
+    if config.source is not None:
+        paths.append(config.source)
+    return [p for p in paths if p.stat().st_mtime > stamp]
+
+
+def ensure_release(config, lang: str = "en"):
+    """The release to serve: the current one, rebuilt first when the sources are newer.
+
+    A failing build never stops a server that has a good release: it reports the problems
+    and serves the last good release.
+    """
+    from .build import BuildFailed
+    from .build import build as run_build
+    from .namespaces import ProjectIRIs
+    from .release import CURRENT, ReleaseFolder
+
+    folder = ReleaseFolder(config.graphs_dir)
+    current = folder.current()
+    if current is not None:
+        stamp = (folder.root / CURRENT).stat().st_mtime
+        changed = _sources_newer_than(config, stamp)
+        if not changed:
+            return current
+        _progress(
+            f"{len(changed)} source file(s) changed since release {current.version}: rebuilding"
+        )
+    else:
+        _progress(f"no release in {folder.root} yet: building one")
+    try:
+        return run_build(config, progress=_progress).release
+    except BuildFailed as exc:
+        if exc.report is not None:
+            click.echo(exc.report.to_text(lang, ProjectIRIs(config.base_iri).prefixes()), err=True)
+        if current is None:
+            click.echo(f"Build stopped: {exc}. There is no earlier release to serve.", err=True)
+            sys.exit(1)
+        click.echo(
+            f"Build stopped: {exc}. Serving the last good release {current.version} instead.",
+            err=True,
+        )
+        return current
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--host", default=None, help="Address to listen on (default from the configuration: 127.0.0.1)."
+)
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8080).")
+@click.option("--base-iri", default=None, help="Base IRI of the published resources.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Worker processes (they share the loaded store).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Request threads per worker.",
+)
+@click.option(
+    "--graphs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Release folder to serve (default: graphs/ from the configuration).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (default: the nearest kommunen-kg.toml).",
+)
+@click.option("--no-build", is_flag=True, help="Serve the current release as it is, never build.")
+@click.option("--quiet", "-q", is_flag=True, help="No access log.")
+def serve(
+    sources: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    base_iri: str | None,
+    workers: int,
+    threads: int,
+    graphs: Path | None,
+    config_path: str | None,
+    no_build: bool,
+    quiet: bool,
+) -> None:
+    """Serve the dataset (or the RDF files SOURCES) over HTTP.
+
+    Without SOURCES, serves the current release of the Kommunen innovativ dataset, building it
+    first when graphs/ is missing or older than the sources. With SOURCES (RDF files or
+    folders in any common syntax), serves those instead. Stop with Ctrl-C.
+    """
+    from .app import create_app
+    from .publication import open_release, open_sources
+    from .release import ReleaseFolder
+    from .serving import run_gunicorn
+    from .sources import SourceError
+
+    config = _config(config_path, base_iri)
+    if graphs is not None:
+        config = config.with_graphs_dir(graphs)
+    host = host or config.server.host
+    port = port if port is not None else config.server.port
+    try:
+        if sources:
+            _progress(f"loading {len(sources)} source(s)")
+            publication = open_sources(config, sources)
+            what = f"{len(publication.store)} triples from {len(publication.sources)} file(s)"
+        else:
+            if no_build:
+                release = ReleaseFolder(config.graphs_dir).current()
+                if release is None:
+                    raise click.UsageError(
+                        f"no release in {config.graphs_dir}; run kommunen-kg build"
+                    )
+            else:
+                release = ensure_release(config)
+            _progress(f"loading release {release.version}")
+            publication = open_release(config, release)
+            what = f"release {release.version}, {len(publication.store)} triples"
+    except SourceError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    app = create_app(publication)
+    shown_host = f"[{host}]" if ":" in host else host
+    root = f"http://{shown_host}:{port}/"
+
+    def ready() -> None:
+        click.echo(f"kommunen-kg is serving {what}", err=True)
+        click.echo(f"  home page        {root}", err=True)
+        click.echo(f"  SPARQL endpoint  {root}sparql", err=True)
+        click.echo(f"  dumps            {root}dumps/", err=True)
+        click.echo(f"  DCAT catalog     {root}catalog", err=True)
+        click.echo("Press Ctrl-C to stop.", err=True)
+
+    run_gunicorn(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        timeout=config.server.query_timeout,
+        on_ready=ready,
+        access_log=not quiet,
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,44 @@
+"""The Flask application factory.
+
+The application is read-only and stateless apart from the :class:`Publication` it is given:
+every worker process of a production server runs the same application over the same store,
+and any number of servers can run side by side, each on its own copy of a release.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from . import __version__
+from .publication import Publication
+
+EXTENSION_KEY = "kommunen_kg"
+
+
+def publication_of(app: Flask) -> Publication:
+    """The publication an application serves (views use ``current_app``)."""
+    return app.extensions[EXTENSION_KEY]
+
+
+def create_app(publication: Publication) -> Flask:
+    """Builds the application for one publication; blueprints add the views."""
+    app = Flask(__name__)
+    app.extensions[EXTENSION_KEY] = publication
+    app.config["MAX_CONTENT_LENGTH"] = publication.config.server.max_request_size
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from .sparql_endpoint import bp as sparql_bp
+
+    app.register_blueprint(sparql_bp)
+
+    @app.get("/health")
+    def health():
+        """Liveness and what is served, for load balancers and the test harness."""
+        return jsonify(
+            status="ok",
+            version=publication.version,
+            triples=len(publication.store),
+            software=f"kommunen-kg {__version__}",
+        )
+
+    return app

@@ -1,0 +1,143 @@
+"""SPARQL SELECT/ASK results in the four W3C formats, written from pyoxigraph terms.
+
+pyoxigraph serialises a whole result iterator at once; an endpoint with a result limit has to
+stop after N rows and say so. This module writes the formats from a bounded list of rows:
+SPARQL 1.1 Query Results JSON, XML, CSV and TSV.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Row = Sequence[Term | None]
+
+
+def _json_term(term: Term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {
+        "type": "triple",
+        "value": {
+            "subject": _json_term(term.subject),
+            "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object),
+        },
+    }
+
+
+def to_json(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    bindings = [
+        {
+            name: _json_term(term)
+            for name, term in zip(variables, row, strict=True)
+            if term is not None
+        }
+        for row in rows
+    ]
+    doc = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return (
+                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+            )
+        return f"<literal>{escape(term.value)}</literal>"
+    return (
+        "<triple>"
+        f"<subject>{_xml_term(term.subject)}</subject>"
+        f"<predicate>{_xml_term(term.predicate)}</predicate>"
+        f"<object>{_xml_term(term.object)}</object>"
+        "</triple>"
+    )
+
+
+def to_xml(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        '<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>',
+        *(f"<variable name={quoteattr(v)}/>" for v in variables),
+        "</head><results>",
+    ]
+    for row in rows:
+        parts.append("<result>")
+        for name, term in zip(variables, row, strict=True):
+            if term is not None:
+                parts.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        parts.append("</result>")
+    parts.append("</results></sparql>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _csv_cell(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        text = term.value
+    elif isinstance(term, ox.BlankNode):
+        text = f"_:{term.value}"
+    else:
+        text = str(term)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def to_csv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    lines = [",".join(_csv_cell(None) or v for v in variables)]
+    lines += [",".join(_csv_cell(t) for t in row) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _tsv_cell(term: Term | None) -> str:
+    if term is None:
+        return ""
+    text = str(term)  # N-Triples form: <iri>, _:b, "lex"@lang, "lex"^^<dt>
+    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def to_tsv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    lines += ["\t".join(_tsv_cell(t) for t in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+WRITERS = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv}
+
+
+def boolean(value: bool, result_format: str) -> bytes:
+    """An ASK answer; CSV and TSV carry it as a single value (a common extension)."""
+    if result_format == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode()
+    if result_format == "xml":
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+            f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+        ).encode()
+    return ("true\n" if value else "false\n").encode()
