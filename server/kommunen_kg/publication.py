@@ -33,12 +33,15 @@ class Publication:
     release: Release | None = None
     union_default_graph: bool = True
     sources: list[Path] = field(default_factory=list)
-    engine: Engine | None = None  # untrusted client queries (a killable pool in production)
+    # Untrusted client queries (SPARQL endpoint): a pool of killable worker processes in
+    # production. ``trusted`` answers the queries our own views write. Views never touch
+    # ``store`` directly, so that a remote SPARQL store can stand in for both engines.
+    engine: Engine | None = None
 
     def __post_init__(self) -> None:
-        self.local = EmbeddedEngine(self.store, self.union_default_graph)
+        self.trusted: Engine = EmbeddedEngine(self.store, self.union_default_graph)
         if self.engine is None:
-            self.engine = self.local
+            self.engine = self.trusted
 
     @property
     def iris(self) -> ProjectIRIs:
@@ -50,7 +53,7 @@ class Publication:
         return self.release.version if self.release else "adhoc"
 
     def close(self) -> None:
-        if self.engine is not None and self.engine is not self.local:
+        if self.engine is not None and self.engine is not self.trusted:
             self.engine.close()
 
 
