@@ -17,6 +17,9 @@ import requests
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
+# The shared material (conformance suites, facts) lies beside the repository in CI.
+SHARED = Path(os.environ.get("KOMMUNEN_KG_SHARED", ROOT.parent / "shared"))
+CONFORMANCE = SHARED / "conformance"
 
 
 def free_port() -> int:
