@@ -91,7 +91,7 @@ def load_sources(config: Config) -> ParsedSources:
     sources = discover(config.ontology_dir, config.data_dir)
     if not any(s.graph == "data" for s in sources):
         raise BuildFailed(f"no data files found in {config.data_dir}")
-    return parse_sources(sources, config.base_iri)
+    return parse_sources(sources, config.base_iri, config.root)
 
 
 def check(config: Config, sources: ParsedSources | None = None) -> ValidationReport:

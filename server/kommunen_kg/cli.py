@@ -138,7 +138,7 @@ def validate(files: tuple[Path, ...], fmt: str, config_path: str | None, lang: s
                 s for s in discover(config.ontology_dir, Path("/nonexistent")) if s.graph != "data"
             ]
             sources: ParsedSources = parse_sources(
-                ontology + files_as_sources(files), config.base_iri
+                ontology + files_as_sources(files), config.base_iri, Path.cwd()
             )
             report = check(config, sources)
         else:

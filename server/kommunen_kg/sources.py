@@ -31,13 +31,18 @@ class SourceError(Exception):
     """A source file cannot be read or parsed; the message names the file and the position."""
 
     def __init__(
-        self, path: Path, message: str, line: int | None = None, column: int | None = None
+        self,
+        path: Path,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        root: Path | None = None,
     ):
         self.path = path
         self.line = line
         self.column = column
         self.message = message
-        shown = display_path(path)
+        shown = display_path(path, root)
         where = shown if line is None else f"{shown}:{line}:{column or 1}"
         super().__init__(f"{where}: {message}")
 
@@ -63,6 +68,7 @@ class ParsedSources:
     """All sources, parsed: the triples of each graph and where each resource is described."""
 
     files: list[ParsedFile]
+    root: Path | None = None  # paths in reports are shown relative to this folder
 
     def triples(self, graph: str) -> list[ox.Triple]:
         return [t for f in self.files if f.source.graph == graph for t in f.triples]
@@ -70,16 +76,16 @@ class ParsedSources:
     def locations(self, subject: str) -> list[str]:
         """``file:line`` of every place that describes ``subject`` (may be empty)."""
         return [
-            f"{display_path(f.source.path)}:{f.subject_lines[subject]}"
+            f"{display_path(f.source.path, self.root)}:{f.subject_lines[subject]}"
             for f in self.files
             if subject in f.subject_lines
         ]
 
 
-def display_path(path: Path) -> str:
-    """A path as an editor would type it: relative to the working folder when inside it."""
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as an editor would type it: relative to the project (or working) folder."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        return str(Path(path).resolve().relative_to((root or Path.cwd()).resolve()))
     except ValueError:
         return str(path)
 
@@ -149,20 +155,22 @@ def _subject_lines(text: str, prefixes: dict[str, str], base_iri: str) -> dict[s
     return lines
 
 
-def parse_file(source: SourceFile, base_iri: str) -> ParsedFile:
+def parse_file(source: SourceFile, base_iri: str, root: Path | None = None) -> ParsedFile:
     """Parses one file; relative IRIs (and relative prefixes) resolve against ``base_iri``."""
     fmt = RDF_SUFFIXES.get(source.path.suffix)
     if fmt is None:
-        raise SourceError(source.path, f"unknown RDF syntax for suffix {source.path.suffix!r}")
+        raise SourceError(
+            source.path, f"unknown RDF syntax for suffix {source.path.suffix!r}", root=root
+        )
     try:
         raw = source.path.read_bytes()
     except OSError as exc:
-        raise SourceError(source.path, f"cannot read: {exc.strerror}") from exc
+        raise SourceError(source.path, f"cannot read: {exc.strerror}", root=root) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(source.path, "not UTF-8 encoded", line) from exc
+        raise SourceError(source.path, "not UTF-8 encoded", line, root=root) from exc
     parser = ox.parse(raw, format=fmt, base_iri=base_iri)
     try:
         quads = list(parser)
@@ -170,12 +178,14 @@ def parse_file(source: SourceFile, base_iri: str) -> ParsedFile:
         line, column = _position(exc)
         message = str(exc.msg if hasattr(exc, "msg") else exc)
         message = re.sub(r"^Parser error at line \d+ column \d+: ", "", message)
-        raise SourceError(source.path, message, line, column) from exc
+        raise SourceError(source.path, message, line, column, root=root) from exc
     triples = []
     for quad in quads:
         if not isinstance(quad.graph_name, ox.DefaultGraph):
             raise SourceError(
-                source.path, "named graphs are not allowed in sources; the build assigns graphs"
+                source.path,
+                "named graphs are not allowed in sources; the build assigns graphs",
+                root=root,
             )
         triples.append(quad.triple)
     lines = {}
@@ -193,6 +203,8 @@ def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
     return None, None
 
 
-def parse_sources(sources: Sequence[SourceFile], base_iri: str) -> ParsedSources:
+def parse_sources(
+    sources: Sequence[SourceFile], base_iri: str, root: Path | None = None
+) -> ParsedSources:
     """Parses every source, stopping at the first file with a syntax error."""
-    return ParsedSources([parse_file(source, base_iri) for source in sources])
+    return ParsedSources([parse_file(source, base_iri, root) for source in sources], root)

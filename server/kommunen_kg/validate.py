@@ -12,6 +12,7 @@ file (no blank nodes, every resource under the base IRI) are checked here as wel
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -20,7 +21,7 @@ import rdflib
 from pyshacl import validate as shacl_validate
 from rdflib.namespace import SH
 
-from .sources import ParsedSources
+from .sources import ParsedSources, display_path
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _LABELS = {
@@ -165,6 +166,39 @@ def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | Non
     return str(path)
 
 
+def _fits(text: str, template: str) -> bool:
+    """Whether ``text`` is ``template`` with its {?var} / {$this} slots filled in."""
+    pattern = re.escape(template)
+    pattern = re.sub(r"\\\{\\?[?$]\w+\\\}", ".*", pattern)
+    return re.fullmatch(pattern, text, re.S) is not None
+
+
+def _messages(report: rdflib.Graph, result, shapes: rdflib.Graph) -> dict[str, str]:
+    """The result's messages by language.
+
+    pyshacl keeps the language tags of plain sh:message values, but the messages of SPARQL
+    constraints come back untagged once their {?var} slots are filled in; their language is
+    recovered from the tagged templates of the constraint they came from.
+    """
+    messages: dict[str, str] = {}
+    untagged = []
+    for message in report.objects(result, SH.resultMessage):
+        lang = getattr(message, "language", None)
+        if lang:
+            messages.setdefault(lang, str(message))
+        else:
+            untagged.append(str(message))
+    constraint = report.value(result, SH.sourceConstraint)
+    templates = list(shapes.objects(constraint, SH.message)) if constraint is not None else []
+    for text in untagged:
+        fitting = [t for t in templates if _fits(text, str(t))]
+        if templates and not fitting:
+            continue  # pyshacl adds the enclosing node shape's messages too; not this problem's
+        lang = next((t.language for t in fitting if getattr(t, "language", None)), "")
+        messages.setdefault(lang or "", text)
+    return messages
+
+
 def _report_order(problem: Problem) -> tuple:
     """Errors first, then by file and line number, so a report reads top to bottom."""
     where = problem.locations[0] if problem.locations else ""
@@ -199,7 +233,7 @@ def source_rules(sources: ParsedSources, base_iri: str) -> list[Problem]:
                                 "dumps stay reproducible.",
                             },
                             component=_SOURCE_RULE + "NoBlankNodes",
-                            locations=[str(parsed.source.path)],
+                            locations=[display_path(parsed.source.path, sources.root)],
                         )
                     )
             subject = triple.subject
@@ -222,10 +256,36 @@ def source_rules(sources: ParsedSources, base_iri: str) -> list[Problem]:
                             f"{base_iri}; for others' resources a link is enough.",
                         },
                         component=_SOURCE_RULE + "SubjectUnderBase",
-                        locations=sources.locations(subject.value) or [str(parsed.source.path)],
+                        locations=sources.locations(subject.value)
+                        or [display_path(parsed.source.path, sources.root)],
                     )
                 )
     return problems
+
+
+def _add_to_report(report: rdflib.Graph, problems: list[Problem]) -> None:
+    """Adds the source-rule problems to pyshacl's sh:ValidationReport, so --format turtle
+    shows everything the text report shows."""
+    if not problems:
+        return
+    node = next(report.subjects(rdflib.RDF.type, SH.ValidationReport))
+    report.set((node, SH.conforms, rdflib.Literal(False)))
+    for problem in problems:
+        result = rdflib.BNode()
+        report.add((node, SH.result, result))
+        report.add((result, rdflib.RDF.type, SH.ValidationResult))
+        focus = problem.focus
+        report.add(
+            (
+                result,
+                SH.focusNode,
+                rdflib.URIRef(focus) if "://" in focus else rdflib.Literal(focus),
+            )
+        )
+        report.add((result, SH.resultSeverity, SH.Violation))
+        report.add((result, SH.sourceConstraintComponent, rdflib.URIRef(problem.component or "")))
+        for lang, text in problem.messages.items():
+            report.add((result, SH.resultMessage, rdflib.Literal(text, lang=lang or None)))
 
 
 def validate_sources(
@@ -247,14 +307,12 @@ def validate_sources(
         abort_on_first=False,
     )
     problems = source_rules(sources, base_iri)
+    _add_to_report(report, problems)
     # Only the top-level results: nested sh:detail results repeat what their parent says.
     for result in report.objects(None, SH.result):
         severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         focus = _term_text(report.value(result, SH.focusNode)) or ""
-        messages: dict[str, str] = {}
-        for message in report.objects(result, SH.resultMessage):
-            lang = getattr(message, "language", None) or ""
-            messages.setdefault(lang, str(message))
+        messages = _messages(report, result, shapes_graph)
         problems.append(
             Problem(
                 severity=severity if severity in SEVERITIES else "Violation",

@@ -1,0 +1,270 @@
+"""The build: what a release contains, that it is reproducible, and that failure loses nothing."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kommunen_kg.build import BuildFailed, build
+from kommunen_kg.config import load_config
+from kommunen_kg.release import ReleaseFolder
+
+from .support import ROOT
+
+BASE = "https://w3id.org/kommunen-innovativ/"
+SCHEMA = "http://schema.org/"
+DATA_DUMPS = (
+    "kommunen-innovativ.ttl",
+    "kommunen-innovativ.nt.gz",
+    "kommunen-innovativ.jsonld",
+    "kommunen-innovativ.trig",
+    "kommunen-innovativ.nq.gz",
+)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file below ``folder``, by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def knowledge_graph(release) -> set[ox.Triple]:
+    with gzip.open(release.file("kommunen-innovativ.nt.gz")) as f:
+        return {q.triple for q in ox.parse(f, format=ox.RdfFormat.N_TRIPLES)}
+
+
+def test_release_holds_every_dump_listed_in_its_manifest_with_size_and_checksum(release):
+    names = {f["name"] for f in release.files}
+    assert set(DATA_DUMPS) | {"metadata.trig"} == names
+    for entry in release.files:
+        data = release.file(entry["name"]).read_bytes()
+        assert entry["size"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_release_has_one_named_graph_per_part(release):
+    store = ox.Store()
+    store.load(path=str(release.file("kommunen-innovativ.trig")), format=ox.RdfFormat.TRIG)
+    store.load(path=str(release.file("metadata.trig")), format=ox.RdfFormat.TRIG)
+    graphs = {g.value for g in store.named_graphs()}
+    assert graphs == {
+        BASE + "graph/" + name for name in ("vocabulary", "themes", "shapes", "data", "metadata")
+    }
+
+
+def test_manifest_counts_match_the_named_graphs(release):
+    store = ox.Store()
+    store.load(path=str(release.file("kommunen-innovativ.trig")), format=ox.RdfFormat.TRIG)
+    for name in ("vocabulary", "themes", "shapes", "data"):
+        count = sum(
+            1
+            for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(BASE + "graph/" + name))
+        )
+        assert release.manifest["counts"][name] == count
+
+
+def test_a_query_with_a_schema_org_term_finds_facts_stated_with_our_own_terms(release):
+    graph = knowledge_graph(release)
+    talk = ox.NamedNode(BASE + "id/talk/2020-11-11-kudequa")
+    performer = ox.NamedNode(SCHEMA + "performer")
+    performers = {t.object.value for t in graph if t.subject == talk and t.predicate == performer}
+    assert performers == {BASE + "id/person/elke-dahlbeck", BASE + "id/person/dajana-schlieter"}
+    types = {
+        t.object.value for t in graph if t.subject == talk and t.predicate.value.endswith("#type")
+    }
+    assert {SCHEMA + "Event", BASE + "def#Talk", BASE + "def#ProgrammeItem"} <= types
+
+
+def test_inverse_properties_are_written_out(release):
+    graph = knowledge_graph(release)
+    event = ox.NamedNode(BASE + "id/event/herbst-konferenz-2020")
+    sub_events = {
+        t.object for t in graph if t.subject == event and t.predicate.value == SCHEMA + "subEvent"
+    }
+    assert len(sub_events) == 7
+    narrower = ox.NamedNode("http://www.w3.org/2004/02/skos/core#narrower")
+    ehrenamt = ox.NamedNode(BASE + "id/theme/ehrenamt")
+    assert (
+        ox.Triple(ehrenamt, narrower, ox.NamedNode(BASE + "id/theme/ehrenamtliche-mobilitaet"))
+        in graph
+    )
+
+
+def test_the_knowledge_graph_has_no_blank_nodes(release):
+    for t in knowledge_graph(release):
+        assert not isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.BlankNode), t
+
+
+def test_metadata_states_counts_build_time_and_source_version(release):
+    store = ox.Store()
+    store.load(path=str(release.file("metadata.trig")), format=ox.RdfFormat.TRIG)
+    dataset = ox.NamedNode(BASE + "id/dataset/kommunen-innovativ")
+    triples = next(
+        store.quads_for_pattern(dataset, ox.NamedNode("http://rdfs.org/ns/void#triples"), None)
+    )
+    assert int(triples.object.value) == release.manifest["counts"]["knowledge_graph"]
+    version = ox.NamedNode(f"{dataset.value}/{release.version}")
+    issued = next(
+        store.quads_for_pattern(version, ox.NamedNode("http://purl.org/dc/terms/issued"), None)
+    )
+    assert issued.object.value == release.created
+    notes = {
+        q.object.value
+        for q in store.quads_for_pattern(
+            version, ox.NamedNode("http://www.w3.org/ns/adms#versionNotes"), None
+        )
+    }
+    assert any(note.startswith("Source version: ") for note in notes)
+
+
+def test_metadata_names_the_cc_by_licence(release):
+    text = release.file("metadata.trig").read_text(encoding="utf-8")
+    assert "http://dcat-ap.de/def/licenses/cc-by/4.0" in text
+
+
+def test_building_twice_gives_byte_identical_data_dumps(tmp_path):
+    config = load_config(ROOT / "kommunen-kg.toml")
+    first = build(config.with_graphs_dir(tmp_path / "a")).release
+    second = build(config.with_graphs_dir(tmp_path / "b")).release
+    assert first.version == second.version
+    for name in DATA_DUMPS:
+        assert first.file(name).read_bytes() == second.file(name).read_bytes(), name
+
+
+def test_rebuilding_unchanged_sources_keeps_the_published_release(tmp_path):
+    config = load_config(ROOT / "kommunen-kg.toml").with_graphs_dir(tmp_path)
+    first = build(config)
+    before = tree_digest(first.release.path)
+    again = build(config)
+    assert again.reused and again.release.version == first.release.version
+    assert tree_digest(first.release.path) == before
+
+
+def test_a_changed_source_gives_a_new_version_and_a_changelog_entry(sources_copy):
+    config = load_config(sources_copy / "kommunen-kg.toml")
+    first = build(config).release
+    people = sources_copy / "data" / "people.ttl"
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            'schema:jobTitle "Verbandsdirektor"@de ;',
+            'schema:jobTitle "Verbandsdirektor"@de , "Director of the regional association"@en ;',
+        ),
+        encoding="utf-8",
+    )
+    second = build(config).release
+    assert second.version != first.version
+    changes = second.manifest["changes"]
+    assert changes["previous"] == first.version
+    assert changes["changed"] == [BASE + "id/person/thomas-eble"]
+    assert (changes["added_triples"], changes["removed_triples"]) == (1, 0)
+    assert ReleaseFolder(config.graphs_dir).current().version == second.version
+    changelog = (config.graphs_dir / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog.index(second.version) < changelog.index(first.version)
+
+
+def test_a_violation_stops_the_build_and_leaves_the_previous_release_byte_for_byte(sources_copy):
+    config = load_config(sources_copy / "kommunen-kg.toml")
+    build(config)
+    before = tree_digest(config.graphs_dir)
+    talks = sources_copy / "data" / "talks.ttl"
+    talks.write_text(
+        talks.read_text(encoding="utf-8").replace(
+            'schema:startDate "2020-11-11T11:15:00+01:00"^^xsd:dateTime',
+            'schema:startDate "2020-11-11T11:15:00"^^xsd:dateTime',
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(BuildFailed) as failure:
+        build(config)
+    assert not failure.value.report.conforms
+    assert tree_digest(config.graphs_dir) == before
+
+
+def test_a_syntax_error_names_file_line_and_column(sources_copy):
+    config = load_config(sources_copy / "kommunen-kg.toml")
+    people = sources_copy / "data" / "people.ttl"
+    lines = people.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if line.startswith("person:peter-dehne"))
+    lines[number + 1] = '    schema:name "Peter Dehne ;'
+    people.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        build(config)
+    message = str(failure.value)
+    assert f"people.ttl:{number + 2}:" in message or f"people.ttl:{number + 3}:" in message
+    assert not (config.graphs_dir / "current").exists()
+
+
+def test_cli_build_exits_1_with_a_german_report_when_asked(sources_copy):
+    talks = sources_copy / "data" / "talks.ttl"
+    talks.write_text(
+        talks.read_text(encoding="utf-8").replace(
+            "ki:speaker person:thomas-eble ;", "ki:speaker <id/organisation/rvo> ;"
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", "build", "--lang", "de", "-q"],
+        cwd=sources_copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "FEHLER  data/talks.ttl:" in result.stderr
+    assert "talk:2020-11-11-komobil2035" in result.stderr
+    assert "Wer vorträgt (ki:speaker), ist eine Person (schema:Person)." in result.stderr
+    assert "die bisherige Veröffentlichung bleibt unverändert" in result.stderr
+
+
+def test_an_interrupted_build_never_leaves_a_half_written_release(sources_copy):
+    """Kills `kommunen-kg build` at many moments; the folder always holds complete releases."""
+    config = load_config(sources_copy / "kommunen-kg.toml")
+    good = build(config).release
+    good_files = tree_digest(good.path)
+    people = sources_copy / "data" / "people.ttl"
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            'schema:jobTitle "Verkehrsingenieur"@de ;',
+            'schema:jobTitle "Verkehrsingenieur"@de , "transport engineer"@en ;',
+        ),
+        encoding="utf-8",
+    )
+    for delay in (0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4, 1.7):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kommunen_kg", "build", "-q"],
+            cwd=sources_copy,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        folder = ReleaseFolder(config.graphs_dir)
+        current = folder.current()
+        assert current is not None
+        assert current.version in {good.version} | {r.version for r in folder.all()}
+        assert tree_digest(good.path) == good_files
+        for release in folder.all():  # every visible release is complete and intact
+            for entry in release.files:
+                data = release.file(entry["name"]).read_bytes()
+                assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        if current.version != good.version:
+            break  # the new release got through whole; nothing more to interrupt
+    finished = build(config).release
+    assert finished.version != good.version
+    assert json.loads((finished.path / "manifest.json").read_text())["version"] == finished.version
+    assert not [p for p in config.graphs_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert os.path.exists(good.path)

@@ -1,0 +1,273 @@
+"""One broken fixture per shape family, and the exact report each gives.
+
+Each fixture is the real data with one mistake a data editor could make. The report must name
+the resource, the property, the value, the message in German and English, and the file and
+line that describe the resource, and nothing else may be reported as a violation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kommunen_kg.build import check
+from kommunen_kg.cli import main
+from kommunen_kg.config import load_config
+
+BASE = "https://w3id.org/kommunen-innovativ/"
+
+
+def edit(root: Path, file: str, old: str, new: str) -> None:
+    path = root / "data" / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not found in {file}: {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(root: Path, file: str, start: str) -> int:
+    lines = (root / "data" / file).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(start))
+
+
+def violations_of(root: Path):
+    report = check(load_config(root / "kommunen-kg.toml"))
+    return [p for p in report.problems if p.severity == "Violation"]
+
+
+def only_violation(root: Path):
+    violations = violations_of(root)
+    assert len(violations) == 1, [(v.focus, v.path, v.message("en")) for v in violations]
+    return violations[0]
+
+
+CASES = {
+    "missing title": dict(
+        file="events.ttl",
+        old='    schema:name "Vielfalt leben!"@de , "Live diversity!"@en ;\n',
+        new="",
+        focus="id/event/herbst-konferenz-2020-vielfalt-leben",
+        subject="event:herbst-konferenz-2020-vielfalt-leben",
+        path="http://schema.org/name",
+        value=None,
+        en="An event needs a title (schema:name) with a language tag, at most one per language.",
+        de="Eine Veranstaltung braucht einen Titel (schema:name) mit Sprachangabe, höchstens "
+        "einen je Sprache.",
+        # the German-title shape reports the same gap in its own words
+        also=["An event needs a German title (schema:name with @de)."],
+    ),
+    "speaker that is not a person": dict(
+        file="talks.ttl",
+        old="ki:speaker person:peter-dehne ;",
+        new="ki:speaker <id/organisation/hs-neubrandenburg> ;",
+        focus="id/talk/2020-11-11-externer-blick",
+        subject="talk:2020-11-11-externer-blick",
+        path=BASE + "def#speaker",
+        value=BASE + "id/organisation/hs-neubrandenburg",
+        en="A speaker (ki:speaker) is a person (schema:Person).",
+        de="Wer vorträgt (ki:speaker), ist eine Person (schema:Person).",
+    ),
+    "talk without speaker": dict(
+        file="talks.ttl",
+        old="    ki:speaker person:christa-reicher ;\n",
+        new="",
+        focus="id/talk/2020-11-11-dewak",
+        subject="talk:2020-11-11-dewak",
+        path=BASE + "def#speaker",
+        value=None,
+        en="A talk needs at least one speaker (ki:speaker).",
+        de="Ein Vortrag braucht mindestens eine vortragende Person (ki:speaker).",
+    ),
+    "talk that belongs to no event": dict(
+        file="talks.ttl",
+        old="    schema:superEvent event:herbst-konferenz-2020-eroeffnung ;\n    ki:speaker person:gesine-schwan ;",
+        new="    ki:speaker person:gesine-schwan ;",
+        focus="id/talk/2020-10-28-beitrag-schwan",
+        subject="talk:2020-10-28-beitrag-schwan",
+        path="http://schema.org/superEvent",
+        value=None,
+        en="A programme item belongs to an event (schema:superEvent is missing).",
+        de="Ein Programmpunkt gehört zu einer Veranstaltung (schema:superEvent fehlt).",
+    ),
+    "date without time zone": dict(
+        file="talks.ttl",
+        old='schema:startDate "2020-11-11T11:30:00+01:00"^^xsd:dateTime',
+        new='schema:startDate "2020-11-11T11:30:00"^^xsd:dateTime',
+        focus="id/panel/2020-11-11-podium",
+        subject="panel:2020-11-11-podium",
+        path="http://schema.org/startDate",
+        value='"2020-11-11T11:30:00"^^<http://www.w3.org/2001/XMLSchema#dateTime>',
+        en="The start (schema:startDate) is given at most once and is an xsd:date or an "
+        'xsd:dateTime with a time zone, such as "2020-11-11T10:00:00+01:00".',
+        de="Der Beginn (schema:startDate) ist höchstens einmal angegeben und ein xsd:date oder "
+        'ein xsd:dateTime mit Zeitzone, etwa "2020-11-11T10:00:00+01:00".',
+    ),
+    "end before start": dict(
+        file="events.ttl",
+        old='schema:endDate "2019-09-12"^^xsd:date ;',
+        new='schema:endDate "2019-09-10"^^xsd:date ;',
+        focus="id/event/fachkonferenz-2019",
+        subject="event:fachkonferenz-2019",
+        path="http://schema.org/startDate",
+        value='"2019-09-11"^^<http://www.w3.org/2001/XMLSchema#date>',
+        en="An event cannot end before it starts (schema:startDate after schema:endDate).",
+        de="Eine Veranstaltung kann nicht enden, bevor sie beginnt (schema:startDate nach "
+        "schema:endDate).",
+    ),
+    "theme outside the scheme": dict(
+        file="talks.ttl",
+        old="ki:theme theme:erfolgsfaktoren , theme:haupt-und-ehrenamt ;",
+        new="ki:theme theme:erfolgsfaktoren , <http://example.org/theme/success> ;",
+        focus="id/talk/2020-11-11-externer-blick",
+        subject="talk:2020-11-11-externer-blick",
+        path=BASE + "def#theme",
+        value="http://example.org/theme/success",
+        en="A theme (ki:theme) must be a concept of the theme scheme (skos:inScheme "
+        "<id/scheme/themes>).",
+        de="Ein Thema (ki:theme) muss ein Begriff des Themenschemas sein (skos:inScheme "
+        "<id/scheme/themes>).",
+    ),
+    "untagged organisation name": dict(
+        file="organisations.ttl",
+        old='    schema:name "Hochschule Neubrandenburg"@de ;',
+        new='    schema:name "Hochschule Neubrandenburg" ;',
+        focus="id/organisation/hs-neubrandenburg",
+        subject="org:hs-neubrandenburg",
+        path="http://schema.org/name",
+        value='"Hochschule Neubrandenburg"',
+        en="An organisation needs a name (schema:name) with a language tag, at most one per "
+        "language.",
+        de="Eine Organisation braucht einen Namen (schema:name) mit Sprachangabe, höchstens "
+        "einen je Sprache.",
+        also=["An organisation needs a German name (schema:name with @de)."],
+    ),
+    "person name with a title in it": dict(
+        file="people.ttl",
+        old='    schema:name "Peter Dehne" ;',
+        new='    schema:name "Prof. Dr. Peter Dehne" ;',
+        focus="id/person/peter-dehne",
+        subject="person:peter-dehne",
+        path="http://schema.org/name",
+        value='"Prof. Dr. Peter Dehne"',
+        en='The name (schema:name) must be given name and family name: "Peter Dehne".',
+        de='Der Name (schema:name) muss aus Vor- und Nachname bestehen: "Peter Dehne".',
+    ),
+    "missing source": dict(
+        file="projects.ttl",
+        old="""    dcterms:source <https://kommunen-innovativ.de/dewak> , <https://kommunen-innovativ.de/node/442> ,
+        <http://arch.rwth-aachen.de/cms/Staedtebau/Forschung/Forschungsprojekte/Sonstiges/~rsve/DeWaK-Den-demografischen-Wandel-bewaelt/> .""",
+        new="""    schema:name "DeWaK" .""".replace(
+            'schema:name "DeWaK"', "schema:funder org:bmbf"
+        ),
+        focus="id/project/dewak",
+        subject="project:dewak",
+        path="http://purl.org/dc/terms/source",
+        value=None,
+        en="Every statement needs a public source: dcterms:source with an http(s) address.",
+        de="Jede Aussage braucht eine öffentliche Quelle: dcterms:source mit einer "
+        "http(s)-Adresse.",
+    ),
+    "IRI outside the pattern of its kind": dict(
+        file="people.ttl",
+        old="person:andrzej-sielicki a schema:Person ;",
+        new="<id/people/Andrzej_Sielicki> a schema:Person ;",
+        focus="id/people/Andrzej_Sielicki",
+        subject="<id/people/Andrzej_Sielicki>",
+        path=None,
+        value=BASE + "id/people/Andrzej_Sielicki",
+        en="A person's IRI must have the form {BASE}id/person/{given-family}.",
+        de="Die IRI einer Person muss die Form {BASE}id/person/{vorname-nachname} haben.",
+        extra_edits=[("projects.ttl", "person:andrzej-sielicki", "<id/people/Andrzej_Sielicki>")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_broken_fixture_gives_exactly_this_report(case, sources_copy):
+    spec = CASES[case]
+    edit(sources_copy, spec["file"], spec["old"], spec["new"])
+    for file, old, new in spec.get("extra_edits", []):
+        edit(sources_copy, file, old, new)
+    violations = violations_of(sources_copy)
+    messages = sorted(v.message("en") for v in violations)
+    assert messages == sorted([spec["en"], *spec.get("also", [])])
+    problem = next(v for v in violations if v.message("en") == spec["en"])
+    assert problem.focus == BASE + spec["focus"]
+    assert problem.path == spec["path"]
+    assert problem.value == spec["value"]
+    assert problem.message("en") == spec["en"]
+    assert problem.message("de") == spec["de"]
+    start = spec["subject"]
+    assert problem.locations == [
+        f"data/{spec['file']}:{line_of(sources_copy, spec['file'], start)}"
+    ]
+
+
+def test_a_blank_node_in_the_data_is_refused_with_the_file(sources_copy):
+    edit(
+        sources_copy,
+        "people.ttl",
+        'schema:jobTitle "Verbandsdirektor"@de ;',
+        'schema:jobTitle "Verbandsdirektor"@de ; schema:address [ schema:addressLocality "Heubach" ] ;',
+    )
+    problem = only_violation(sources_copy)
+    assert problem.component.endswith("NoBlankNodes")
+    assert problem.locations == ["data/people.ttl"]
+    assert "blank node" in problem.message("en")
+
+
+def test_a_resource_outside_the_base_iri_is_refused(sources_copy):
+    with (sources_copy / "data" / "people.ttl").open("a", encoding="utf-8") as f:
+        f.write('\n<https://example.org/someone> schema:name "Someone" .\n')
+    problem = only_violation(sources_copy)
+    assert problem.focus == "https://example.org/someone"
+    assert problem.component.endswith("SubjectUnderBase")
+
+
+def test_missing_affiliation_is_a_note_that_does_not_stop_the_build(sources_copy):
+    report = check(load_config(sources_copy / "kommunen-kg.toml"))
+    assert report.conforms
+    notes = {p.focus.rsplit("/", 1)[1] for p in report.problems if p.severity == "Info"}
+    assert notes == {"annegret-franz", "joerg-felmeden", "uwe-schneidewind"}
+
+
+def test_validate_command_writes_json_and_exits_1_on_a_violation(sources_copy, monkeypatch):
+    edit(
+        sources_copy,
+        "talks.ttl",
+        "ki:speaker person:peter-dehne ;",
+        "ki:speaker <id/organisation/hs-neubrandenburg> ;",
+    )
+    monkeypatch.chdir(sources_copy)
+    result = CliRunner().invoke(main, ["validate", "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["conforms"] is False
+    assert report["counts"] == {"violation": 1, "warning": 0, "info": 3}
+
+
+def test_validate_command_writes_the_shacl_validation_report_in_turtle(sources_copy, monkeypatch):
+    import rdflib
+
+    edit(
+        sources_copy,
+        "talks.ttl",
+        "ki:speaker person:peter-dehne ;",
+        "ki:speaker <id/organisation/hs-neubrandenburg> ;",
+    )
+    monkeypatch.chdir(sources_copy)
+    result = CliRunner().invoke(main, ["validate", "--format", "turtle"])
+    assert result.exit_code == 1
+    graph = rdflib.Graph().parse(data=result.output, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    report = next(graph.subjects(rdflib.RDF.type, sh.ValidationReport))
+    assert graph.value(report, sh.conforms) == rdflib.Literal(False)
+
+
+def test_validate_command_checks_named_files_with_the_ontology(sources_copy, monkeypatch):
+    monkeypatch.chdir(sources_copy)
+    result = CliRunner().invoke(main, ["validate", "data"])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
