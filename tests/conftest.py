@@ -15,7 +15,18 @@ from kommunen_kg.config import Config, load_config
 from kommunen_kg.publication import Publication, open_release
 from kommunen_kg.release import Release
 
-from .support import ROOT, server_in_thread
+from .support import CONFORMANCE_TOTALS, ROOT, server_in_thread
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Pass counts per conformance suite, so that CI shows them at the end of the run."""
+    if not CONFORMANCE_TOTALS:
+        return
+    terminalreporter.section("conformance suites")
+    for suite, counts in sorted(CONFORMANCE_TOTALS.items()):
+        total = sum(counts.values())
+        detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{suite}: {detail} (of {total})")
 
 
 @pytest.fixture(scope="session")

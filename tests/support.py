@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # The shared material (conformance suites, facts) lies beside the repository in CI.
 SHARED = Path(os.environ.get("KOMMUNEN_KG_SHARED", ROOT.parent / "shared"))
 CONFORMANCE = SHARED / "conformance"
+
+
+# Pass counts of the conformance suites, printed at the end of the run (tests/conftest.py):
+# suite name -> Counter of outcomes ("passed", "failed", "not applicable", ...).
+CONFORMANCE_TOTALS: dict[str, Counter] = {}
+
+
+def count_outcome(suite: str, outcome: str) -> None:
+    CONFORMANCE_TOTALS.setdefault(suite, Counter())[outcome] += 1
 
 
 def free_port() -> int:
