@@ -306,8 +306,7 @@ def validate_sources(
         allow_warnings=True,
         abort_on_first=False,
     )
-    problems = source_rules(sources, base_iri)
-    _add_to_report(report, problems)
+    problems: list[Problem] = []
     # Only the top-level results: nested sh:detail results repeat what their parent says.
     for result in report.objects(None, SH.result):
         severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
@@ -325,5 +324,8 @@ def validate_sources(
                 locations=sources.locations(focus),
             )
         )
+    rules = source_rules(sources, base_iri)
+    _add_to_report(report, rules)
+    problems += rules
     problems.sort(key=_report_order)
     return ValidationReport(problems, report)
