@@ -11,10 +11,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+import rdflib
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,41 @@ def _compress(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def _sorted_json(value: object, ordered: bool = False) -> object:
+    """Sorts the arrays of a JSON-LD document by content, recursively; @list keeps its order."""
+    if isinstance(value, dict):
+        return {k: _sorted_json(v, ordered=k == "@list") for k, v in value.items()}
+    if isinstance(value, list) and ordered:
+        return [_sorted_json(v) for v in value]
+    if isinstance(value, list):
+        items = [_sorted_json(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def compact_jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> bytes:
+    """JSON-LD compacted with our prefixes as @context, in a reproducible order.
+
+    pyoxigraph writes expanded JSON-LD only; rdflib compacts against a context but orders nodes
+    by hash, so the document is re-sorted to make equal graphs give equal bytes.
+    """
+    graph = rdflib.Graph()
+    data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
+    if data:
+        graph.parse(data=data.decode("utf-8"), format="nt")
+    doc = json.loads(graph.serialize(format="json-ld", context=prefixes, auto_compact=True))
+    text = json.dumps(_sorted_json(doc), sort_keys=True, ensure_ascii=False, indent=1)
+    return (text + "\n").encode("utf-8")
+
+
 def serialise(
     statements: Iterable[ox.Triple] | Iterable[ox.Quad],
     fmt: DumpFormat,
     prefixes: dict[str, str],
 ) -> bytes:
     """Bytes of one dump file; ``statements`` must already be in a stable order."""
+    if fmt is JSONLD:
+        return compact_jsonld(statements, prefixes)  # type: ignore[arg-type]
     data = ox.serialize(
         statements,
         format=fmt.rdf_format,
