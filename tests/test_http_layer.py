@@ -183,3 +183,18 @@ def test_the_sparql_endpoint_answers_its_own_cors_and_still_works(live_server):
     )
     assert answer.status_code == 200
     assert answer.json()["boolean"] is True
+
+
+def test_a_client_that_sends_no_accept_header_gets_turtle(live_server):
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(live_server)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.putrequest("GET", "/catalog", skip_accept_encoding=True)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 200
+    assert response.getheader("Content-Type").startswith("text/turtle")

@@ -59,6 +59,8 @@ def choose(request: Request, html: bool = True) -> Syntax | str:
         if fmt in BY_KEY:
             return BY_KEY[fmt]
         raise NotAcceptable(f"unknown format {fmt!r}")
+    if not request.headers.get("Accept", "").strip():
+        return SYNTAXES[0]  # no Accept header means any media type (RFC 9110 12.5.1)
     offered = [s.media_type for s in SYNTAXES[:1]]
     if html:
         offered += [HTML, "application/xhtml+xml"]
