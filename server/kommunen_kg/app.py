@@ -27,9 +27,18 @@ def create_app(publication: Publication) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = publication.config.server.max_request_size
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    from . import http_layer
+    from .downloads import bp as downloads_bp
+    from .harvesting import bp as harvesting_bp
     from .sparql_endpoint import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
+    app.register_blueprint(downloads_bp)
+    app.register_blueprint(harvesting_bp)
+    # ETags, 304s, Cache-Control, gzip and CORS for every response (see http_layer).
+    http_layer.init_app(
+        app, publication.version, publication.release.created if publication.release else None
+    )
 
     @app.get("/health")
     def health():

@@ -225,6 +225,7 @@ def build(
             iris.thing("event", "herbst-konferenz-2020-daseinsvorsorge-sichern"),
             iris.thing("project", "lebenswert"),
         ],
+        first_issued=min([r.created for r in folder.all()] + [built_at]),
     )
     meta_quads = canonical_quads(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iris.graph("metadata")))

@@ -28,6 +28,9 @@ class DatasetConfig:
     license: str = "http://dcat-ap.de/def/licenses/cc-by/4.0"
     title_de: str = "Kommunen innovativ: Wissensgraph der Herbst-Konferenz 2020"
     title_en: str = "Kommunen innovativ: knowledge graph of the autumn conference 2020"
+    # dcatde:contributorID: the IRI GovData gave the data provider in its contributor list
+    # (http://dcat-ap.de/def/contributors/...). Stated in the catalog only when set here.
+    contributor_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,10 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(f"{config_path}: unknown sections: {', '.join(unknown)}")
     dataset = _section(DatasetConfig, raw.get("dataset"), "dataset")
     _check_base(dataset.base_iri)
+    if dataset.contributor_id and not dataset.contributor_id.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[dataset] contributor_id must be an http(s) IRI, got {dataset.contributor_id!r}"
+        )
     return Config(
         root=config_path.parent.resolve(),
         dataset=dataset,
