@@ -116,7 +116,7 @@ def test_metadata_states_counts_build_time_and_source_version(release):
         store.quads_for_pattern(dataset, ox.NamedNode("http://rdfs.org/ns/void#triples"), None)
     )
     assert int(triples.object.value) == release.manifest["counts"]["knowledge_graph"]
-    version = ox.NamedNode(f"{dataset.value}/{release.version}")
+    version = ox.NamedNode(f"{dataset.value}-{release.version}")
     issued = next(
         store.quads_for_pattern(version, ox.NamedNode("http://purl.org/dc/terms/issued"), None)
     )
