@@ -31,6 +31,10 @@ def create_app(publication: Publication) -> Flask:
 
     app.register_blueprint(sparql_bp)
 
+    from .views import register_views
+
+    register_views(app)
+
     @app.get("/health")
     def health():
         """Liveness and what is served, for load balancers and the test harness."""

@@ -1,0 +1,37 @@
+"""Registers the linked-data views on an application: IRIs, descriptions, pages, sitemap.
+
+One call from the application factory, so that the factory stays a list of parts. Not-found
+and bad-request errors of these views (and of paths nobody serves) get a page that helps, in
+the reader's language; errors inside other blueprints keep their own handling.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+
+from . import linked_data, pages, problems, sitemap
+
+OWN_PREFIXES = ("/id/", "/page/", "/data/", "/browse", "/search", "/def", "/shapes")
+
+
+def _ours() -> bool:
+    return request.url_rule is None or request.path == "/" or request.path.startswith(OWN_PREFIXES)
+
+
+def register_views(app: Flask) -> None:
+    app.register_blueprint(linked_data.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(sitemap.bp)
+
+    @app.errorhandler(NotFound)
+    def not_found(error: HTTPException):
+        if error.response is not None or not _ours():
+            return error
+        return problems.not_found(None)
+
+    @app.errorhandler(BadRequest)
+    def bad_request(error: HTTPException):
+        if error.response is not None or not _ours():
+            return error
+        return problems.bad_request(error.description or "")
