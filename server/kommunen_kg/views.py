@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
-from . import linked_data, pages, problems, sitemap
+from . import linked_data, pages, problems, site, sitemap
+from .engine import QueryError
 
 OWN_PREFIXES = ("/id/", "/page/", "/data/", "/browse", "/search", "/def", "/shapes")
 
@@ -23,6 +24,15 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sitemap.bp)
+
+    # Read the vocabulary's terms and the resource index now, before a production server forks
+    # its workers, so that they share them; a store that cannot answer yet is asked later.
+    with app.app_context():
+        try:
+            site.terms()
+            site.index()
+        except QueryError:
+            app.extensions.pop(site.CACHE_KEY, None)
 
     @app.errorhandler(NotFound)
     def not_found(error: HTTPException):
