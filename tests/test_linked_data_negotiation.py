@@ -101,3 +101,9 @@ def test_following_the_redirect_reaches_the_page(live_server):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "Quartierslabore" in response.text
+
+
+def test_the_vocabularys_version_iri_answers_while_it_is_current(live_server):
+    assert see_other(live_server, "def/1.0", "text/turtle")[0] == "/data/def.ttl"
+    old = requests.get(live_server + "def/0.9", allow_redirects=False, timeout=10)
+    assert old.status_code == 404

@@ -14,6 +14,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, request
 
 from . import problems, site
+from .describe import iri_term
+from .namespaces import OWL
 from .rdf_forms import BY_EXTENSION, HTML, RDF_FORMS, RdfForm, choose, serialise
 from .resolution import resolve
 
@@ -43,6 +45,25 @@ def thing(rest: str) -> Response:
 
 @bp.route("/def", methods=["GET", "HEAD"])
 def vocabulary() -> Response:
+    return _see_other("def")
+
+
+@bp.route("/def/<version>", methods=["GET", "HEAD"])
+def vocabulary_version(version: str) -> Response:
+    """The vocabulary's version IRI (owl:versionIRI, e.g. ``{base}def/1.0``) names the
+    vocabulary document as it is now, so it answers like ``/def`` while the version is current;
+    any other version is unknown."""
+    pub = site.publication()
+    document = pub.iris.vocabulary_document
+    version_iri = f"{document}/{version}"
+    try:
+        current = pub.trusted.ask(
+            f"ASK {{ {iri_term(document)} <{OWL}versionIRI> {iri_term(version_iri)} }}"
+        )
+    except ValueError:
+        current = False
+    if not current:
+        abort(problems.not_found(version_iri))
     return _see_other("def")
 
 
