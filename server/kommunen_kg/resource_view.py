@@ -13,6 +13,7 @@ The description holds triples; a page holds sentences a non-specialist understan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -237,12 +238,18 @@ class Namer:
         if page is not None:
             text, lang = self.label(iri)
             if text == iri:
-                text = iri[len(self.addresses.base) :]
+                fragment = self.addresses.fragment(iri)
+                text = f"#{fragment}" if fragment else iri[len(self.addresses.base) :]
             return Shown(text, self.link(page), lang=lang, note=self.type_name(iri))
         if iri in self.labels or iri in i18n.TERMS or iri in self.terms.labels:
             text, lang = self.label(iri)
             return Shown(text, iri, lang=lang, external=True)
         return Shown(short_url(iri), iri, external=True)
+
+
+def natural(text: str) -> tuple:
+    """Sort key that puts 'class-2' before 'class-10' and ignores case and accents."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", fold(text)))
 
 
 def capitalised(text: str) -> str:
@@ -310,7 +317,7 @@ def build_rows(
                 continue
             placed.add(prop)
             shown = [namer.value(v) for v in _in_language(by_prop[prop], lang)]
-            shown.sort(key=lambda s: fold(s.text))
+            shown.sort(key=lambda s: natural(s.text))
             group.rows.append(Row(prop, capitalised(terms.name(prop, lang)), shown))
         if group.rows:
             groups.append(group)
@@ -434,7 +441,8 @@ def _parts(description: Description, namer: Namer, addresses: Addresses) -> list
             t.subject.value
             for t in description.about
             if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(iri + "#")
-        }
+        },
+        key=natural,
     )
     parts = []
     for subject in subjects:

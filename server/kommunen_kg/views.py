@@ -16,7 +16,13 @@ from .engine import QueryError
 OWN_PREFIXES = ("/id/", "/page/", "/data/", "/browse", "/search", "/def", "/shapes")
 
 
+# Paths other parts of the server own: their errors keep the form those parts chose.
+OTHER_PREFIXES = ("/sparql", "/dumps", "/catalog", "/.well-known", "/static", "/health")
+
+
 def _ours() -> bool:
+    if request.path.startswith(OTHER_PREFIXES):
+        return False
     return request.url_rule is None or request.path == "/" or request.path.startswith(OWN_PREFIXES)
 
 
