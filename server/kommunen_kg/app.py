@@ -40,6 +40,10 @@ def create_app(publication: Publication) -> Flask:
         app, publication.version, publication.release.created if publication.release else None
     )
 
+    from .views import register_views
+
+    register_views(app)
+
     @app.get("/health")
     def health():
         """Liveness and what is served, for load balancers and the test harness."""

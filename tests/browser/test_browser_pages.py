@@ -1,0 +1,117 @@
+"""The pages in a real browser: rendering, following links, switching language, keyboard, phone.
+
+Screenshots land in tests/artifacts/ (not committed) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import shot
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_home_page_renders_without_console_errors(page, live_server):
+    page.goto(live_server)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Kommunen innovativ")
+    assert page.locator("section.featured table.programme tbody tr").count() == 9
+    # the stylesheet applied: the header has its colour
+    colour = page.locator("header.site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(14, 107, 83)"
+    shot(page, "browser-home")
+    assert page.problems == []
+
+
+def test_from_the_event_to_a_talk_to_a_speaker_to_a_project(page, live_server):
+    page.goto(live_server)
+    page.locator("section.featured h2 a").click()
+    assert page.locator("h1").inner_text() == "Daseinsvorsorge sichern!"
+    assert re.search(r"/page/event/herbst-konferenz-2020-daseinsvorsorge-sichern$", page.url)
+    shot(page, "browser-1-event")
+
+    page.get_by_role("link", name="Umgang mit multilokalen Lebensweisen").click()
+    assert page.locator("h1").inner_text() == "Umgang mit multilokalen Lebensweisen"
+    assert page.locator("p.type-line").inner_text().lower() == "vortrag"
+    shot(page, "browser-2-talk")
+
+    page.locator("main").get_by_role("link", name="Frank Othengrafen").click()
+    assert page.locator("h1").inner_text() == "Frank Othengrafen"
+    shot(page, "browser-3-speaker")
+
+    page.locator("main").get_by_role("link", name="TempALand").first.click()
+    assert page.locator("h1").inner_text() == "TempALand"
+    assert page.get_by_role("heading", name="Vorträge zu diesem Projekt").is_visible()
+    shot(page, "browser-4-project")
+    assert page.problems == []
+
+
+def test_the_language_switch_changes_the_labels(page, live_server):
+    page.goto(live_server + "page/project/kudequa")
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.get_by_role("heading", name="Vorträge zu diesem Projekt").is_visible()
+    assert page.locator("p.type-line").inner_text().lower() == "verbundvorhaben"
+    shot(page, "browser-lang-de")
+
+    page.locator("a.lang-switch").click()
+    assert page.url.endswith("page/project/kudequa?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Talks on this project").is_visible()
+    assert page.locator("p.type-line").inner_text().lower() == "joint project"
+    assert page.locator("dt", has_text="Lead / coordinator").count() == 1
+    shot(page, "browser-lang-en")
+
+    # the choice sticks while following links
+    page.locator("main").get_by_role("link", name="Stadt Dortmund").click()
+    assert page.url.endswith("?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.problems == []
+
+
+def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_server):
+    page.goto(live_server + "page/person/peter-dehne")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    box = page.locator("a.skip-link").bounding_box()
+    assert box is not None and box["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "page/event/herbst-konferenz-2020-daseinsvorsorge-sichern",
+        "page/project/kudequa",
+        "page/def",
+        "page/shapes",
+        "page/scheme/themes",
+    ],
+)
+def test_pages_fit_a_phone_screen(browser, live_server, path):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    tab = context.new_page()
+    tab.goto(live_server + path)
+    overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    name = "browser-phone-" + (path.replace("/", "-") or "home")
+    tab.screenshot(path=str(shot.__globals__["ARTIFACTS"] / f"{name}.png"), full_page=False)
+    context.close()
+    assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+
+
+def test_the_theme_tree_is_navigable(page, live_server):
+    page.goto(live_server + "id/scheme/themes")
+    assert page.url.endswith("/page/scheme/themes")
+    page.locator("ul.tree").get_by_role("link", name="Siedlungswasserwirtschaft").click()
+    assert page.locator("h1").inner_text() == "Siedlungswasserwirtschaft"
+    assert page.locator("nav.breadcrumb li").all_inner_texts() == [
+        "Daseinsvorsorge",
+        "Technische Infrastruktur",
+        "Siedlungswasserwirtschaft",
+    ]
+    shot(page, "browser-theme")

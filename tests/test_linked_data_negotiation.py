@@ -1,0 +1,109 @@
+"""Cool URIs: /id/... answers 303 See Other, to the page or to an RDF form, by Accept."""
+
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+TALK = "id/talk/2020-11-11-kudequa"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def see_other(live_server: str, path: str, accept: str | None, method: str = "GET"):
+    headers = {"Accept": accept} if accept is not None else {}
+    response = requests.request(
+        method, live_server + path, headers=headers, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 303, response.text[:300]
+    return urlsplit(response.headers["Location"]).path, response
+
+
+@pytest.mark.parametrize(
+    ("accept", "target"),
+    [
+        (BROWSER, "/page/talk/2020-11-11-kudequa"),
+        ("text/turtle", "/data/talk/2020-11-11-kudequa.ttl"),
+        ("application/ld+json", "/data/talk/2020-11-11-kudequa.jsonld"),
+        ("application/n-triples", "/data/talk/2020-11-11-kudequa.nt"),
+        ("application/rdf+xml", "/data/talk/2020-11-11-kudequa.rdf"),
+        ("application/x-turtle", "/data/talk/2020-11-11-kudequa.ttl"),
+    ],
+)
+def test_an_iri_sends_each_client_to_the_form_it_asks_for(live_server, accept, target):
+    location, _ = see_other(live_server, TALK, accept)
+    assert location == target
+
+
+@pytest.mark.parametrize(
+    ("accept", "target"),
+    [
+        # the highest q-value wins
+        ("text/turtle;q=0.5, application/rdf+xml;q=0.9", ".rdf"),
+        ("application/rdf+xml;q=0.4, application/ld+json;q=0.8, text/html;q=0.1", ".jsonld"),
+        # a specific type beats the wildcard that follows it
+        ("text/turtle, */*;q=0.1", ".ttl"),
+        # q=0 refuses the page even when a wildcard would allow it
+        ("text/html;q=0, */*", ".ttl"),
+        # several syntaxes rated alike: our first offer among them (Turtle)
+        ("application/n-triples, text/turtle", ".ttl"),
+        ("application/*", ".jsonld"),
+    ],
+)
+def test_q_values_and_wildcards_are_weighed(live_server, accept, target):
+    location, _ = see_other(live_server, TALK, accept)
+    assert location.startswith("/data/talk/2020-11-11-kudequa")
+    assert location.endswith(target)
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "text/*"])
+def test_clients_without_a_preference_get_the_page(live_server, accept):
+    location, _ = see_other(live_server, TALK, accept)
+    assert location == "/page/talk/2020-11-11-kudequa"
+
+
+def test_the_redirect_varies_by_accept(live_server):
+    _, response = see_other(live_server, TALK, "text/turtle")
+    assert "accept" in response.headers["Vary"].lower()
+
+
+def test_head_answers_like_get(live_server):
+    location, response = see_other(live_server, TALK, "text/turtle", method="HEAD")
+    assert location.endswith(".ttl")
+    assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "page", "data"),
+    [
+        ("def", "/page/def", "/data/def.ttl"),
+        ("shapes", "/page/shapes", "/data/shapes.ttl"),
+        ("id/scheme/themes", "/page/scheme/themes", "/data/scheme/themes.ttl"),
+        ("id/dataset/kommunen-innovativ", "/page/dataset/kommunen-innovativ", None),
+    ],
+)
+def test_documents_and_the_scheme_answer_the_same_way(live_server, path, page, data):
+    assert see_other(live_server, path, BROWSER)[0] == page
+    if data:
+        assert see_other(live_server, path, "text/turtle")[0] == data
+
+
+def test_a_format_nobody_offers_is_refused_with_the_list_of_forms(live_server):
+    response = requests.get(
+        live_server + TALK, headers={"Accept": "image/png"}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 406
+    assert "/data/talk/2020-11-11-kudequa.ttl" in response.text
+    assert "accept" in response.headers["Vary"].lower()
+
+
+def test_following_the_redirect_reaches_the_page(live_server):
+    response = requests.get(live_server + TALK, headers={"Accept": BROWSER}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Quartierslabore" in response.text
+
+
+def test_the_vocabularys_version_iri_answers_while_it_is_current(live_server):
+    assert see_other(live_server, "def/1.0", "text/turtle")[0] == "/data/def.ttl"
+    old = requests.get(live_server + "def/0.9", allow_redirects=False, timeout=10)
+    assert old.status_code == 404
