@@ -11,9 +11,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request
 
-from . import problems, site
+from . import problems, rdf_forms, site
 from .describe import Description, iri_term, types_of
 from .home import home_model
 from .namespaces import KINDS, SCHEMA, SKOS
@@ -197,6 +197,13 @@ def _shapes_page(resolved: Resolved, who: site.Reader) -> Response:
 
 @bp.route("/", methods=["GET", "HEAD"])
 def home() -> Response:
+    # The base IRI is the dataset's landing page; an RDF client asking for it is sent to the
+    # catalog, which describes the landing page and the dataset it presents.
+    choice = rdf_forms.choose(request.accept_mimetypes, with_page=True)
+    if isinstance(choice, rdf_forms.RdfForm):
+        response = redirect(f"/catalog?format={choice.extension}", code=303)
+        response.vary.add("Accept")
+        return response
     who = site.reader()
     model = home_model(who)
     return site.render(
