@@ -6,6 +6,7 @@ from a copy of the sources with one entry of each kind.
 
 import pytest
 import requests
+
 from kommunen_kg.app import create_app
 from kommunen_kg.build import build
 from kommunen_kg.config import load_config
