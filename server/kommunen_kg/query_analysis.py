@@ -28,6 +28,26 @@ from urllib.parse import urljoin
 from .engine import QueryRefused
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# The function IRIs pyoxigraph evaluates itself (the XSD casts); every other IRI called as a
+# function is an extension function it does not know.
+ENGINE_FUNCTIONS = frozenset(
+    XSD + name
+    for name in (
+        "boolean",
+        "double",
+        "float",
+        "decimal",
+        "integer",
+        "string",
+        "dateTime",
+        "date",
+        "time",
+        "duration",
+        "yearMonthDuration",
+        "dayTimeDuration",
+    )
+)
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 )
@@ -119,6 +139,8 @@ class QueryAnalysis:
     services: tuple[ServiceCall, ...] = ()
     has_dataset_clause: bool = False
     prefixes: dict[str, str] = field(default_factory=dict)
+    # IRIs called as functions (``<iri>(`` or ``p:name(``) other than the engine's own.
+    extension_functions: frozenset[str] = frozenset()
 
     @property
     def is_update(self) -> bool:
@@ -176,13 +198,20 @@ def analyse(query: str, base_iri: str | None = None) -> QueryAnalysis:
             form = "UPDATE"
         break
 
+    functions: set[str] = set()
     for index, tok in enumerate(toks):
         if tok.kind == "word" and tok.text.upper() == "FROM":
             has_dataset = True
         service = _service_at(toks, index, prefixes, base)
         if service is not None:
             services.append(service)
-    return QueryAnalysis(form, tuple(services), has_dataset, prefixes)
+        if tok.kind in ("iri", "pname") and index + 1 < len(toks) and toks[index + 1].text == "(":
+            # A function call, or a predicate followed by a collection; naming the latter too
+            # does no harm, as only calls look the name up.
+            iri = _iri_value(tok, prefixes, base)
+            if iri is not None and iri not in ENGINE_FUNCTIONS:
+                functions.add(iri)
+    return QueryAnalysis(form, tuple(services), has_dataset, prefixes, frozenset(functions))
 
 
 def _service_at(
