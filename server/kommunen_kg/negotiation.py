@@ -136,6 +136,19 @@ def _quality(ranges: Sequence[MediaRange], media_type: str) -> tuple[float, int]
     return (best.q, best.specificity) if best else (0.0, -1)
 
 
+def _offer_quality(ranges: Sequence[MediaRange], offer: Format) -> tuple[float, int]:
+    """How much the client wants ``offer``.
+
+    Its canonical media type counts however it is matched; an alias (``application/json`` for
+    SPARQL JSON results) only where the client names it, so that ``*/*`` or ``text/*`` cannot
+    reach a format through a side door, and ``type;q=0`` excludes it.
+    """
+    explicit = [
+        quality for quality in (_quality(ranges, m) for m in offer.media_types) if quality[1] == 2
+    ]
+    return max(explicit) if explicit else _quality(ranges, offer.media_type)
+
+
 def choose(
     accept: str | None, offers: Sequence[Format], *, browser_page: bool = False
 ) -> Format | None:
@@ -148,11 +161,11 @@ def choose(
     ranges = parse_accept(accept)
     scored: list[tuple[float, int, int, Format]] = []
     for position, offer in enumerate(offers):
-        q, specificity = max(_quality(ranges, m) for m in offer.media_types)
+        q, specificity = _offer_quality(ranges, offer)
         if q > 0:
             scored.append((q, specificity, -position, offer))
     if browser_page:
-        q, specificity = max(_quality(ranges, m) for m in HTML.media_types)
+        q, specificity = _offer_quality(ranges, HTML)
         if q > 0 and specificity == 2:
             scored.append((q, specificity, -len(offers), HTML))
     if not scored:
