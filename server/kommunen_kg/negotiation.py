@@ -185,14 +185,24 @@ def from_parameter(value: str, offers: Sequence[Format]) -> Format | None:
 
 def negotiate(
     accept: str | None,
-    format_parameter: str | None,
+    format_parameters: Sequence[str] | str | None,
     offers: Sequence[Format],
     *,
     browser_page: bool = False,
 ) -> Format | None:
-    """``format`` when given (it must name one of ``offers``), else the Accept header."""
-    if format_parameter:
-        return from_parameter(format_parameter, offers)
+    """``format`` when given, else the Accept header.
+
+    Several ``format`` values may come (SPARQLWrapper sends a short name and a media type); the
+    first that names one of ``offers`` wins, and if none does, nothing is acceptable.
+    """
+    if isinstance(format_parameters, str):
+        format_parameters = (format_parameters,)
+    if format_parameters:
+        for value in format_parameters:
+            chosen = from_parameter(value, offers)
+            if chosen is not None:
+                return chosen
+        return None
     return choose(accept, offers, browser_page=browser_page)
 
 

@@ -71,7 +71,7 @@ class Operation:
     query: str | None
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
-    format: str | None
+    formats: tuple[str, ...]  # the non-empty values of 'format' (and Fuseki's 'output')
 
 
 def _publication():
@@ -155,7 +155,8 @@ def read_operation(max_request_size: int) -> Operation:
         raise ProtocolError(
             400, f"The request has {len(queries)} 'query' parameters; send exactly one."
         )
-    formats = [value for name, value in pairs if name == "format"]
+    # SPARQLWrapper sends format (and output) twice, as a short name and as a media type.
+    formats = tuple(value for name, value in pairs if name in ("format", "output") and value)
     default_graphs = tuple(value for name, value in pairs if name == "default-graph-uri")
     named_graphs = tuple(value for name, value in pairs if name == "named-graph-uri")
     for graph in (*default_graphs, *named_graphs):
@@ -169,7 +170,7 @@ def read_operation(max_request_size: int) -> Operation:
         queries[0] if queries else None,
         default_graphs,
         named_graphs,
-        formats[-1] if formats else None,
+        formats,
     )
 
 
@@ -266,7 +267,7 @@ def run_query(operation: Operation) -> Response:
     offers = negotiation.GRAPH_OFFERS if analysis.returns_graph else negotiation.RESULT_OFFERS
     fmt = negotiation.negotiate(
         request.headers.get("Accept"),
-        operation.format,
+        operation.formats,
         offers,
         browser_page=request.method in ("GET", "HEAD"),
     )
@@ -349,7 +350,7 @@ def sparql() -> Response:
                 )
             fmt = negotiation.negotiate(
                 request.headers.get("Accept"),
-                operation.format,
+                operation.formats,
                 negotiation.DESCRIPTION_OFFERS,
                 browser_page=True,
             )
