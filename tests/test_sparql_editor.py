@@ -12,7 +12,7 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 import requests
@@ -172,7 +172,25 @@ def test_editor_runs_an_example_in_a_browser_without_leaving_loopback(live_serve
             page_.wait_for_selector(".yasqe .CodeMirror", timeout=20000)
             page_.click("button[data-example='0']")
             page_.wait_for_selector("text=Katrin Fahrenkrug", timeout=20000)
+            # A shared link with a query opens that query in the editor.
+            page_.goto(live_server + "sparql?query=" + quote("ASK { ?s ?p 'shared link' }"))
+            page_.wait_for_selector("text=shared link", timeout=20000)
             assert errors == []
         finally:
             browser.close()
     assert outside == [], f"the editor asked other hosts: {outside}"
+
+
+def test_editor_of_ad_hoc_files_has_no_dataset_examples(tmp_path, config):
+    from kommunen_kg.app import create_app
+    from kommunen_kg.publication import open_sources
+
+    from .support import server_in_thread
+
+    source = tmp_path / "one.ttl"
+    source.write_text("<http://example.org/a> <http://example.org/p> 1 .\n", encoding="utf-8")
+    with server_in_thread(create_app(open_sources(config, [source]))) as url:
+        assets = page(url, "sparql")
+    assert json.loads(assets.config)["examples"] == []
+    assert "Kommunen innovativ" not in assets.words
+    assert '<div id="yasgui">' in assets.text

@@ -117,6 +117,12 @@ def test_relative_iris_resolve_against_the_base_iri(live_server):
     assert response.json()["boolean"] is True
 
 
+def test_endpoint_answers_with_a_trailing_slash_too(live_server):
+    response = requests.get(live_server + "sparql/", params={"query": ASK_TALK}, timeout=10)
+    assert response.status_code == 200
+    assert response.json()["boolean"] is True
+
+
 def test_head_answers_headers_without_a_body(live_server):
     response = requests.head(sparql(live_server), params={"query": ASK_TALK}, timeout=10)
     assert response.status_code == 200

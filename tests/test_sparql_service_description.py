@@ -127,6 +127,32 @@ def test_description_names_federation_when_an_allow_list_is_set(publication):
     assert SD + "BasicFederatedQuery" in features
 
 
+def test_description_of_ad_hoc_files_lists_their_named_graphs(tmp_path, config):
+    from kommunen_kg.app import create_app
+    from kommunen_kg.publication import open_sources
+
+    from .support import server_in_thread
+
+    source = tmp_path / "two-graphs.trig"
+    source.write_text(
+        "<http://example.org/g1> { <http://example.org/a> <http://example.org/p> 1, 2 . }\n"
+        "<http://example.org/g2> { <http://example.org/b> <http://example.org/p> 3 . }\n",
+        encoding="utf-8",
+    )
+    with server_in_thread(create_app(open_sources(config, [source]))) as url:
+        _, store = description(url)
+    rows = store.query(
+        f"SELECT ?name ?n {{ ?d <{SD}namedGraph> ?ng . ?ng <{SD}name> ?name ; <{SD}graph> ?g . "
+        "?g <http://rdfs.org/ns/void#triples> ?n }"
+    )
+    assert {row["name"].value: int(row["n"].value) for row in rows} == {
+        "http://example.org/g1": 2,
+        "http://example.org/g2": 1,
+    }
+    services = values(store, f"SELECT ?s {{ ?s a <{SD}Service> }}")
+    assert services == {url + "sparql"}
+
+
 def test_browser_gets_the_editor_instead_of_the_description(live_server):
     response = requests.get(
         live_server + "sparql",

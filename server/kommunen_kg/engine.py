@@ -221,7 +221,9 @@ class EmbeddedEngine:
         kwargs = query_kwargs(request.dataset)
         if request.base_iri:
             kwargs["base_iri"] = request.base_iri
-        kwargs["custom_functions"] = unknown_functions(request.query, request.base_iri)
+        functions = unknown_functions(request.query, request.base_iri)
+        if functions:
+            kwargs["custom_functions"] = functions
         try:
             result = self._query(request.query, **kwargs)
             return serialise_result(result, request.result_format, request.limit)

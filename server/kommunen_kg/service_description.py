@@ -102,15 +102,17 @@ def limits_text(server: ServerConfig, lang: str) -> str:
             f"geliefert werden höchstens {server.result_limit} Zeilen oder Tripel (ein gekürztes "
             f"Ergebnis trägt den Header X-Result-Truncated: true); eine Anfrage darf höchstens "
             f"{server.max_query_length} Zeichen lang sein, ein HTTP-Body höchstens "
-            f"{server.max_request_size} Bytes groß. Der Endpunkt ist nur lesbar (kein SPARQL "
+            f"{server.max_request_size} Bytes groß; lange Anfragen bitte per POST senden, da "
+            "HTTP-Server die Länge von URLs begrenzen. Der Endpunkt ist nur lesbar (kein SPARQL "
             "Update); SERVICE ist nur für freigegebene Endpunkte erlaubt."
         )
     return (
         f"Limits: a query runs for at most {server.query_timeout:g} s (then 503); at most "
         f"{server.result_limit} rows or triples are returned (a cut result carries the header "
         f"X-Result-Truncated: true); a query may be at most {server.max_query_length} characters "
-        f"long, a request body at most {server.max_request_size} bytes. The endpoint is "
-        "read-only (no SPARQL Update); SERVICE is allowed only to allow-listed endpoints."
+        f"long, a request body at most {server.max_request_size} bytes; send long queries by "
+        "POST, as HTTP servers limit the length of URLs. The endpoint is read-only (no SPARQL "
+        "Update); SERVICE is allowed only to allow-listed endpoints."
     )
 
 

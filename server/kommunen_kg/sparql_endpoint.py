@@ -195,11 +195,17 @@ def _page_language() -> str:
 
 
 def editor_page() -> Response:
-    """The query editor (YASGUI) with the example queries; a query in the URL opens in it."""
+    """The query editor (YASGUI) with the example queries; a query in the URL opens in it.
+
+    The examples and the dataset's title belong to the published release; a server of ad-hoc
+    files (``kommunen-kg serve FILES``) shows the bare editor.
+    """
     publication = _publication()
     iris = publication.iris
     lang = _page_language()
     other = "en" if lang == "de" else "de"
+    dataset = publication.config.dataset
+    title = (dataset.title_de if lang == "de" else dataset.title_en) if publication.release else ""
     examples = [
         {
             "slug": ex.slug,
@@ -207,11 +213,12 @@ def editor_page() -> Response:
             "other_title": ex.title(other),
             "query": ex.text(iris),
         }
-        for ex in load_examples()
+        for ex in (load_examples() if publication.release else ())
     ]
     html = render_template(
         "query.html",
         lang=lang,
+        title=title,
         endpoint=url_for("sparql.sparql"),
         description_url=url_for("sparql.sparql", format="turtle"),
         default_query=default_query(iris),
@@ -327,7 +334,11 @@ def _error_for(exc: QueryError) -> Response:
     return _text(400, f"The query could not be evaluated: {exc}")
 
 
-@bp.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+@bp.route(
+    "/sparql",
+    methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"],
+    strict_slashes=False,  # /sparql/ is what many people (and the W3C protocol tests) write
+)
 def sparql() -> Response:
     if request.method == "OPTIONS":
         response = Response(status=204, headers={"Allow": ALLOWED_METHODS})
