@@ -223,13 +223,13 @@ def _service_at(
     tokenizer, but the keyword followed by ``:x`` to a scannerless parser).
     """
     tok = toks[index]
-    rest = toks[index + 1 :]
     if tok.kind == "pname" and (tok.prefix or "").upper() == "SERVICE":
         glued = Token("pname", ":" + (tok.local or ""), tok.position, "", tok.local)
         endpoint = _iri_value(glued, prefixes, base) if tok.local else None
         return ServiceCall(endpoint, False, tok.position)
     if tok.kind != "word" or tok.text.upper() != "SERVICE":
         return None
+    rest = toks[index + 1 : index + 3]  # SILENT? and the endpoint
     silent = False
     if rest and rest[0].kind == "word" and rest[0].text.upper() == "SILENT":
         silent, rest = True, rest[1:]
