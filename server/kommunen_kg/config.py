@@ -56,6 +56,8 @@ class ServerConfig:
     result_limit: int = 10000
     max_query_length: int = 20000
     max_request_size: int = 1048576
+    # SPARQL endpoints a client's query may call with SERVICE; empty: SERVICE is refused.
+    service_allowlist: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def _section(cls: type, raw: Any, name: str) -> Any:
     values = {}
     for key, value in raw.items():
         expected = type(getattr(cls(), key))
+        if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = tuple(value)  # TOML arrays of strings
         ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             ok, value = True, float(value)

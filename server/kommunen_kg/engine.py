@@ -141,6 +141,28 @@ def query_kwargs(dataset: DatasetSpec) -> dict:
     return kwargs
 
 
+def _unknown_function(*_args: object) -> None:
+    return None
+
+
+def unknown_functions(query: str, base_iri: str | None) -> dict:
+    """Extension functions the engine does not know, as functions that evaluate to an error.
+
+    SPARQL 1.1 (section 17.6) makes an unsupported extension function an expression error, which
+    leaves a BIND or a projected expression unbound; pyoxigraph instead fails the whole query.
+    Registering each such IRI as a custom function that returns None gives the standard result.
+    """
+    from .query_analysis import analyse
+
+    functions = {}
+    for iri in analyse(query, base_iri).extension_functions:
+        try:
+            functions[ox.NamedNode(iri)] = _unknown_function
+        except ValueError:  # not an IRI the engine would accept either; it reports the error
+            continue
+    return functions
+
+
 def serialise_result(result: object, result_format: str, limit: int) -> QueryResponse:
     """Serialises a pyoxigraph query result, cutting it after ``limit`` rows or triples."""
     if isinstance(result, ox.QueryBoolean):
@@ -199,10 +221,13 @@ class EmbeddedEngine:
         kwargs = query_kwargs(request.dataset)
         if request.base_iri:
             kwargs["base_iri"] = request.base_iri
+        functions = unknown_functions(request.query, request.base_iri)
+        if functions:
+            kwargs["custom_functions"] = functions
         try:
             result = self._query(request.query, **kwargs)
             return serialise_result(result, request.result_format, request.limit)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # RuntimeError: an evaluation error
             raise QueryError(str(exc)) from exc
 
     def select(self, query: str) -> list[dict]:

@@ -1,0 +1,211 @@
+"""Content negotiation for the SPARQL endpoint: which format answers a request.
+
+Two inputs decide it, in this order: a ``format`` parameter (a short name such as ``csv`` or
+``turtle``, or a media type), which wins because a link must be able to ask for a download; and
+the ``Accept`` header with its q-values and wildcards (RFC 9110, section 12.5.1). What can be
+offered depends on what is asked: result sets for SELECT and ASK, RDF graphs for CONSTRUCT and
+DESCRIBE and for the service description.
+
+A browser says it prefers ``text/html``; it gets the query editor page, not a download. Only an
+``Accept`` that names ``text/html`` (or XHTML) itself counts as a browser: ``*/*`` from curl or
+a script means "anything", and gets the data.
+
+No Flask in here: the functions take header values and return :class:`Format` objects, so that
+they can be tested on their own and reused by other views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    """One format the endpoint can answer in.
+
+    ``name`` is the key the engine knows (``engine.RESULT_FORMATS`` / ``GRAPH_FORMATS``), or
+    ``html`` for the editor page. ``media_type`` is what the response says; ``aliases`` are other
+    media types a client may ask for it by; ``names`` are its short names for ``format=``.
+    """
+
+    name: str
+    media_type: str
+    aliases: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header value: every format served here is UTF-8 text."""
+        return f"{self.media_type}; charset=utf-8"
+
+
+JSON = Format("json", "application/sparql-results+json", ("application/json",), ("json", "srj"))
+XML = Format(
+    "xml", "application/sparql-results+xml", ("application/xml", "text/xml"), ("xml", "srx")
+)
+CSV = Format("csv", "text/csv", (), ("csv",))
+TSV = Format("tsv", "text/tab-separated-values", (), ("tsv",))
+
+TURTLE = Format(
+    "turtle", "text/turtle", ("application/x-turtle", "text/n3"), ("turtle", "ttl", "n3")
+)
+NTRIPLES = Format("ntriples", "application/n-triples", (), ("ntriples", "n-triples", "nt"))
+NQUADS = Format("nquads", "application/n-quads", (), ("nquads", "n-quads", "nq"))
+TRIG = Format("trig", "application/trig", (), ("trig",))
+JSONLD = Format(
+    "jsonld", "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json")
+)
+RDFXML = Format(
+    "rdfxml",
+    "application/rdf+xml",
+    ("application/xml", "text/xml"),
+    ("rdfxml", "rdf+xml", "rdf", "xml", "owl"),
+)
+
+HTML = Format("html", "text/html", ("application/xhtml+xml",), ("html",))
+
+# Offers in the server's order of preference: the first one answers "*/*" and a missing Accept.
+RESULT_OFFERS: tuple[Format, ...] = (JSON, XML, CSV, TSV)
+GRAPH_OFFERS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
+DESCRIPTION_OFFERS: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    q: float
+
+    @property
+    def specificity(self) -> int:
+        """2 for type/subtype, 1 for type/*, 0 for */*."""
+        if self.type == "*":
+            return 0
+        return 1 if self.subtype == "*" else 2
+
+    def matches(self, media_type: str) -> bool:
+        kind, _, sub = media_type.partition("/")
+        return self.type in ("*", kind) and self.subtype in ("*", sub)
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; a missing or empty header accepts anything.
+
+    Malformed entries are skipped rather than refused: a client with a sloppy header should
+    still get an answer, and RFC 9110 lets a server ignore what it cannot parse.
+    """
+    if header is None or not header.strip():
+        return [MediaRange("*", "*", 1.0)]
+    ranges = []
+    for entry in header.split(","):
+        parts = [p.strip() for p in entry.split(";")]
+        media = parts[0].lower()
+        if media == "*":  # seen in the wild, means */*
+            media = "*/*"
+        kind, slash, sub = media.partition("/")
+        if not slash or not kind or not sub or (kind == "*" and sub != "*"):
+            continue
+        q = 1.0
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+                break  # parameters after q are accept-extensions
+        ranges.append(MediaRange(kind, sub, q))
+    return ranges
+
+
+def _quality(ranges: Sequence[MediaRange], media_type: str) -> tuple[float, int]:
+    """q-value and specificity of the most specific range matching ``media_type``."""
+    best: MediaRange | None = None
+    for r in ranges:
+        if r.matches(media_type) and (
+            best is None
+            or r.specificity > best.specificity
+            or (r.specificity == best.specificity and r.q > best.q)
+        ):
+            best = r
+    return (best.q, best.specificity) if best else (0.0, -1)
+
+
+def _offer_quality(ranges: Sequence[MediaRange], offer: Format) -> tuple[float, int]:
+    """How much the client wants ``offer``.
+
+    Its canonical media type counts however it is matched; an alias (``application/json`` for
+    SPARQL JSON results) only where the client names it, so that ``*/*`` or ``text/*`` cannot
+    reach a format through a side door, and ``type;q=0`` excludes it.
+    """
+    explicit = [
+        quality for quality in (_quality(ranges, m) for m in offer.media_types) if quality[1] == 2
+    ]
+    return max(explicit) if explicit else _quality(ranges, offer.media_type)
+
+
+def choose(
+    accept: str | None, offers: Sequence[Format], *, browser_page: bool = False
+) -> Format | None:
+    """The best of ``offers`` for an Accept header, or None when none is acceptable.
+
+    Highest q wins; on a tie, the offer the client named more specifically, then the server's
+    order. With ``browser_page``, :data:`HTML` competes too, but only where the header names
+    it explicitly, and it loses a tie against data the client also named.
+    """
+    ranges = parse_accept(accept)
+    scored: list[tuple[float, int, int, Format]] = []
+    for position, offer in enumerate(offers):
+        q, specificity = _offer_quality(ranges, offer)
+        if q > 0:
+            scored.append((q, specificity, -position, offer))
+    if browser_page:
+        q, specificity = _offer_quality(ranges, HTML)
+        if q > 0 and specificity == 2:
+            scored.append((q, specificity, -len(offers), HTML))
+    if not scored:
+        return None
+    return max(scored, key=lambda item: item[:3])[3]
+
+
+def from_parameter(value: str, offers: Sequence[Format]) -> Format | None:
+    """The offer a ``format`` parameter names (short name or media type), or None."""
+    wanted = value.strip().lower()
+    media = wanted.split(";")[0].strip()
+    for offer in offers:
+        if wanted in offer.names or media in offer.media_types:
+            return offer
+    return None
+
+
+def negotiate(
+    accept: str | None,
+    format_parameters: Sequence[str] | str | None,
+    offers: Sequence[Format],
+    *,
+    browser_page: bool = False,
+) -> Format | None:
+    """``format`` when given, else the Accept header.
+
+    Several ``format`` values may come (SPARQLWrapper sends a short name and a media type); the
+    first that names one of ``offers`` wins, and if none does, nothing is acceptable.
+    """
+    if isinstance(format_parameters, str):
+        format_parameters = (format_parameters,)
+    if format_parameters:
+        for value in format_parameters:
+            chosen = from_parameter(value, offers)
+            if chosen is not None:
+                return chosen
+        return None
+    return choose(accept, offers, browser_page=browser_page)
+
+
+def offered_media_types(offers: Sequence[Format]) -> list[str]:
+    """The canonical media types of ``offers``, for a 406 answer and the service description."""
+    return [offer.media_type for offer in offers]

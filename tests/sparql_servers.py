@@ -1,0 +1,92 @@
+"""Helpers of the SPARQL endpoint tests: servers with other limits, and a listener that counts.
+
+``serve_with`` starts the real application over the same store as the session's publication,
+with other server settings (a small result limit, an allow-list, ...). ``Listener`` is a plain
+TCP socket on a loopback port that records every connection made to it, to prove that a query
+made none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+from kommunen_kg.engine import Engine
+from kommunen_kg.publication import Publication
+
+from .support import server_in_thread
+
+
+def publication_with(
+    publication: Publication, engine: Engine | None = None, **server: object
+) -> Publication:
+    """The same store and release with other ``[server]`` settings (and optionally an engine)."""
+    config = replace(publication.config, server=replace(publication.config.server, **server))
+    return Publication(
+        config=config,
+        store=publication.store,
+        release=publication.release,
+        union_default_graph=config.server.union_default_graph,
+        engine=engine,
+    )
+
+
+@contextlib.contextmanager
+def serve_with(
+    publication: Publication, engine: Engine | None = None, **server: object
+) -> Iterator[str]:
+    from kommunen_kg.app import create_app
+
+    with server_in_thread(create_app(publication_with(publication, engine, **server))) as url:
+        yield url
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that accepts and records connections until closed."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen()
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/sparql"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.connections.append(conn.recv(4096))
+                except OSError:
+                    self.connections.append(b"")
+
+    def settle(self, seconds: float = 0.5) -> None:
+        """Waits a moment, so that a connection on its way is counted."""
+        time.sleep(seconds)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.socket.close()
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

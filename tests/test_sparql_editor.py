@@ -1,0 +1,196 @@
+"""The query editor (YASGUI, bundled) and the example queries of the dataset.
+
+The example queries are the competency questions of the knowledge graph; each one is run against
+the real endpoint and must answer. The browser test opens the editor in Debian's chromium, runs
+an example and reads the results table, while refusing every request that leaves the loopback
+interface: the editor works offline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from urllib.parse import quote, urlparse
+
+import pytest
+import requests
+from kommunen_kg.example_queries import load_examples
+
+EXAMPLES = load_examples()
+FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.config: str = ""
+        self.words: str = ""  # the text of the page, entities resolved
+        self._in_config = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.urls.append(attrs["href"])
+        self._in_config = tag == "script" and attrs.get("id") == "editor-config"
+
+    def handle_data(self, data):
+        self.words += data
+        if self._in_config:
+            self.config += data
+
+    def handle_endtag(self, tag):
+        self._in_config = False
+
+
+def page(url: str, path: str = "query", **params: str) -> _Assets:
+    response = requests.get(url + path, params=params, headers={"Accept": FIREFOX}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    parser = _Assets()
+    parser.feed(response.text)
+    parser.text = response.text  # type: ignore[attr-defined]
+    return parser
+
+
+def test_editor_is_served_at_sparql_and_query(live_server):
+    for path in ("sparql", "query"):
+        assert '<div id="yasgui">' in page(live_server, path).text
+
+
+def test_editor_loads_yasgui_from_the_package_not_a_cdn(live_server):
+    assets = page(live_server)
+    assert assets.urls, "the page loads no script or stylesheet"
+    for url in assets.urls:
+        assert not urlparse(url).netloc, f"{url} is loaded from another host"
+        response = requests.get(live_server + url.lstrip("/"), timeout=10)
+        assert response.status_code == 200, url
+    assert any(url.endswith("yasgui/yasgui.min.js") for url in assets.urls)
+    assert any(url.endswith("yasgui/yasgui.min.css") for url in assets.urls)
+
+
+def test_bundled_yasgui_carries_its_licence_and_version(live_server):
+    licence = requests.get(live_server + "static/yasgui/LICENSE", timeout=10)
+    assert licence.status_code == 200
+    assert "MIT" in licence.text
+    package = requests.get(live_server + "static/yasgui/package.json", timeout=10).json()
+    assert package["name"] == "@zazuko/yasgui"
+    assert package["version"] == "4.6.2"
+
+
+def test_editor_starts_with_the_prefixes_prefilled(live_server, publication):
+    config = json.loads(page(live_server).config)
+    prefixes = publication.iris.prefixes()
+    for name in ("schema", "skos", "ki", "event", "talk", "person", "project", "theme"):
+        assert f"PREFIX {name}: <{prefixes[name]}>" in config["defaultQuery"]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_editor_offers_every_example_with_german_and_english_titles(live_server, lang):
+    assets = page(live_server, lang=lang)
+    config = json.loads(assets.config)
+    assert [e["slug"] for e in config["examples"]] == [e.slug for e in EXAMPLES]
+    for example in EXAMPLES:
+        assert example.title_de in assets.words
+        assert example.title_en in assets.words
+    assert f'<html lang="{lang}">' in assets.text
+    first = config["examples"][0]
+    assert first["title"] == (EXAMPLES[0].title_de if lang == "de" else EXAMPLES[0].title_en)
+
+
+def test_editor_language_follows_accept_language(live_server):
+    response = requests.get(
+        live_server + "query",
+        headers={"Accept": FIREFOX, "Accept-Language": "en-GB,en;q=0.9,de;q=0.5"},
+        timeout=10,
+    )
+    assert '<html lang="en">' in response.text
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+def test_example_queries_declare_the_prefixes_they_use(publication):
+    for example in EXAMPLES:
+        text = example.text(publication.iris)
+        declared = set(re.findall(r"^PREFIX (\w*):", text, re.M))
+        body = re.sub(r"#[^\n]*", "", example.body)
+        used = set(re.findall(r"(?<![\w<:/])([A-Za-z]\w*):[\w-]", body))
+        assert used <= declared, f"{example.slug} uses undeclared prefixes {used - declared}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
+def test_example_query_answers_from_the_endpoint(live_server, publication, example):
+    response = requests.post(
+        live_server + "sparql",
+        data={"query": example.text(publication.iris)},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["results"]["bindings"], f"{example.slug} answered nothing"
+
+
+def test_moderator_example_names_katrin_fahrenkrug(live_server, publication):
+    example = next(e for e in EXAMPLES if e.slug == "moderator-2020-11-11")
+    response = requests.post(
+        live_server + "sparql", data={"query": example.text(publication.iris)}, timeout=10
+    )
+    names = {b["moderatorName"]["value"] for b in response.json()["results"]["bindings"]}
+    assert names == {"Katrin Fahrenkrug"}
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_editor_runs_an_example_in_a_browser_without_leaving_loopback(live_server):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    outside: list[str] = []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page_ = browser.new_page(locale="en-GB")
+            page_.route("**/*", guard)
+            errors: list[str] = []
+            page_.on("pageerror", lambda exc: errors.append(str(exc)))
+            page_.goto(live_server + "sparql?lang=en")
+            page_.wait_for_selector(".yasqe .CodeMirror", timeout=20000)
+            page_.click("button[data-example='0']")
+            page_.wait_for_selector("text=Katrin Fahrenkrug", timeout=20000)
+            # A shared link with a query opens that query in the editor.
+            page_.goto(live_server + "sparql?query=" + quote("ASK { ?s ?p 'shared link' }"))
+            page_.wait_for_selector("text=shared link", timeout=20000)
+            assert errors == []
+        finally:
+            browser.close()
+    assert outside == [], f"the editor asked other hosts: {outside}"
+
+
+def test_editor_of_ad_hoc_files_has_no_dataset_examples(tmp_path, config):
+    from kommunen_kg.app import create_app
+    from kommunen_kg.publication import open_sources
+
+    from .support import server_in_thread
+
+    source = tmp_path / "one.ttl"
+    source.write_text("<http://example.org/a> <http://example.org/p> 1 .\n", encoding="utf-8")
+    with server_in_thread(create_app(open_sources(config, [source]))) as url:
+        assets = page(url, "sparql")
+    assert json.loads(assets.config)["examples"] == []
+    assert "Kommunen innovativ" not in assets.words
+    assert '<div id="yasgui">' in assets.text
