@@ -145,7 +145,7 @@ def test_every_result_format_is_served_with_charset_and_parses(live_server, medi
     response = get(live_server, SELECT, Accept=media_type)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == f"{media_type}; charset=utf-8"
-    assert response.headers["Vary"] == "Accept"
+    assert "Accept" in [v.strip() for v in response.headers["Vary"].split(",")]
     if media_type == "text/csv":  # pyoxigraph reads no CSV; CSV is checked by the clients
         assert response.text.splitlines()[0] == "s,name"
         assert len(response.text.strip().splitlines()) == 6
@@ -159,7 +159,7 @@ def test_every_graph_format_is_served_with_charset_and_parses(live_server, media
     response = get(live_server, CONSTRUCT, Accept=media_type)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == f"{media_type}; charset=utf-8"
-    assert response.headers["Vary"] == "Accept"
+    assert "Accept" in [v.strip() for v in response.headers["Vary"].split(",")]
     quads = list(ox.parse(response.content, format=RDF_PARSERS[media_type]))
     assert len(quads) == 5
 
