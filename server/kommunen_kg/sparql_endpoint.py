@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, Response, current_app, request
 
-from .engine import DatasetSpec, QueryRequest, QuerySyntaxError
+from .engine import DatasetSpec, EngineUnavailable, QueryRequest, QuerySyntaxError, QueryTimeout
 
 bp = Blueprint("sparql", __name__)
 
@@ -41,4 +41,8 @@ def sparql() -> Response:
         return Response(
             f"Syntax error at {exc.line}:{exc.column}: {exc}\n", 400, mimetype="text/plain"
         )
+    except QueryTimeout as exc:  # minimal mapping for the query pool; the endpoint work owns it
+        return Response(f"{exc}\n", 503, mimetype="text/plain")
+    except EngineUnavailable as exc:
+        return Response(f"{exc}\n", 503, mimetype="text/plain", headers={"Retry-After": "5"})
     return Response(answer.body, mimetype=answer.media_type)
