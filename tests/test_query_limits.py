@@ -269,3 +269,32 @@ def test_a_queued_query_runs_when_a_worker_becomes_free(config, publication):
             assert out[0].status_code == 503
     finally:
         pool.close()
+
+
+def test_a_worker_is_reused_for_query_after_query(publication):
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1)
+    pool.start()
+    try:
+        before = pool.worker_pids()["idle"]
+        for _ in range(20):
+            pool.run(QueryRequest(SMALL, "json", DatasetSpec(union_default_graph=True)))
+        assert pool.worker_pids()["idle"] == before
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_made_much_memory_its_own_is_replaced_after_its_query(publication):
+    # pyoxigraph writes to the store pages a query reads, so they stop being shared.
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1, recycle_memory=1)
+    pool.start()
+    try:
+        (before,) = pool.worker_pids()["idle"]
+        everything = QueryRequest(
+            "SELECT * WHERE { ?s ?p ?o }", "json", DatasetSpec(union_default_graph=True)
+        )
+        assert pool.run(everything).count > 1000
+        (after,) = pool.worker_pids()["idle"]
+        assert after != before
+        assert not alive(before)
+    finally:
+        pool.close()

@@ -193,9 +193,28 @@ def _limit_memory(megabytes: int) -> None:
         pass
 
 
-def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, memory_limit: int) -> None:
-    """The query worker's loop: one request in, one answer out, until the socket closes."""
-    _limit_memory(memory_limit)
+@dataclass(frozen=True)
+class _WorkerLimits:
+    """What a query worker is allowed, in MB: see QueryPool."""
+
+    memory_limit: int
+    recycle_memory: int
+
+
+def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: _WorkerLimits) -> None:
+    """The query worker's loop: one request in, one answer out, until the socket closes.
+
+    Each answer says whether this worker should be replaced: when it has taken more than
+    ``recycle_memory`` MB of pages as its own. pyoxigraph's in-memory store writes to the
+    pages it reads (reference counts), so a query that scans the store copies those
+    copy-on-write pages into the worker; a fresh worker shares them again. Minor page faults
+    count the pages it has touched (an upper bound, cheap to read; the exact figure in
+    /proc/self/smaps_rollup takes milliseconds).
+    """
+    _limit_memory(limits.memory_limit)
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    recycle_faults = limits.recycle_memory * 1024 * 1024 // page
+    start_faults = _minor_faults()
     while True:
         message = _recv_blocking(sock)
         if message is None:
@@ -204,16 +223,26 @@ def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, memory_limit: in
             request: QueryRequest = pickle.loads(message)
             reply: tuple = ("ok", engine.run(request))
         except MemoryError:
-            reply = ("error", _memory_error(memory_limit))
+            reply = ("error", _memory_error(limits.memory_limit))
         except Exception as exc:
             reply = ("error", exc)
+        retire = recycle_faults > 0 and _minor_faults() - start_faults > recycle_faults
         try:
-            payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((*reply, retire), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
-            payload = pickle.dumps(("error", _memory_error(memory_limit)))
+            payload = pickle.dumps(("error", _memory_error(limits.memory_limit), True))
         except Exception:  # an exception that does not pickle: keep its words
-            payload = pickle.dumps(("error", QueryError(str(reply[1]))))
+            payload = pickle.dumps(("error", QueryError(str(reply[1])), retire))
         _send_message(sock, payload)
+
+
+def _minor_faults() -> int:
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    except ImportError:  # pragma: no cover
+        return 0
 
 
 def _memory_error(memory_limit: int) -> EngineUnavailable:
@@ -242,15 +271,15 @@ def _child_main(main, *args) -> NoReturn:
 
 
 def _worker_main(
-    sock: socket.socket, zygote: int, engine: EmbeddedEngine, memory_limit: int
+    sock: socket.socket, zygote: int, engine: EmbeddedEngine, limits: _WorkerLimits
 ) -> None:
     _become_child(sock.fileno(), zygote, b"kkg-query")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    _serve_queries(sock, engine, memory_limit)
+    _serve_queries(sock, engine, limits)
 
 
 def _zygote_main(
-    control: socket.socket, parent: int, engine: EmbeddedEngine, memory_limit: int
+    control: socket.socket, parent: int, engine: EmbeddedEngine, limits: _WorkerLimits
 ) -> None:
     """The zygote's loop: each byte on the control socket asks for one new query worker."""
     _become_child(control.fileno(), parent, b"kkg-zygote")
@@ -266,7 +295,7 @@ def _zygote_main(
         if pid == 0:
             ours.detach()
             control.detach()
-            _child_main(_worker_main, theirs, me, engine, memory_limit)
+            _child_main(_worker_main, theirs, me, engine, limits)
         theirs.close()
         fds = [ours.fileno()]
         pidfd = None
@@ -334,6 +363,11 @@ class QueryPool:
     :class:`QueryTimeout`. ``select``/``construct``/``ask`` are our own views' trusted queries
     and run in-process.
 
+    Limits in MB: ``memory_limit`` is what one query may allocate on top of the shared store
+    (beyond it the worker dies and ``run`` raises :class:`EngineUnavailable`);
+    ``recycle_memory`` is how much of the store's pages a worker may have made its own before
+    it is replaced after its query (0: never), which bounds the memory of idle workers.
+
     Call :meth:`start` in each server process while it is still single-threaded (gunicorn's
     ``post_fork``); ``run`` starts the pool itself when that was not done, from whatever
     thread calls it (safe as long as no other thread is inside pyoxigraph at that moment).
@@ -349,6 +383,7 @@ class QueryPool:
         queue_length: int = 16,
         queue_timeout: float = 5.0,
         memory_limit: int = 1024,
+        recycle_memory: int = 128,
         demote_after: float = 1.0,
         demoted_nice: int = 10,
     ):
@@ -360,6 +395,7 @@ class QueryPool:
         self.queue_length = queue_length
         self.queue_timeout = queue_timeout
         self.memory_limit = memory_limit
+        self._limits = _WorkerLimits(memory_limit, recycle_memory)
         self.demote_after = demote_after
         self.demoted_nice = demoted_nice
         self._owner = 0  # pid of the process whose pool this is (0: not started)
@@ -384,6 +420,7 @@ class QueryPool:
             queue_length=server.query_queue_length,
             queue_timeout=server.query_queue_timeout,
             memory_limit=server.query_memory_limit,
+            recycle_memory=server.query_worker_recycle_memory,
         )
 
     # -- life cycle --
@@ -456,7 +493,7 @@ class QueryPool:
         pid = os.fork()
         if pid == 0:
             ours.detach()
-            _child_main(_zygote_main, theirs, parent, self.trusted, self.memory_limit)
+            _child_main(_zygote_main, theirs, parent, self.trusted, self._limits)
         theirs.close()
         ours.settimeout(_SPAWN_TIMEOUT)
         self._zygote = (pid, ours)
@@ -588,11 +625,11 @@ class QueryPool:
         except BaseException:
             self._replace(worker)
             raise
-        if worker.demoted:
+        status, value, retire = pickle.loads(message)
+        if retire or worker.demoted:
             self._replace(worker)
         else:
             self._release(worker)
-        status, value = pickle.loads(message)
         if status == "ok":
             return value
         raise value
