@@ -298,3 +298,37 @@ def test_a_worker_that_made_much_memory_its_own_is_replaced_after_its_query(publ
         assert not alive(before)
     finally:
         pool.close()
+
+
+def test_after_its_zygote_was_killed_the_pool_forks_a_new_one_and_answers(publication):
+    pool = QueryPool(publication.store, min_workers=2, max_workers=2)
+    pool.start()
+    try:
+        before = pool.worker_pids()
+        os.kill(before["zygote"][0], 9)
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in before["idle"]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not any(alive(pid) for pid in before["idle"])  # they die with their zygote
+        answer = pool.run(QueryRequest(SMALL, "json", DatasetSpec(union_default_graph=True)))
+        assert answer.count > 10
+        (zygote,) = pool.worker_pids()["zygote"]
+        assert zygote != before["zygote"][0] and alive(zygote)
+    finally:
+        pool.close()
+
+
+def test_closing_the_pool_ends_all_its_processes_even_a_busy_one(publication):
+    pool = QueryPool(publication.store, min_workers=2, max_workers=3)
+    pool.start()
+    runaway = QueryRequest(RUNAWAY, "json", DatasetSpec(union_default_graph=True), timeout=30)
+    thread, out = in_background(lambda: raised(pool.run, runaway))
+    wait_for_busy(pool)
+    pids = [pid for group in pool.worker_pids().values() for pid in group]
+    assert len(pids) == 3  # the zygote, an idle worker and the busy one
+    started = time.monotonic()
+    pool.close()
+    thread.join(timeout=5)
+    assert time.monotonic() - started < 3
+    assert not any(alive(pid) for pid in pids)
+    assert out[0][0].__name__ == "EngineUnavailable"

@@ -4,8 +4,10 @@ WHY: pyoxigraph cannot cancel a running query. A thread that runs a runaway quer
 product, an exploding property path) keeps its CPU until the query ends, which may be never.
 The only reliable way to stop it is to run it in a process of its own and kill that process.
 Forking is cheap here because the store lives in memory: a process forked after the store is
-loaded shares its pages copy-on-write, so a query worker costs little more than the memory its
-own queries allocate.
+loaded shares its pages copy-on-write, so a fresh query worker costs little memory. (pyoxigraph
+writes reference counts into the store pages a query reads, so a worker that scanned much of
+the store holds its own copy of those pages; it is replaced once that passes
+``recycle_memory``.)
 
 The processes of one server process (a gunicorn worker, or a test process)::
 
@@ -347,6 +349,14 @@ class _Worker:
                 os.close(self.pidfd)
             self.pidfd = None
 
+    def exited(self) -> bool:
+        """True when the process is gone (its pidfd is readable); a cheap, non-blocking check."""
+        if self.pidfd is None:
+            return False
+        poller = select.poll()
+        poller.register(self.pidfd, select.POLLIN)
+        return bool(poller.poll(0))
+
     def demote(self, nice: int) -> None:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, self.pid, nice)
@@ -432,7 +442,7 @@ class QueryPool:
                 return
             self._owner = os.getpid()
             self._closed = False
-        atexit.register(self._close_at_exit, os.getpid())
+        atexit.register(_close_at_exit, weakref.ref(self), os.getpid())
         with self._zygote_lock:
             self._start_zygote()
         for _ in range(self.min_workers):
@@ -479,10 +489,6 @@ class QueryPool:
                 control.close()  # the zygote sees EOF and exits
                 self._zygote = None
                 _wait_for_child(pid, _REAP_WAIT)
-
-    def _close_at_exit(self, pid: int) -> None:
-        if os.getpid() == pid:
-            self.close()
 
     # -- workers --
 
@@ -535,8 +541,11 @@ class QueryPool:
                 while True:
                     if self._closed:
                         raise EngineUnavailable("The query service is shutting down.")
-                    if self._idle:
+                    while self._idle:
                         worker = self._idle.pop()
+                        if worker.exited():  # killed from outside while idle (or its zygote)
+                            worker.close()
+                            continue
                         self._busy[worker.pid] = worker
                         return worker
                     if len(self._busy) + self._starting < self.max_workers:
@@ -556,10 +565,13 @@ class QueryPool:
                     self._waiting -= 1
         try:
             worker = self._spawn()
-        finally:
+        except BaseException:
             with self._cond:
                 self._starting -= 1
+                self._cond.notify()  # a waiting request may try to start one itself
+            raise
         with self._cond:
+            self._starting -= 1
             self._busy[worker.pid] = worker
         return worker
 
@@ -607,6 +619,7 @@ class QueryPool:
         worker = self._acquire()
         started = time.monotonic()
         try:
+            worker.sock.settimeout(max(request.timeout, 0.001))
             _send_message(worker.sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
             message = self._receive(worker, started + request.timeout, started)
         except _Deadline:
@@ -695,6 +708,13 @@ class QueryPool:
                 "idle": [w.pid for w in self._idle],
                 "busy": sorted(self._busy),
             }
+
+
+def _close_at_exit(pool: weakref.ref[QueryPool], pid: int) -> None:
+    """atexit: the process that started a pool closes it (never a forked copy)."""
+    alive = pool()
+    if alive is not None and os.getpid() == pid:
+        alive.close()
 
 
 def _wait_for_child(pid: int, timeout: float) -> None:
