@@ -291,7 +291,12 @@ def serve(
         sys.exit(1)
     # Client queries run in killable worker processes; each gunicorn worker forks its own
     # pool right after it is forked itself (see query_pool.py). Our views stay in-process.
-    pool = QueryPool.from_config(publication.store, publication.union_default_graph, config.server)
+    try:
+        pool = QueryPool.from_config(
+            publication.store, publication.union_default_graph, config.server
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     publication.engine = pool
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host

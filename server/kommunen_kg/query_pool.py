@@ -60,6 +60,7 @@ from typing import NoReturn
 
 import pyoxigraph as ox
 
+from .config import ConfigError
 from .engine import (
     EmbeddedEngine,
     EngineUnavailable,
@@ -422,6 +423,10 @@ class QueryPool:
     @classmethod
     def from_config(cls, store: ox.Store, union_default_graph: bool, server) -> QueryPool:
         """A pool sized by the ``[server]`` section of the configuration."""
+        if server.query_workers_max < 1 or server.query_workers_min < 0:
+            raise ConfigError("[server] query_workers_min must be >= 0, query_workers_max >= 1")
+        if server.query_workers_min > server.query_workers_max:
+            raise ConfigError("[server] query_workers_min must not exceed query_workers_max")
         return cls(
             store,
             union_default_graph,
