@@ -25,6 +25,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
+            if key == "control_socket_disable" and key not in self.cfg.settings:
+                continue  # older gunicorn (23) has no control socket
             if value is not None:
                 self.cfg.set(key, value)
 
