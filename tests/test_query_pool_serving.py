@@ -160,8 +160,9 @@ def ask_in_background(url: str, query: str) -> tuple[threading.Thread, list]:
 
 
 def wait_running(server_pid: int, timeout: float = 5.0) -> int:
-    """The pid of the query worker that has been busy on the CPU for 0.2 s (a runaway)."""
-    ticks = 0.2 * os.sysconf("SC_CLK_TCK")
+    """The pid of a query worker that is running on the CPU (the runaway: call this once the
+    pools have started, so that no worker is still being set up)."""
+    ticks = 0.02 * os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid in pool_processes(server_pid):
@@ -238,6 +239,7 @@ def test_sigterm_on_serve_leaves_no_process_behind(serve_args, tmp_path):
 
 def test_a_killed_server_worker_takes_its_query_processes_with_it(serve_args, tmp_path):
     with serving(serve_args, tmp_path / "serve.log") as (url, process):
+        wait_pool_processes(process.pid)
         runaway, _out = ask_in_background(url, RUNAWAY)
         busy = wait_running(process.pid)
         table = parents()
