@@ -673,7 +673,7 @@ class QueryPool:
             sock.settimeout(wait)
             try:
                 if size is None:
-                    chunk = sock.recv(262144)
+                    chunk = sock.recv(65536)
                     if not chunk:
                         raise _WorkerDied
                     buffer += chunk
