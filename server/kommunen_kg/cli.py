@@ -259,6 +259,7 @@ def serve(
     """
     from .app import create_app
     from .publication import open_release, open_sources
+    from .query_pool import QueryPool
     from .release import ReleaseFolder
     from .serving import run_gunicorn
     from .sources import SourceError
@@ -288,6 +289,15 @@ def serve(
     except SourceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+    # Client queries run in killable worker processes; each gunicorn worker forks its own
+    # pool right after it is forked itself (see query_pool.py). Our views stay in-process.
+    try:
+        pool = QueryPool.from_config(
+            publication.store, publication.union_default_graph, config.server
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    publication.engine = pool
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host
     root = f"http://{shown_host}:{port}/"
@@ -308,6 +318,8 @@ def serve(
         threads=threads,
         timeout=config.server.query_timeout,
         on_ready=ready,
+        post_fork=pool.start,
+        worker_exit=pool.close,
         access_log=not quiet,
     )
 

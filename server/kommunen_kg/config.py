@@ -58,6 +58,16 @@ class ServerConfig:
     max_request_size: int = 1048576
     # SPARQL endpoints a client's query may call with SERVICE; empty: SERVICE is refused.
     service_allowlist: tuple[str, ...] = ()
+    # Client queries run in worker processes that are killed at the timeout (query_pool.py);
+    # per server worker process: kept ready, at most, requests that may wait when all are
+    # busy, how long they wait, the memory (MB) one query may allocate on top of the store,
+    # and the store pages (MB) a worker may copy for itself before it is replaced.
+    query_workers_min: int = 2
+    query_workers_max: int = 8
+    query_queue_length: int = 16
+    query_queue_timeout: float = 5.0
+    query_memory_limit: int = 1024
+    query_worker_recycle_memory: int = 128
 
 
 @dataclass(frozen=True)

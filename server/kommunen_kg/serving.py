@@ -25,6 +25,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
+            if key == "control_socket_disable" and key not in self.cfg.settings:
+                continue  # older gunicorn (23) has no control socket
             if value is not None:
                 self.cfg.set(key, value)
 
@@ -42,8 +44,13 @@ def run_gunicorn(
     on_ready: Callable[[], None] | None = None,
     post_fork: Callable[[], None] | None = None,
     access_log: bool = True,
+    worker_exit: Callable[[], None] | None = None,
 ) -> None:
-    """Serves ``app`` until SIGINT/SIGTERM; ``on_ready`` runs once the socket is listening."""
+    """Serves ``app`` until SIGINT/SIGTERM; ``on_ready`` runs once the socket is listening.
+
+    ``post_fork`` runs in each worker right after the fork, while it is still single-threaded
+    (the query pool forks its zygote there); ``worker_exit`` runs in each worker as it stops.
+    """
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -60,5 +67,10 @@ def run_gunicorn(
         "proc_name": "kommunen-kg",
         "when_ready": (lambda _server: on_ready()) if on_ready else None,
         "post_fork": (lambda _server, _worker: post_fork()) if post_fork else None,
+        "worker_exit": (lambda _server, _worker: worker_exit()) if worker_exit else None,
+        # No control-socket thread in the master: it stays single-threaded, so every worker it
+        # forks (also a replacement) starts without locks held by other threads; and servers
+        # side by side do not share the one default socket path.
+        "control_socket_disable": True,
     }
     _Gunicorn(app, options).run()

@@ -1,0 +1,337 @@
+"""No client query can take the server down: time limit, result limit, memory limit, busy pool.
+
+Client queries run in the query pool's worker processes (kommunen_kg.query_pool). These tests
+send real queries over HTTP to the application served from a thread with a pool engine whose
+time limit is 2 s, and look at the worker processes through /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+import requests
+from kommunen_kg.app import create_app
+from kommunen_kg.engine import DatasetSpec, EmbeddedEngine, QueryRequest
+from kommunen_kg.publication import Publication
+from kommunen_kg.query_pool import QueryPool
+
+from .support import server_in_thread
+
+TIMEOUT = 2.0
+RESULT_LIMIT = 50
+# 2738^3 solutions: hours of CPU. The cross product is the classic denial-of-service query.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SMALL = "SELECT ?p ?o WHERE { <https://w3id.org/kommunen-innovativ/id/project/lebenswert> ?p ?o }"
+# Every node reaches every node of its connected component, in both directions.
+EXPLODING_PATH = "SELECT (COUNT(*) AS ?n) WHERE { ?a (!<urn:x:none>|^!<urn:x:none>)* ?b }"
+# ORDER BY must hold the whole cross product of two patterns in memory (7.5e6 rows).
+MEMORY_HOG = "SELECT ?a ?c WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f"
+
+
+def limited(config, **server):
+    """The test configuration with a 2 s time limit and a small result limit."""
+    values = {
+        "query_timeout": TIMEOUT,
+        "result_limit": RESULT_LIMIT,
+        "query_workers_min": 2,
+        "query_workers_max": 8,
+        "query_queue_timeout": 1.0,
+        **server,
+    }
+    return replace(config, server=replace(config.server, **values))
+
+
+def pool_app(publication, config):
+    """The application over the session's store with a started query pool as its engine."""
+    pool = QueryPool.from_config(publication.store, publication.union_default_graph, config.server)
+    pool.start()
+    served = Publication(
+        config=config,
+        store=publication.store,
+        release=publication.release,
+        union_default_graph=publication.union_default_graph,
+        engine=pool,
+    )
+    return pool, create_app(served)
+
+
+@pytest.fixture(scope="module")
+def pool_server(config, publication):
+    pool, app = pool_app(publication, limited(config))
+    with server_in_thread(app) as url:
+        yield url, pool
+    pool.close()
+
+
+def ask(url: str, query: str, **params) -> requests.Response:
+    return requests.post(url + "sparql", data={"query": query, **params}, timeout=30)
+
+
+def in_background(function, *args) -> tuple[threading.Thread, list]:
+    """Runs ``function(*args)`` in a thread; its result lands in the returned list."""
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(function(*args)), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def wait_for_busy(pool: QueryPool, count: int = 1, timeout: float = 5.0) -> list[int]:
+    """The pids of the busy workers, once at least ``count`` are busy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = pool.worker_pids()["busy"]
+        if len(busy) >= count:
+            return busy
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} busy workers after {timeout} s")
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("query", [RUNAWAY, EXPLODING_PATH], ids=["cross-product", "path"])
+def test_a_runaway_query_gets_503_within_the_time_limit(pool_server, query):
+    url, _pool = pool_server
+    started = time.monotonic()
+    response = ask(url, query)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert "time limit of 2 s" in response.text
+    assert TIMEOUT * 0.9 < elapsed < TIMEOUT + 2.0
+
+
+def test_the_runaway_querys_worker_process_is_killed_and_replaced(pool_server):
+    url, pool = pool_server
+    thread, out = in_background(ask, url, RUNAWAY)
+    (pid,) = wait_for_busy(pool)
+    assert alive(pid)
+    thread.join(timeout=10)
+    assert out[0].status_code == 503
+    assert not alive(pid)  # gone at once: its CPU is free
+    assert len(pool.worker_pids()["idle"]) >= 2  # a replacement took its place
+
+
+def test_small_queries_are_answered_while_runaway_queries_run(pool_server):
+    url, pool = pool_server
+    runaways = [in_background(ask, url, RUNAWAY) for _ in range(4)]  # more than the 2 cores
+    wait_for_busy(pool, 4)
+    latencies: list[float] = []
+
+    def stream() -> None:
+        with requests.Session() as session:
+            while any(thread.is_alive() for thread, _out in runaways):
+                started = time.monotonic()
+                response = session.post(url + "sparql", data={"query": SMALL}, timeout=30)
+                latencies.append(time.monotonic() - started)
+                assert response.status_code == 200
+                assert len(response.json()["results"]["bindings"]) > 10
+
+    streams = [threading.Thread(target=stream) for _ in range(2)]
+    for thread in streams:
+        thread.start()
+    for thread in streams:
+        thread.join(timeout=30)
+    assert [out[0].status_code for _thread, out in runaways] == [503] * 4
+    assert len(latencies) >= 10
+    assert max(latencies) < 2.0
+
+
+def test_the_result_limit_cuts_the_answer_and_says_so(publication):
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1)
+    pool.start()
+    try:
+        dataset = DatasetSpec(union_default_graph=True)
+        cut = pool.run(QueryRequest("SELECT * WHERE { ?s ?p ?o }", "json", dataset, limit=5))
+        whole = pool.run(QueryRequest(SMALL, "json", dataset, limit=1000))
+    finally:
+        pool.close()
+    assert cut.truncated and cut.count == 5
+    assert cut.body.count(b'"s":') == 5
+    assert not whole.truncated and whole.count > 10
+
+
+def test_the_result_limit_applies_to_client_queries_over_http(pool_server):
+    url, _pool = pool_server
+    response = ask(url, "SELECT * WHERE { ?s ?p ?o }")
+    assert response.status_code == 200
+    assert len(response.json()["results"]["bindings"]) == RESULT_LIMIT
+
+
+def test_a_syntax_error_is_400_with_line_and_column(pool_server):
+    url, _pool = pool_server
+    response = ask(url, "SELECT * WHERE {\n  ?s ?p }")
+    assert response.status_code == 400
+    assert re.search(r"\b2\b\D{1,12}\b10\b", response.text), response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "result_format", "dataset"),
+    [
+        ("SELECT * WHERE {\n  ?s ?p }", "json", DatasetSpec()),
+        ("ASK { ?s ?p ?o", "xml", DatasetSpec()),
+        ("SELECT * WHERE { ?s ?p ?o }", "no-such-format", DatasetSpec()),
+        ("SELECT * WHERE { ?s ?p ?o }", "json", DatasetSpec(default_graphs=("not an iri",))),
+    ],
+    ids=["select-syntax", "ask-syntax", "unknown-format", "bad-graph-iri"],
+)
+def test_errors_in_a_worker_are_the_exceptions_the_in_process_engine_raises(
+    publication, query, result_format, dataset
+):
+    request = QueryRequest(query, result_format, dataset)
+    embedded = raised(EmbeddedEngine(publication.store).run, request)
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1)
+    pool.start()
+    try:
+        pooled = raised(pool.run, request)
+        assert pool.worker_pids()["idle"]  # the worker is fine and ready for the next query
+    finally:
+        pool.close()
+    assert pooled == embedded
+
+
+def raised(function, *args) -> tuple:
+    """What ``function(*args)`` raised: type, message, line and column.
+
+    Only plain values are kept: the traceback would hold pyoxigraph results, which must be
+    dropped on the thread that made them.
+    """
+    try:
+        function(*args)
+    except Exception as exc:
+        return type(exc), str(exc), getattr(exc, "line", None), getattr(exc, "column", None)
+    raise AssertionError(f"{function} raised nothing")
+
+
+def test_a_worker_that_dies_is_replaced_and_its_client_gets_a_clear_503(pool_server):
+    url, pool = pool_server
+    thread, out = in_background(ask, url, RUNAWAY)
+    (pid,) = wait_for_busy(pool)
+    os.kill(pid, 9)
+    thread.join(timeout=10)
+    assert out[0].status_code == 503
+    assert "query worker stopped while answering" in out[0].text
+    assert ask(url, SMALL).status_code == 200
+
+
+def test_a_query_over_the_memory_limit_is_stopped_with_a_clear_503(config, publication):
+    pool, app = pool_app(publication, limited(config, query_memory_limit=64))
+    try:
+        with server_in_thread(app) as url:
+            response = ask(url, MEMORY_HOG)
+            assert response.status_code == 503
+            assert "memory limit of 64 MB" in response.text
+            assert ask(url, SMALL).status_code == 200
+    finally:
+        pool.close()
+
+
+def test_when_every_worker_is_busy_a_client_gets_503_with_retry_after(config, publication):
+    server = {"query_workers_min": 1, "query_workers_max": 1, "query_queue_length": 0}
+    pool, app = pool_app(publication, limited(config, **server))
+    try:
+        with server_in_thread(app) as url:
+            runaway, _out = in_background(ask, url, RUNAWAY)
+            wait_for_busy(pool)
+            started = time.monotonic()
+            response = ask(url, SMALL)
+            assert time.monotonic() - started < 1.0
+            assert response.status_code == 503
+            assert int(response.headers["Retry-After"]) > 0
+            assert "busy" in response.text
+            runaway.join(timeout=10)
+    finally:
+        pool.close()
+
+
+def test_a_queued_query_runs_when_a_worker_becomes_free(config, publication):
+    server = {
+        "query_timeout": 1.0,
+        "query_workers_min": 1,
+        "query_workers_max": 1,
+        "query_queue_timeout": 5.0,
+    }
+    pool, app = pool_app(publication, limited(config, **server))
+    try:
+        with server_in_thread(app) as url:
+            runaway, out = in_background(ask, url, RUNAWAY)
+            wait_for_busy(pool)
+            response = ask(url, SMALL)  # waits for the runaway's worker to be replaced
+            assert response.status_code == 200
+            runaway.join(timeout=10)
+            assert out[0].status_code == 503
+    finally:
+        pool.close()
+
+
+def test_a_worker_is_reused_for_query_after_query(publication):
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1)
+    pool.start()
+    try:
+        before = pool.worker_pids()["idle"]
+        for _ in range(20):
+            pool.run(QueryRequest(SMALL, "json", DatasetSpec(union_default_graph=True)))
+        assert pool.worker_pids()["idle"] == before
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_made_much_memory_its_own_is_replaced_after_its_query(publication):
+    # pyoxigraph writes to the store pages a query reads, so they stop being shared.
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1, recycle_memory=1)
+    pool.start()
+    try:
+        (before,) = pool.worker_pids()["idle"]
+        everything = QueryRequest(
+            "SELECT * WHERE { ?s ?p ?o }", "json", DatasetSpec(union_default_graph=True)
+        )
+        assert pool.run(everything).count > 1000
+        (after,) = pool.worker_pids()["idle"]
+        assert after != before
+        assert not alive(before)
+    finally:
+        pool.close()
+
+
+def test_after_its_zygote_was_killed_the_pool_forks_a_new_one_and_answers(publication):
+    pool = QueryPool(publication.store, min_workers=2, max_workers=2)
+    pool.start()
+    try:
+        before = pool.worker_pids()
+        os.kill(before["zygote"][0], 9)
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in before["idle"]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not any(alive(pid) for pid in before["idle"])  # they die with their zygote
+        answer = pool.run(QueryRequest(SMALL, "json", DatasetSpec(union_default_graph=True)))
+        assert answer.count > 10
+        (zygote,) = pool.worker_pids()["zygote"]
+        assert zygote != before["zygote"][0] and alive(zygote)
+    finally:
+        pool.close()
+
+
+def test_closing_the_pool_ends_all_its_processes_even_a_busy_one(publication):
+    pool = QueryPool(publication.store, min_workers=2, max_workers=3)
+    pool.start()
+    runaway = QueryRequest(RUNAWAY, "json", DatasetSpec(union_default_graph=True), timeout=30)
+    thread, out = in_background(lambda: raised(pool.run, runaway))
+    wait_for_busy(pool)
+    pids = [pid for group in pool.worker_pids().values() for pid in group]
+    assert len(pids) == 3  # the zygote, an idle worker and the busy one
+    started = time.monotonic()
+    pool.close()
+    thread.join(timeout=5)
+    assert time.monotonic() - started < 3
+    assert not any(alive(pid) for pid in pids)
+    assert out[0][0].__name__ == "EngineUnavailable"
