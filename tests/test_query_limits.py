@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import pytest
 import requests
+
 from kommunen_kg.app import create_app
 from kommunen_kg.engine import DatasetSpec, EmbeddedEngine, QueryRequest
 from kommunen_kg.publication import Publication

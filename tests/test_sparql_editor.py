@@ -12,10 +12,11 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
 
 import pytest
 import requests
+
 from kommunen_kg.example_queries import load_examples
 
 EXAMPLES = load_examples()
@@ -149,38 +150,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
-def test_editor_runs_an_example_in_a_browser_without_leaving_loopback(live_server):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    outside: list[str] = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page_ = browser.new_page(locale="en-GB")
-            page_.route("**/*", guard)
-            errors: list[str] = []
-            page_.on("pageerror", lambda exc: errors.append(str(exc)))
-            page_.goto(live_server + "sparql?lang=en")
-            page_.wait_for_selector(".yasqe .CodeMirror", timeout=20000)
-            page_.click("button[data-example='0']")
-            page_.wait_for_selector("text=Katrin Fahrenkrug", timeout=20000)
-            # A shared link with a query opens that query in the editor.
-            page_.goto(live_server + "sparql?query=" + quote("ASK { ?s ?p 'shared link' }"))
-            page_.wait_for_selector("text=shared link", timeout=20000)
-            assert errors == []
-        finally:
-            browser.close()
-    assert outside == [], f"the editor asked other hosts: {outside}"
-
-
 def test_editor_of_ad_hoc_files_has_no_dataset_examples(tmp_path, config):
     from kommunen_kg.app import create_app
     from kommunen_kg.publication import open_sources

@@ -14,6 +14,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 import requests
+
 from kommunen_kg.engine import (
     EmbeddedEngine,
     EngineUnavailable,

@@ -11,6 +11,7 @@ import json
 import pyoxigraph as ox
 import pytest
 import requests
+
 from kommunen_kg import negotiation as n
 
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+
 from kommunen_kg.engine import QueryRefused
 from kommunen_kg.query_analysis import (
     QueryTooLong,

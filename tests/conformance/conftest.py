@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 import pytest
+
 from kommunen_kg.config import Config, DatasetConfig
 from kommunen_kg.publication import Publication
 

@@ -18,9 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
-from kommunen_kg.query_analysis import tokens
 from rdflib import Graph
 from rdflib.compare import isomorphic, to_isomorphic
+
+from kommunen_kg.query_analysis import tokens
 
 Solution = dict[str, object]  # variable name -> pyoxigraph term
 

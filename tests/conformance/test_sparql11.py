@@ -16,8 +16,9 @@ from urllib.parse import quote
 import pyoxigraph as ox
 import pytest
 import requests
-from kommunen_kg.query_analysis import analyse
 from rdflib import Graph, URIRef
+
+from kommunen_kg.query_analysis import analyse
 
 from ..support import CONFORMANCE
 from .results_compare import (
