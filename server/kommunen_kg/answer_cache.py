@@ -71,9 +71,10 @@ class AnswerCache:
         return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
 
     def etag(self, request: QueryRequest) -> str | None:
-        """A weak validator for the answer (equivalent, not byte-identical, across evictions)."""
+        """The opaque tag of a weak validator for the answer (W/"tag"): the answer is
+        equivalent, though not always byte-identical (blank-node labels), across evictions."""
         key = self.key(request)
-        return f'W/"{key[:32]}"' if key else None
+        return f"{self.version}-{key[:24]}" if key else None
 
     def run(self, request: QueryRequest) -> QueryResponse:
         key = self.key(request)

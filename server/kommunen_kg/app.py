@@ -50,7 +50,7 @@ def create_app(publication: Publication) -> Flask:
         return jsonify(
             status="ok",
             version=publication.version,
-            triples=len(publication.store),
+            triples=publication.triples,
             software=f"kommunen-kg {__version__}",
         )
 

@@ -257,6 +257,7 @@ def serve(
     first when graphs/ is missing or older than the sources. With SOURCES (RDF files or
     folders in any common syntax), serves those instead. Stop with Ctrl-C.
     """
+    from .answer_cache import AnswerCache
     from .app import create_app
     from .publication import open_release, open_sources
     from .query_pool import QueryPool
@@ -273,7 +274,7 @@ def serve(
         if sources:
             _progress(f"loading {len(sources)} source(s)")
             publication = open_sources(config, sources)
-            what = f"{len(publication.store)} triples from {len(publication.sources)} file(s)"
+            what = f"{publication.triples} triples from {len(publication.sources)} file(s)"
         else:
             if no_build:
                 release = ReleaseFolder(config.graphs_dir).current()
@@ -285,7 +286,7 @@ def serve(
                 release = ensure_release(config)
             _progress(f"loading release {release.version}")
             publication = open_release(config, release)
-            what = f"release {release.version}, {len(publication.store)} triples"
+            what = f"release {release.version}, {publication.triples} triples"
     except SourceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -297,7 +298,7 @@ def serve(
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    publication.engine = pool
+    publication.engine = AnswerCache(pool, publication.version)
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host
     root = f"http://{shown_host}:{port}/"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .answer_cache import AnswerCache
 from .build import DUMP_STEM, METADATA_FILE
 from .config import Config
 from .engine import EmbeddedEngine, Engine
@@ -41,7 +42,10 @@ class Publication:
     def __post_init__(self) -> None:
         self.trusted: Engine = EmbeddedEngine(self.store, self.union_default_graph)
         if self.engine is None:
-            self.engine = self.trusted
+            self.engine = AnswerCache(self.trusted, self.version)
+        # Counted once, before the server forks: counting scans the whole store, and a scan in
+        # a forked worker would copy the store's pages into that worker.
+        self.triples = len(self.store)
 
     @property
     def iris(self) -> ProjectIRIs:
@@ -53,7 +57,7 @@ class Publication:
         return self.release.version if self.release else "adhoc"
 
     def close(self) -> None:
-        if self.engine is not None and self.engine is not self.trusted:
+        if self.engine is not None:
             self.engine.close()
 
 

@@ -44,8 +44,9 @@ from .query_analysis import QueryTooLong, vet
 bp = Blueprint("sparql", __name__)
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
-EXPOSED_HEADERS = "X-Result-Limit, X-Result-Truncated, Retry-After, Content-Length"
+EXPOSED_HEADERS = "X-Result-Limit, X-Result-Truncated, Retry-After, Content-Length, ETag"
 RETRY_AFTER_SECONDS = 5
+ANSWER_MAX_AGE = 300
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -291,22 +292,45 @@ def run_query(operation: Operation) -> Response:
         and not operation.default_graphs
         and not operation.named_graphs,
     )
-    answer = publication.engine.run(
-        QueryRequest(
-            query=query,
-            result_format=fmt.name,
-            dataset=dataset,
-            timeout=server.query_timeout,
-            limit=server.result_limit,
-            base_iri=publication.config.base_iri,
-        )
+    query_request = QueryRequest(
+        query=query,
+        result_format=fmt.name,
+        dataset=dataset,
+        timeout=server.query_timeout,
+        limit=server.result_limit,
+        base_iri=publication.config.base_iri,
     )
+    # A release never changes, so the validator of an answer is known before the query runs:
+    # a client that holds the answer gets 304 without the query being evaluated again.
+    etag_of = getattr(publication.engine, "etag", None)
+    etag = etag_of(query_request) if etag_of else None
+    if etag and request.method in ("GET", "HEAD"):
+        held = request.if_none_match
+        for tag in (etag, f"{etag}-gzip"):
+            if held.contains_weak(tag):
+                response = Response(status=304)
+                response.set_etag(tag, weak=True)
+                _cacheable(response)
+                return response
+    answer = publication.engine.run(query_request)
     response = Response(answer.body, 200)
     response.headers["Content-Type"] = fmt.content_type
     response.headers["X-Result-Limit"] = str(server.result_limit)
     response.headers["X-Result-Truncated"] = "true" if answer.truncated else "false"
+    if etag:
+        response.set_etag(etag, weak=True)
+        if request.method in ("GET", "HEAD"):
+            _cacheable(response)
     response.vary.add("Accept")
     return response
+
+
+def _cacheable(response: Response) -> None:
+    """Answers of GET requests may be kept by shared caches for a while; a new release
+    changes every validator."""
+    response.headers["Cache-Control"] = f"public, max-age={ANSWER_MAX_AGE}"
+    response.vary.add("Accept")
+    response.vary.add("Accept-Encoding")
 
 
 def _error_for(exc: QueryError) -> Response:

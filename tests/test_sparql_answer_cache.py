@@ -1,0 +1,62 @@
+"""Answers of the endpoint are kept per release and validated by ETag without re-running."""
+
+from __future__ import annotations
+
+import requests
+
+QUERY = (
+    "SELECT ?n WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?n } ORDER BY ?n"
+)
+JSON = "application/sparql-results+json"
+
+
+def get(server: str, query: str = QUERY, **headers: str) -> requests.Response:
+    return requests.get(
+        server + "sparql", params={"query": query}, headers={"Accept": JSON, **headers}, timeout=10
+    )
+
+
+def test_an_answer_carries_a_weak_etag_and_may_be_cached(live_server, release):
+    response = get(live_server, **{"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["ETag"].startswith(f'W/"{release.version}-')
+    assert "max-age=" in response.headers["Cache-Control"]
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_a_held_answer_gets_304_without_the_query_running_again(live_server, publication):
+    etag = get(live_server).headers["ETag"]
+    cache = publication.engine
+    before = (cache.hits, cache.misses)
+    response = get(live_server, **{"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert (cache.hits, cache.misses) == before
+
+
+def test_a_repeated_query_is_answered_from_the_cache(live_server, publication):
+    query = QUERY + " LIMIT 3"
+    first = get(live_server, query).content
+    hits = publication.engine.hits
+    assert get(live_server, query).content == first
+    assert publication.engine.hits == hits + 1
+
+
+def test_each_format_has_its_own_etag(live_server):
+    json_tag = get(live_server).headers["ETag"]
+    xml_tag = get(live_server, Accept="application/sparql-results+xml").headers["ETag"]
+    assert json_tag != xml_tag
+
+
+def test_a_query_that_calls_now_is_never_cached(live_server):
+    response = get(live_server, "SELECT (NOW() AS ?t) WHERE {}")
+    assert response.status_code == 200
+    assert "ETag" not in response.headers or not response.headers["ETag"].startswith("W/")
+
+
+def test_a_compressed_answer_validates_with_its_own_tag(live_server):
+    response = get(live_server, **{"Accept-Encoding": "gzip"})
+    etag = response.headers["ETag"]
+    assert etag.endswith('-gzip"')
+    again = get(live_server, **{"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304
