@@ -29,7 +29,8 @@ class Publication:
     """Everything the web views need to answer; one per running server."""
 
     config: Config
-    store: ox.Store
+    # None when a remote SPARQL store answers (``serve --store``): then ``trusted`` is given.
+    store: ox.Store | None
     release: Release | None = None
     union_default_graph: bool = True
     sources: list[Path] = field(default_factory=list)
@@ -37,9 +38,13 @@ class Publication:
     # production. ``trusted`` answers the queries our own views write. Views never touch
     # ``store`` directly, so that a remote SPARQL store can stand in for both engines.
     engine: Engine | None = None
+    trusted: Engine = None  # type: ignore[assignment]  # default: embedded, over ``store``
 
     def __post_init__(self) -> None:
-        self.trusted: Engine = EmbeddedEngine(self.store, self.union_default_graph)
+        if self.trusted is None:
+            if self.store is None:
+                raise ValueError("a publication needs a store or a trusted engine")
+            self.trusted = EmbeddedEngine(self.store, self.union_default_graph)
         if self.engine is None:
             self.engine = self.trusted
 
@@ -52,9 +57,17 @@ class Publication:
         """The release version, or a stand-in for ad-hoc files (used in ETags)."""
         return self.release.version if self.release else "adhoc"
 
+    def triple_count(self) -> int:
+        """Triples served (all graphs); a remote store answers it with a SPARQL COUNT."""
+        if self.store is not None:
+            return len(self.store)
+        rows = self.trusted.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"].value) if rows else 0
+
     def close(self) -> None:
         if self.engine is not None and self.engine is not self.trusted:
             self.engine.close()
+        self.trusted.close()
 
 
 def load_release_store(release: Release, store: ox.Store | None = None) -> ox.Store:
