@@ -496,6 +496,17 @@ def test_store_down_gives_503_not_500(config, release):
         assert answer.status_code == 503
 
 
+def test_store_failing_a_query_gives_503(published, config, release):
+    """Oxigraph answers 500 (or breaks off) when a SERVICE it calls cannot be reached."""
+    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{free_port()}/sparql> {{ ?s ?p ?o }} }}"
+    engine = engine_for(published, config, timeout=20)
+    with pytest.raises(EngineUnavailable):
+        engine.run(QueryRequest(query, "json", DatasetSpec(union_default_graph=True)))
+    with app_server(create_app(remote_publication(config, release, engine))) as url:
+        answer = requests.get(url + "sparql", params={"query": query}, timeout=30)
+    assert answer.status_code == 503
+
+
 @contextlib.contextmanager
 def silent_listener() -> Iterator[str]:
     """A loopback server that accepts connections and never answers: a hung store."""

@@ -30,8 +30,9 @@ What a reader sees during the switch depends on the store's transactions:
   some parts new and others old, or a part briefly empty. Every part is complete before the
   switch starts, and the switch takes as long as copying the graphs inside the store.
 
-Operations relied on: Graph Store Protocol PUT and POST with ``?graph=``; SPARQL Update
-``MOVE``, ``DROP SILENT``; SPARQL Query ``COUNT``. One publisher at a time per store.
+Operations relied on: Graph Store Protocol PUT and POST with ``?graph=`` (on Oxigraph with
+``no_transaction``, its bulk loader, for the staged graphs only); SPARQL Update ``MOVE``,
+``DROP SILENT``; SPARQL Query ``COUNT``. One publisher at a time per store.
 Credentials, where a store wants them, go in the URLs (``http://user:password@host/...``).
 """
 
@@ -152,13 +153,27 @@ class StorePublisher:
             headers={"Content-Type": "application/sparql-update"},
         )
 
-    def upload(self, graph: str, triples: set[ox.Triple]) -> None:
-        """Replaces a graph's content through the Graph Store Protocol, chunk by chunk."""
+    def is_oxigraph(self) -> bool:
+        """Whether the Graph Store endpoint is Oxigraph's (it says so in its Server header)."""
+        try:
+            response = self.http.session.head(self.endpoints.graph_store, timeout=30)  # type: ignore[arg-type]
+        except requests.RequestException:
+            return False
+        return response.headers.get("Server", "").lower().startswith("oxigraph")
+
+    def upload(self, graph: str, triples: set[ox.Triple], bulk: bool = False) -> None:
+        """Replaces a graph's content through the Graph Store Protocol, chunk by chunk.
+
+        ``bulk`` asks Oxigraph for its bulk loader (``no_transaction``), about five times
+        faster; it is not atomic, which does not matter for a staged graph nobody reads and
+        whose count is checked before the switch.
+        """
+        params = {"graph": graph, **({"no_transaction": ""} if bulk else {})}
         for number, chunk in enumerate(chunks(triples, self.chunk_size)):
             self._call(
                 "PUT" if number == 0 else "POST",
                 self.endpoints.graph_store,  # type: ignore[arg-type]
-                params={"graph": graph},
+                params=params,
                 data=ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES),
                 headers={"Content-Type": "application/n-triples"},
             )
@@ -207,10 +222,11 @@ class StorePublisher:
         timings["read"] = time.perf_counter() - started
 
         step = time.perf_counter()
+        bulk = self.is_oxigraph()
         try:
             for part, triples in graphs.items():
                 self.say(f"loading {len(triples)} triples into <{staged[part]}>")
-                self.upload(staged[part], triples)
+                self.upload(staged[part], triples, bulk)
             timings["load"] = time.perf_counter() - step
             step = time.perf_counter()
             counts = self.counts(list(staged.values()))

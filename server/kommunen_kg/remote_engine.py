@@ -21,8 +21,10 @@ after ``limit + 1`` rows, which also stops a streaming store from producing the 
 
 Errors: connection failures -> :class:`EngineUnavailable`; no answer in time (client side, or
 the store's own timeout) -> :class:`QueryTimeout`; the store's 400 -> :class:`QuerySyntaxError`
-with the store's message and position. Set the store's own time limit as well (``oxigraph
-serve --timeout-s``): closing the connection does not stop every store computing.
+with the store's message and position; any other failure of the store (5xx, a misconfigured
+URL) -> :class:`EngineUnavailable`. Set the store's own time limit as well (``oxigraph serve
+--timeout-s``, with care: see docs/scaling.md): closing the connection does not stop every
+store computing.
 
 HTTP: one ``requests`` session per process (created after gunicorn forks, never shared across
 processes), with a connection pool sized for the worker's threads.
@@ -198,9 +200,8 @@ def _status_error(status: int, text: str, shift: int) -> QueryError:
         return remote_syntax_error(text, shift)
     if status in (408, 504) or (status >= 500 and _TIMEOUT_WORDS.search(text)):
         return QueryTimeout(f"the SPARQL store stopped the query: {text or status}")
-    if status == 500:
-        return QueryError(f"the SPARQL store could not evaluate the query: {text or status}")
-    # 401/403/404/405/406/415, 502/503: a misconfigured or unavailable store, not the client
+    # 5xx: the store failed (Oxigraph answers 500 for any evaluation error); 401/403/404/405/
+    # 406/415: a misconfigured store. Neither is the client's fault: 503 for the client.
     return EngineUnavailable(f"the SPARQL store answered {status}: {text or 'no message'}")
 
 
