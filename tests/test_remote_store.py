@@ -35,7 +35,7 @@ from kommunen_kg.engine import (
 )
 from kommunen_kg.namespaces import GRAPH_NAMES, OWL, ProjectIRIs
 from kommunen_kg.publication import Publication
-from kommunen_kg.publish_store import PublishResult, publish, staging_graph
+from kommunen_kg.publish_store import PublishFailed, PublishResult, publish, staging_graph
 from kommunen_kg.release import Release
 from kommunen_kg.remote_engine import (
     RemoteEngine,
@@ -191,6 +191,19 @@ def test_publish_of_another_release_replaces_the_one_in_the_store(store, release
         f"<{ProjectIRIs(release.manifest['base_iri']).dataset}> <{OWL}versionInfo> ?v }} }}",
     )
     assert [row["v"] for row in version] == [second_release.version]
+
+
+def test_a_publish_that_fails_its_count_leaves_the_served_release_as_it_was(
+    store, release, second_release
+):
+    """The staged graphs go to another store by mistake: the counts miss, nothing switches."""
+    publish_into(store, release)
+    before = graph_counts(store)
+    with oxigraph_serve(None) as elsewhere:
+        endpoints = StoreEndpoints(store, graph_store=elsewhere.rsplit("/", 1)[0] + "/store")
+        with pytest.raises(PublishFailed, match="did not take every triple"):
+            publish(second_release, endpoints)
+    assert graph_counts(store) == before
 
 
 def test_cli_publish_loads_the_current_release(store, config, release):

@@ -361,8 +361,9 @@ def serve(
     help="Release folder to publish from (default: graphs/ from the configuration).",
 )
 @click.option(
-    "--version",
+    "--release",
     "version",
+    metavar="VERSION",
     default=None,
     help="The release to publish (default: the current one).",
 )
