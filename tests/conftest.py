@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from kommunen_kg.build import build
 from kommunen_kg.config import Config, load_config
 from kommunen_kg.publication import Publication, open_release

@@ -23,6 +23,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from werkzeug.serving import make_server
+
 from kommunen_kg.app import create_app
 from kommunen_kg.build import build
 from kommunen_kg.config import Config, load_config
@@ -33,7 +35,7 @@ from kommunen_kg.engine import (
     QuerySyntaxError,
     QueryTimeout,
 )
-from kommunen_kg.namespaces import GRAPH_NAMES, OWL, ProjectIRIs
+from kommunen_kg.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.publication import Publication
 from kommunen_kg.publish_store import PublishFailed, PublishResult, publish, staging_graph
 from kommunen_kg.release import Release
@@ -44,7 +46,6 @@ from kommunen_kg.remote_engine import (
     declares_dataset,
     open_remote_store,
 )
-from werkzeug.serving import make_server
 
 from .support import ROOT, free_port, server_in_thread, server_process
 
@@ -188,7 +189,7 @@ def test_publish_of_another_release_replaces_the_one_in_the_store(store, release
     version = store_select(
         store,
         f"SELECT ?v WHERE {{ GRAPH <{graphs['metadata']}> {{ "
-        f"<{ProjectIRIs(release.manifest['base_iri']).dataset}> <{OWL}versionInfo> ?v }} }}",
+        f"<{ProjectIRIs(release.manifest['base_iri']).dataset}> <{DCAT}version> ?v }} }}",
     )
     assert [row["v"] for row in version] == [second_release.version]
 
@@ -255,7 +256,7 @@ def reader_query(iris: ProjectIRIs) -> str:
     """The version and the size of every graph, read in one query (one snapshot)."""
     return f"""
 SELECT ?version ?g (COUNT(*) AS ?n) WHERE {{
-  GRAPH <{iris.graph("metadata")}> {{ <{iris.dataset}> <{OWL}versionInfo> ?version }}
+  GRAPH <{iris.graph("metadata")}> {{ <{iris.dataset}> <{DCAT}version> ?version }}
   GRAPH ?g {{ ?s ?p ?o }}
 }} GROUP BY ?version ?g
 """

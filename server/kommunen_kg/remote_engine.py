@@ -56,7 +56,7 @@ from .engine import (
     QuerySyntaxError,
     QueryTimeout,
 )
-from .namespaces import GRAPH_NAMES, OWL, ProjectIRIs
+from .namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
 from .publication import Publication
 from .release import ReleaseFolder
 
@@ -480,7 +480,7 @@ class RemoteEngine:
     def release_version(self, metadata_graph: str, dataset: str) -> str | None:
         """The version of the release the store holds, from its metadata graph (None: none)."""
         rows = self.select(
-            f"SELECT ?version WHERE {{ GRAPH <{metadata_graph}> {{ <{dataset}> <{OWL}versionInfo> "
+            f"SELECT ?version WHERE {{ GRAPH <{metadata_graph}> {{ <{dataset}> <{DCAT}version> "
             "?version } }"
         )
         versions = sorted({row["version"].value for row in rows if "version" in row})
@@ -517,7 +517,7 @@ def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Pu
     if version is None:
         raise RemoteStoreError(
             f"the SPARQL store {query_url} holds no release of <{iris.dataset}> "
-            f"(no owl:versionInfo in <{iris.graph('metadata')}>); "
+            f"(no dcat:version in <{iris.graph('metadata')}>); "
             f"load one with: kommunen-kg publish --store {query_url}"
         )
     release = ReleaseFolder(config.graphs_dir).read(version)
