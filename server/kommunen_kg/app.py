@@ -7,9 +7,10 @@ and any number of servers can run side by side, each on its own copy of a releas
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 
 from . import __version__
+from .engine import EngineUnavailable, QueryError, QueryTimeout
 from .publication import Publication
 
 EXTENSION_KEY = "kommunen_kg"
@@ -44,13 +45,23 @@ def create_app(publication: Publication) -> Flask:
 
     register_views(app)
 
+    @app.errorhandler(QueryTimeout)
+    @app.errorhandler(EngineUnavailable)
+    def engine_unavailable(exc: QueryError):
+        """A remote store that is down or too slow is a 503 for every view, never a 500."""
+        return Response(f"{exc}\n", 503, {"Retry-After": "5"}, mimetype="text/plain")
+
     @app.get("/health")
     def health():
         """Liveness and what is served, for load balancers and the test harness."""
+        try:
+            triples = publication.triple_count()
+        except (EngineUnavailable, QueryTimeout) as exc:
+            return jsonify(status="unavailable", reason=str(exc)), 503
         return jsonify(
             status="ok",
             version=publication.version,
-            triples=publication.triples,
+            triples=triples,
             software=f"kommunen-kg {__version__}",
         )
 

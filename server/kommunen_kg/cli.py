@@ -238,6 +238,14 @@ def ensure_release(config, lang: str = "en"):
     help="Configuration file (default: the nearest kommunen-kg.toml).",
 )
 @click.option("--no-build", is_flag=True, help="Serve the current release as it is, never build.")
+@click.option(
+    "--store",
+    metavar="URL",
+    envvar="KOMMUNEN_KG_STORE",
+    default=None,
+    help="Answer from this SPARQL 1.1 query endpoint (e.g. http://127.0.0.1:7878/query) "
+    "instead of loading the release here; load it there with `kommunen-kg publish`.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No access log.")
 def serve(
     sources: tuple[Path, ...],
@@ -249,6 +257,7 @@ def serve(
     graphs: Path | None,
     config_path: str | None,
     no_build: bool,
+    store: str | None,
     quiet: bool,
 ) -> None:
     """Serve the dataset (or the RDF files SOURCES) over HTTP.
@@ -270,11 +279,22 @@ def serve(
         config = config.with_graphs_dir(graphs)
     host = host or config.server.host
     port = port if port is not None else config.server.port
+    if store and sources:
+        raise click.UsageError("give either SOURCES or --store, not both")
     try:
-        if sources:
+        if store:
+            from .remote_engine import RemoteStoreError, open_remote_store
+
+            try:
+                publication = open_remote_store(config, store, pool_size=threads)
+            except RemoteStoreError as exc:
+                click.echo(str(exc), err=True)
+                sys.exit(1)
+            what = f"release {publication.version} from the SPARQL store {store}"
+        elif sources:
             _progress(f"loading {len(sources)} source(s)")
             publication = open_sources(config, sources)
-            what = f"{publication.triples} triples from {len(publication.sources)} file(s)"
+            what = f"{publication.triple_count()} triples from {len(publication.sources)} file(s)"
         else:
             if no_build:
                 release = ReleaseFolder(config.graphs_dir).current()
@@ -286,19 +306,24 @@ def serve(
                 release = ensure_release(config)
             _progress(f"loading release {release.version}")
             publication = open_release(config, release)
-            what = f"release {release.version}, {publication.triples} triples"
+            what = f"release {release.version}, {publication.triple_count()} triples"
     except SourceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     # Client queries run in killable worker processes; each gunicorn worker forks its own
     # pool right after it is forked itself (see query_pool.py). Our views stay in-process.
-    try:
-        pool = QueryPool.from_config(
-            publication.store, publication.union_default_graph, config.server
-        )
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
-    publication.engine = AnswerCache(pool, publication.version)
+    # A remote store needs no pool: its engine is an HTTP client with a time limit.
+    hooks: dict = {}
+    if publication.store is not None:
+        try:
+            pool = QueryPool.from_config(
+                publication.store, publication.union_default_graph, config.server
+            )
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from exc
+        publication.engine = pool
+        hooks = {"post_fork": pool.start, "worker_exit": pool.close}
+    publication.engine = AnswerCache(publication.engine, publication.version)
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host
     root = f"http://{shown_host}:{port}/"
@@ -319,9 +344,104 @@ def serve(
         threads=threads,
         timeout=config.server.query_timeout,
         on_ready=ready,
-        post_fork=pool.start,
-        worker_exit=pool.close,
         access_log=not quiet,
+        **hooks,
+    )
+
+
+@main.command()
+@click.option(
+    "--store",
+    metavar="URL",
+    envvar="KOMMUNEN_KG_STORE",
+    required=True,
+    help="SPARQL 1.1 query endpoint of the store (Oxigraph: http://HOST:7878/query).",
+)
+@click.option(
+    "--update",
+    "update_url",
+    metavar="URL",
+    default=None,
+    help="SPARQL Update endpoint (default for Oxigraph and Fuseki: beside the query endpoint).",
+)
+@click.option(
+    "--graph-store",
+    "graph_store_url",
+    metavar="URL",
+    default=None,
+    help="Graph Store Protocol endpoint (default: Oxigraph /store, Fuseki /DATASET/data).",
+)
+@click.option(
+    "--graphs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Release folder to publish from (default: graphs/ from the configuration).",
+)
+@click.option(
+    "--release",
+    "version",
+    metavar="VERSION",
+    default=None,
+    help="The release to publish (default: the current one).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds allowed for each request to the store.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (default: the nearest kommunen-kg.toml).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems and the result.")
+def publish(
+    store: str,
+    update_url: str | None,
+    graph_store_url: str | None,
+    graphs: Path | None,
+    version: str | None,
+    timeout: float,
+    config_path: str | None,
+    quiet: bool,
+) -> None:
+    """Load a release into a remote SPARQL store, replacing the one it holds.
+
+    Each part goes into its named graph ({base}graph/vocabulary, themes, shapes, data,
+    metadata). The parts are loaded under new names first, counted, and switched in with one
+    SPARQL Update, so readers of `kommunen-kg serve --store` never see half a release.
+    """
+    from .publish_store import PublishFailed
+    from .publish_store import publish as publish_release
+    from .release import ReleaseFolder
+    from .remote_engine import StoreEndpoints
+
+    config = _config(config_path)
+    if graphs is not None:
+        config = config.with_graphs_dir(graphs)
+    folder = ReleaseFolder(config.graphs_dir)
+    release = folder.read(version) if version else folder.current()
+    if release is None:
+        raise click.UsageError(
+            f"no release {version or 'current'} in {config.graphs_dir}; run kommunen-kg build"
+        )
+    endpoints = StoreEndpoints(store, update_url, graph_store_url)
+    try:
+        result = publish_release(
+            release, endpoints, progress=None if quiet else _progress, timeout=timeout
+        )
+    except PublishFailed as exc:
+        click.echo(f"Publish stopped: {exc}. The store serves what it served before.", err=True)
+        sys.exit(1)
+    replaced = f" (replacing {result.previous})" if result.previous else ""
+    click.echo(
+        f"release {result.version} published into {store}{replaced}: "
+        f"{sum(result.counts.values())} triples in {len(result.graphs)} graphs "
+        f"({result.timings['total']:.2f} s)"
     )
 
 

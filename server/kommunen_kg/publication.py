@@ -30,7 +30,8 @@ class Publication:
     """Everything the web views need to answer; one per running server."""
 
     config: Config
-    store: ox.Store
+    # None when a remote SPARQL store answers (``serve --store``): then ``trusted`` is given.
+    store: ox.Store | None
     release: Release | None = None
     union_default_graph: bool = True
     sources: list[Path] = field(default_factory=list)
@@ -38,14 +39,22 @@ class Publication:
     # production. ``trusted`` answers the queries our own views write. Views never touch
     # ``store`` directly, so that a remote SPARQL store can stand in for both engines.
     engine: Engine | None = None
+    trusted: Engine = None  # type: ignore[assignment]  # default: embedded, over ``store``
+    # Keep answers per release (answer_cache.py); off where a store is refilled in place.
+    answer_cache: bool = True
 
     def __post_init__(self) -> None:
-        self.trusted: Engine = EmbeddedEngine(self.store, self.union_default_graph)
+        if self.trusted is None:
+            if self.store is None:
+                raise ValueError("a publication needs a store or a trusted engine")
+            self.trusted = EmbeddedEngine(self.store, self.union_default_graph)
         if self.engine is None:
-            self.engine = AnswerCache(self.trusted, self.version)
+            self.engine = (
+                AnswerCache(self.trusted, self.version) if self.answer_cache else self.trusted
+            )
         # Counted once, before the server forks: counting scans the whole store, and a scan in
         # a forked worker would copy the store's pages into that worker.
-        self.triples = len(self.store)
+        self._local_count = len(self.store) if self.store is not None else None
 
     @property
     def iris(self) -> ProjectIRIs:
@@ -56,9 +65,17 @@ class Publication:
         """The release version, or a stand-in for ad-hoc files (used in ETags)."""
         return self.release.version if self.release else "adhoc"
 
+    def triple_count(self) -> int:
+        """Triples served (all graphs); a remote store answers it with a SPARQL COUNT."""
+        if self._local_count is not None:
+            return self._local_count
+        rows = self.trusted.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"].value) if rows else 0
+
     def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
+        self.trusted.close()
 
 
 def load_release_store(release: Release, store: ox.Store | None = None) -> ox.Store:

@@ -53,7 +53,10 @@ def sparql11_server():
 
     config = Config(dataset=DatasetConfig(base_iri="http://example.org/conformance/"))
     config = replace(config, server=replace(config.server, union_default_graph=False))
-    publication = Publication(config=config, store=ox.Store(), union_default_graph=False)
+    # Each test refills the store in place, so answers must not be kept between tests.
+    publication = Publication(
+        config=config, store=ox.Store(), union_default_graph=False, answer_cache=False
+    )
     with server_in_thread(create_app(publication)) as url:
         yield ConformanceServer(url, publication, config)
 

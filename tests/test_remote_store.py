@@ -1,0 +1,604 @@
+"""Serving from, and publishing into, a real remote SPARQL store (``oxigraph serve``).
+
+The tests start Oxigraph's own server on a free loopback port, load built releases into it
+with ``kommunen-kg publish`` and read them back through ``kommunen-kg serve --store`` and the
+remote engine. They are skipped when the ``oxigraph`` command (PyPI package ``oxigraph``, in
+the test extras) is not installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from kommunen_kg.app import create_app
+from kommunen_kg.build import build
+from kommunen_kg.config import Config, load_config
+from kommunen_kg.engine import (
+    DatasetSpec,
+    EngineUnavailable,
+    QueryRequest,
+    QuerySyntaxError,
+    QueryTimeout,
+)
+from kommunen_kg.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
+from kommunen_kg.publication import Publication
+from kommunen_kg.publish_store import PublishFailed, PublishResult, publish, staging_graph
+from kommunen_kg.release import Release
+from kommunen_kg.remote_engine import (
+    RemoteEngine,
+    RemoteStoreError,
+    StoreEndpoints,
+    declares_dataset,
+    open_remote_store,
+)
+
+from .support import ROOT, free_port, server_in_thread, server_process
+
+
+def _oxigraph_command() -> str | None:
+    beside_python = Path(sys.executable).parent / "oxigraph"
+    return str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
+
+
+OXIGRAPH = _oxigraph_command()
+pytestmark = pytest.mark.skipif(
+    OXIGRAPH is None,
+    reason="the `oxigraph` command is missing (pip install oxigraph, in the test extras)",
+)
+
+CLI = (sys.executable, "-m", "kommunen_kg")
+REMOTE_TIMEOUT_S = 2  # the store's own time limit (oxigraph serve --timeout-s)
+
+
+@contextlib.contextmanager
+def oxigraph_serve(location: Path | None) -> Iterator[str]:
+    """``oxigraph serve`` on a free loopback port; yields its query endpoint URL."""
+    port = free_port()
+    command = [
+        OXIGRAPH,
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout-s",
+        str(REMOTE_TIMEOUT_S),
+    ]
+    if location is not None:
+        command += ["--location", str(location)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    root = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"oxigraph serve exited with {process.returncode}")
+            try:
+                if requests.get(root, timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("oxigraph serve did not come up within 30 s")
+            time.sleep(0.1)
+        yield root + "query"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The query endpoint of an on-disk Oxigraph server used by this module."""
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def second_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """Another release of the same dataset: the real sources plus 300 more people."""
+    root = tmp_path_factory.mktemp("sources-v2")
+    for name in ("ontology", "data"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "kommunen-kg.toml", root / "kommunen-kg.toml")
+    people = "".join(
+        f'\nperson:test-person{i} a schema:Person ; schema:name "Test Person{i}" ;\n'
+        f'    schema:givenName "Test" ; schema:familyName "Person{i}" ;\n'
+        "    dcterms:source <https://kommunen-innovativ.de/> .\n"
+        for i in range(300)
+    )
+    with open(root / "data" / "people.ttl", "a", encoding="utf-8") as f:
+        f.write(people)
+    config = load_config(root / "kommunen-kg.toml").with_graphs_dir(root / "graphs")
+    return build(config).release
+
+
+def publish_into(url: str, release: Release) -> PublishResult:
+    return publish(release, StoreEndpoints(url))
+
+
+def store_select(url: str, query: str) -> list[dict[str, str]]:
+    """Asks Oxigraph directly (not through our code): what the store really holds."""
+    response = requests.post(
+        url,
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return [
+        {k: v["value"] for k, v in row.items()} for row in response.json()["results"]["bindings"]
+    ]
+
+
+def graph_counts(url: str) -> dict[str, int]:
+    rows = store_select(
+        url, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
+    return {row["g"]: int(row["n"]) for row in rows}
+
+
+def remote_publication(config: Config, release: Release, engine: RemoteEngine) -> Publication:
+    return Publication(config, None, release=release, engine=engine, trusted=engine)
+
+
+def engine_for(url: str, config: Config, **kwargs) -> RemoteEngine:
+    iris = ProjectIRIs(config.base_iri)
+    return RemoteEngine(url, graphs=[iris.graph(n) for n in GRAPH_NAMES], **kwargs)
+
+
+# --- publish --------------------------------------------------------------------------------
+
+
+def test_publish_puts_each_part_into_its_named_graph_and_nothing_else(store, release):
+    publish_into(store, release)
+    graphs = release.manifest["graphs"]
+    assert graph_counts(store) == {
+        graphs[part]: release.manifest["counts"][part] for part in GRAPH_NAMES
+    }
+
+
+def test_publish_of_another_release_replaces_the_one_in_the_store(store, release, second_release):
+    publish_into(store, release)
+    result = publish_into(store, second_release)
+    assert result.previous == release.version
+    graphs = second_release.manifest["graphs"]
+    assert graph_counts(store) == {
+        graphs[part]: second_release.manifest["counts"][part] for part in GRAPH_NAMES
+    }
+    version = store_select(
+        store,
+        f"SELECT ?v WHERE {{ GRAPH <{graphs['metadata']}> {{ "
+        f"<{ProjectIRIs(release.manifest['base_iri']).dataset}> <{DCAT}version> ?v }} }}",
+    )
+    assert [row["v"] for row in version] == [second_release.version]
+
+
+def test_a_publish_that_fails_its_count_leaves_the_served_release_as_it_was(
+    store, release, second_release
+):
+    """The staged graphs go to another store by mistake: the counts miss, nothing switches."""
+    publish_into(store, release)
+    before = graph_counts(store)
+    with oxigraph_serve(None) as elsewhere:
+        endpoints = StoreEndpoints(store, graph_store=elsewhere.rsplit("/", 1)[0] + "/store")
+        with pytest.raises(PublishFailed, match="did not take every triple"):
+            publish(second_release, endpoints)
+    assert graph_counts(store) == before
+
+
+def test_cli_publish_loads_the_current_release(store, config, release):
+    done = subprocess.run(
+        [*CLI, "publish", "--store", store, "-q", "--graphs", str(config.graphs_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"release {release.version} published into {store}" in done.stdout
+    assert sum(graph_counts(store).values()) == sum(
+        release.manifest["counts"][p] for p in GRAPH_NAMES
+    )
+
+
+def test_cli_publish_without_update_endpoint_for_an_unknown_layout_is_refused(config):
+    done = subprocess.run(
+        [*CLI, "publish", "--store", "http://127.0.0.1:9/x", "--graphs", str(config.graphs_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "--update URL and --graph-store URL" in done.stderr
+
+
+def test_endpoints_are_derived_for_oxigraph_and_fuseki_layouts():
+    oxigraph = StoreEndpoints("http://h:7878/query")
+    assert (oxigraph.update, oxigraph.graph_store) == (
+        "http://h:7878/update",
+        "http://h:7878/store",
+    )
+    fuseki = StoreEndpoints("http://h:3030/kg/sparql")
+    assert (fuseki.update, fuseki.graph_store) == (
+        "http://h:3030/kg/update",
+        "http://h:3030/kg/data",
+    )
+    other = StoreEndpoints("http://h:8890/sparql")
+    assert (other.update, other.graph_store) == (None, None)
+
+
+# --- a reader during publishes --------------------------------------------------------------
+
+
+def reader_query(iris: ProjectIRIs) -> str:
+    """The version and the size of every graph, read in one query (one snapshot)."""
+    return f"""
+SELECT ?version ?g (COUNT(*) AS ?n) WHERE {{
+  GRAPH <{iris.graph("metadata")}> {{ <{iris.dataset}> <{DCAT}version> ?version }}
+  GRAPH ?g {{ ?s ?p ?o }}
+}} GROUP BY ?version ?g
+"""
+
+
+def test_a_reader_never_sees_a_partial_or_mixed_release(store, config, release, second_release):
+    """Readers query through our /sparql while two releases are published in turns.
+
+    Every answer comes from one query (one snapshot of the store): it must name one version,
+    and every graph must hold exactly that version's triples, no more, no fewer.
+    """
+    publish_into(store, release)
+    releases = {r.version: r for r in (release, second_release)}
+    expected = {
+        v: {r.manifest["graphs"][p]: r.manifest["counts"][p] for p in GRAPH_NAMES}
+        for v, r in releases.items()
+    }
+    engine = engine_for(store, config, timeout=30)
+    app = create_app(remote_publication(config, release, engine))
+    query = reader_query(ProjectIRIs(config.base_iri))
+    seen: list[str] = []
+    problems: list[str] = []
+    stop = threading.Event()
+
+    def read(url: str) -> None:
+        session = requests.Session()
+        while not stop.is_set():
+            answer = session.get(url + "sparql", params={"query": query}, timeout=30)
+            if answer.status_code != 200:
+                problems.append(f"HTTP {answer.status_code}: {answer.text[:200]}")
+                continue
+            rows = answer.json()["results"]["bindings"]
+            versions = {row["version"]["value"] for row in rows}
+            counts = {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
+            if len(versions) != 1 or counts != expected.get(next(iter(versions))):
+                problems.append(f"versions {sorted(versions)}, counts {counts}")
+            else:
+                seen.append(versions.pop())
+
+    with server_in_thread(app) as url:
+        readers = [threading.Thread(target=read, args=(url,)) for _ in range(3)]
+        for thread in readers:
+            thread.start()
+        try:
+            for target in (second_release, release, second_release, release):
+                time.sleep(0.2)
+                publish_into(store, target)
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            for thread in readers:
+                thread.join(timeout=60)
+    assert problems == []
+    assert set(seen) == set(releases), "the readers should have seen both releases"
+    assert len(seen) > 20
+
+
+def test_graphs_being_loaded_are_invisible_to_readers(store, config, release):
+    publish_into(store, release)
+    iris = ProjectIRIs(config.base_iri)
+    staged = staging_graph(iris.base, "next", "data")
+    requests.put(
+        store.rsplit("/", 1)[0] + "/store",
+        params={"graph": staged},
+        data=b"<urn:x:half> <urn:x:loaded> <urn:x:graph> .\n",
+        headers={"Content-Type": "application/n-triples"},
+        timeout=10,
+    ).raise_for_status()
+    try:
+        engine = engine_for(store, config)
+        assert not engine.ask("ASK { <urn:x:half> ?p ?o }")
+        assert not engine.ask(f"ASK {{ GRAPH <{staged}> {{ ?s ?p ?o }} }}")
+        graphs = {row["g"].value for row in engine.select("SELECT DISTINCT ?g { GRAPH ?g {} }")}
+        assert graphs == set(release.manifest["graphs"].values())
+    finally:
+        requests.delete(store.rsplit("/", 1)[0] + "/store", params={"graph": staged}, timeout=10)
+
+
+# --- the remote engine ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published(store, release) -> str:
+    publish_into(store, release)
+    return store
+
+
+def test_engine_answers_trusted_select_construct_and_ask(published, config):
+    engine = engine_for(published, config)
+    lebenswert = ProjectIRIs(config.base_iri).thing("project", "lebenswert")
+    rows = engine.select(f"SELECT ?name WHERE {{ <{lebenswert}> <http://schema.org/name> ?name }}")
+    assert rows and all(isinstance(row["name"], ox.Literal) for row in rows)
+    triples = engine.construct(
+        f"CONSTRUCT {{ <{lebenswert}> ?p ?o }} WHERE {{ <{lebenswert}> ?p ?o }}"
+    )
+    assert triples and all(t.subject == ox.NamedNode(lebenswert) for t in triples)
+    assert engine.ask(f"ASK {{ <{lebenswert}> a <http://schema.org/ResearchProject> }}")
+    assert not engine.ask("ASK { <urn:x:nothing> ?p ?o }")
+
+
+def test_engine_counts_the_same_triples_as_the_embedded_store(published, config, publication):
+    remote = remote_publication(config, publication.release, engine_for(published, config))
+    assert remote.triple_count() == publication.triple_count()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv", "csv"])
+def test_engine_answers_select_in_the_requested_format(published, config, fmt):
+    engine = engine_for(published, config)
+    query = (
+        "SELECT ?s ?name WHERE { ?s a <http://schema.org/Person> ; <http://schema.org/name> ?name }"
+    )
+    answer = engine.run(QueryRequest(query, fmt, DatasetSpec(union_default_graph=True)))
+    assert answer.kind == "select" and not answer.truncated and answer.count > 5
+    if fmt == "csv":
+        assert answer.media_type == "text/csv"
+        assert answer.body.decode().splitlines()[0] == "s,name"
+        assert len(answer.body.decode().splitlines()) == answer.count + 1
+    else:
+        parsed = list(
+            ox.parse_query_results(
+                answer.body, ox.QueryResultsFormat.from_media_type(answer.media_type)
+            )
+        )
+        assert len(parsed) == answer.count
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"])
+def test_engine_answers_construct_in_the_requested_format(published, config, fmt):
+    engine = engine_for(published, config)
+    query = "CONSTRUCT WHERE { ?s a <http://schema.org/Person> ; <http://schema.org/name> ?n }"
+    answer = engine.run(QueryRequest(query, fmt, DatasetSpec(union_default_graph=True)))
+    assert answer.kind == "graph" and not answer.truncated
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.from_media_type(answer.media_type)))
+    assert len(triples) == answer.count > 10
+
+
+def test_engine_cuts_at_the_result_limit_and_says_so(published, config):
+    engine = engine_for(published, config)
+    select = engine.run(
+        QueryRequest(
+            "SELECT * WHERE { ?s ?p ?o }", "json", DatasetSpec(union_default_graph=True), limit=7
+        )
+    )
+    assert select.truncated and select.count == 7
+    assert len(list(ox.parse_query_results(select.body, ox.QueryResultsFormat.JSON))) == 7
+    graph = engine.run(
+        QueryRequest(
+            "CONSTRUCT WHERE { ?s ?p ?o }", "turtle", DatasetSpec(union_default_graph=True), limit=7
+        )
+    )
+    assert graph.truncated and graph.count == 7
+    assert len(list(ox.parse(graph.body, format=ox.RdfFormat.TURTLE))) == 7
+
+
+def test_engine_passes_the_protocol_dataset_to_the_store(published, config, release):
+    engine = engine_for(published, config)
+    vocabulary = release.manifest["graphs"]["vocabulary"]
+    answer = engine.run(
+        QueryRequest(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+            "json",
+            DatasetSpec(default_graphs=(vocabulary,)),
+        )
+    )
+    (row,) = ox.parse_query_results(answer.body, ox.QueryResultsFormat.JSON)
+    assert int(row["n"].value) == release.manifest["counts"]["vocabulary"]
+
+
+def test_engine_leaves_the_query_its_own_from_clause(published, config, release):
+    themes = release.manifest["graphs"]["themes"]
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{themes}> WHERE {{ ?s ?p ?o }}"
+    assert declares_dataset(query)
+    answer = engine_for(published, config).run(
+        QueryRequest(query, "json", DatasetSpec(union_default_graph=True))
+    )
+    (row,) = ox.parse_query_results(answer.body, ox.QueryResultsFormat.JSON)
+    assert int(row["n"].value) == release.manifest["counts"]["themes"]
+
+
+def test_from_inside_strings_iris_and_comments_is_no_dataset_clause():
+    assert not declares_dataset('SELECT * WHERE { ?s ?p "FROM <x>" } # FROM <y>')
+    assert not declares_dataset("SELECT * WHERE { ?s <http://x/from> ?from }")
+    assert declares_dataset("PREFIX g: <http://g/>\nSELECT * from named g:a WHERE { GRAPH ?g {} }")
+
+
+def test_store_syntax_error_is_a_query_syntax_error_with_position(published, config):
+    with pytest.raises(QuerySyntaxError) as error:
+        engine_for(published, config).run(QueryRequest("SELECT * WHERE { ?s ?p }", "json"))
+    assert error.value.line == 1 and error.value.column is not None
+    assert "expected" in str(error.value)
+
+
+# --- serving from the store ---------------------------------------------------------------------
+
+
+def test_serve_store_answers_health_and_sparql_from_the_store(published, config, release):
+    with server_process(
+        "--store", published, "--graphs", str(config.graphs_dir), "--workers", "1"
+    ) as url:
+        health = requests.get(url + "health", timeout=10).json()
+        assert health["status"] == "ok" and health["version"] == release.version
+        assert health["triples"] == sum(release.manifest["counts"][p] for p in GRAPH_NAMES)
+        answer = requests.get(
+            url + "sparql",
+            params={"query": "SELECT ?s WHERE { ?s a <http://schema.org/Person> }"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert answer.headers["Content-Type"].startswith("application/sparql-results+json")
+        assert len(answer.json()["results"]["bindings"]) > 5
+        bad = requests.get(url + "sparql", params={"query": "SELECT * WHERE { ?s ?p }"}, timeout=10)
+        assert bad.status_code == 400
+
+
+def test_linked_data_views_answer_from_the_store(published, config, release):
+    """/id, /data and /page query only through publication.trusted, so a store stands in."""
+    app = create_app(remote_publication(config, release, engine_for(published, config)))
+    if not any(rule.rule.startswith("/data/") for rule in app.url_map.iter_rules()):
+        pytest.skip("the linked-data views are not part of this branch yet")
+    lebenswert = ProjectIRIs(config.base_iri).thing("project", "lebenswert")
+    with server_in_thread(app) as url:
+        see_other = requests.get(
+            url + "id/project/lebenswert",
+            headers={"Accept": "text/turtle"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert see_other.status_code == 303
+        data = requests.get(url + "data/project/lebenswert.ttl", timeout=10)
+        assert data.status_code == 200
+        triples = list(ox.parse(data.content, format=ox.RdfFormat.TURTLE, base_iri=url))
+        assert any(t.subject == ox.NamedNode(lebenswert) for t in triples)
+        page = requests.get(url + "page/project/lebenswert", timeout=10)
+        assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+        missing = requests.get(url + "data/project/no-such-project.ttl", timeout=10)
+        assert missing.status_code == 404
+
+
+def test_serve_refuses_a_store_without_a_release(config):
+    with oxigraph_serve(None) as empty, pytest.raises(RemoteStoreError, match="holds no release"):
+        open_remote_store(config, empty)
+
+
+def test_serve_refuses_a_release_missing_from_graphs(published, tmp_path, config):
+    with pytest.raises(RemoteStoreError, match="lacks it"):
+        open_remote_store(config.with_graphs_dir(tmp_path), published)
+
+
+# --- a store that is down or slow ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def app_server(app) -> Iterator[str]:
+    """The real app on a loopback port, without waiting for /health (it answers 503 here)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_store_down_gives_503_not_500(config, release):
+    engine = engine_for(f"http://127.0.0.1:{free_port()}/query", config, timeout=5)
+    with pytest.raises(EngineUnavailable):
+        engine.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    with app_server(create_app(remote_publication(config, release, engine))) as url:
+        health = requests.get(url + "health", timeout=10)
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        answer = requests.get(
+            url + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=10
+        )
+        assert answer.status_code == 503
+
+
+def test_store_failing_a_query_is_engine_unavailable(published, config):
+    """Oxigraph answers 500 (or breaks off) when a SERVICE it calls cannot be reached."""
+    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{free_port()}/sparql> {{ ?s ?p ?o }} }}"
+    engine = engine_for(published, config, timeout=20)
+    with pytest.raises(EngineUnavailable):
+        engine.run(QueryRequest(query, "json", DatasetSpec(union_default_graph=True)))
+
+
+def test_store_url_that_is_not_an_endpoint_gives_503(published, config, release):
+    """A wrong --store URL (the store answers 404) is the store's problem, not the client's."""
+    engine = engine_for(published.rsplit("/", 1)[0] + "/nowhere", config, timeout=10)
+    with app_server(create_app(remote_publication(config, release, engine))) as url:
+        assert requests.get(url + "health", timeout=10).status_code == 503
+        answer = requests.get(
+            url + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=10
+        )
+        assert answer.status_code == 503
+
+
+@contextlib.contextmanager
+def silent_listener() -> Iterator[str]:
+    """A loopback server that accepts connections and never answers: a hung store."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/query"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_store_that_does_not_answer_in_time_gives_503(config, release):
+    with silent_listener() as url:
+        engine = engine_for(url, config, timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            engine.run(QueryRequest("SELECT * WHERE { ?s ?p ?o }", "json", timeout=0.5))
+        assert time.monotonic() - started < 5
+        with app_server(create_app(remote_publication(config, release, engine))) as app_url:
+            answer = requests.get(
+                app_url + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=10
+            )
+        assert answer.status_code == 503
+        assert time.monotonic() - started < 10
+
+
+def test_store_stopping_a_query_at_its_own_time_limit_is_a_timeout(published, config):
+    engine = engine_for(published, config, timeout=60)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        engine.run(QueryRequest(query, "json", DatasetSpec(union_default_graph=True), timeout=60))
+    assert time.monotonic() - started < REMOTE_TIMEOUT_S + 20
