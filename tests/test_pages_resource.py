@@ -178,3 +178,20 @@ def test_every_kind_of_resource_has_a_readable_page(live_server, path):
         assert doc.get("lang") == lang
         assert len(doc.xpath("//h1")) == 1
         assert doc.xpath("//main") and doc.xpath("//nav") and doc.xpath("//footer")
+
+
+def test_the_session_lists_its_talks_in_the_published_order(live_server):
+    import requests
+
+    html = requests.get(
+        live_server + "page/event/herbst-konferenz-2020-daseinsvorsorge-sichern", timeout=10
+    ).text
+    places = [
+        html.index(title)
+        for title in (
+            "Umgang mit multilokalen Lebensweisen",
+            "Quartierslabore – Bürgerschaftlich getragene",
+            "Ehrenamtliche Mobilitätsangebote zur Sicherung",
+        )
+    ]
+    assert places == sorted(places)

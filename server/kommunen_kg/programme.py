@@ -32,6 +32,7 @@ class Item:
     types: set[str] = field(default_factory=set)
     start: str | None = None
     end: str | None = None
+    position: int | None = None  # ki:position: the published order where no time is given
     parent: str | None = None
     speakers: list[Person] = field(default_factory=list)
     projects: list[Person] = field(default_factory=list)
@@ -42,7 +43,13 @@ class Item:
         return pick(self.names, lang) or self.iri.rsplit("/", 1)[-1]
 
     def sort_key(self, lang: str) -> tuple:
-        return (self.start is None, self.start or "", fold(self.name(lang)))
+        return (
+            self.start is None,
+            self.start or "",
+            self.position is None,
+            self.position or 0,
+            fold(self.name(lang)),
+        )
 
 
 def programme(engine: Engine, event: str, vocab: str, lang: str) -> list[Item]:
@@ -52,7 +59,8 @@ def programme(engine: Engine, event: str, vocab: str, lang: str) -> list[Item]:
         f"""SELECT ?item ?parent ?p ?v WHERE {{
           ?item <{SCHEMA}superEvent>+ {node} ; <{SCHEMA}superEvent> ?parent .
           VALUES ?p {{ <{SCHEMA}name> <{SCHEMA}startDate> <{SCHEMA}endDate> <{RDF_TYPE}>
-                       <{vocab}speaker> <{vocab}panelist> <{vocab}presentsProject> }}
+                       <{vocab}speaker> <{vocab}panelist> <{vocab}presentsProject>
+                       <{vocab}position> }}
           OPTIONAL {{ ?item ?p ?v }}
         }}"""
     )
@@ -71,6 +79,8 @@ def programme(engine: Engine, event: str, vocab: str, lang: str) -> list[Item]:
             item.start = value.value
         elif prop == SCHEMA + "endDate":
             item.end = value.value
+        elif prop == vocab + "position" and value.value.isdigit():
+            item.position = int(value.value)
         elif prop == RDF_TYPE:
             item.types.add(value.value)
         elif prop in (vocab + "speaker", vocab + "panelist"):
