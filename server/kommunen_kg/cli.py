@@ -16,6 +16,13 @@ from . import __version__
 from .config import ConfigError, load_config
 
 LANGS = click.Choice(["de", "en"])
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (default: the nearest kommunen-kg.toml).",
+)
 
 
 def _config(config_path: str | None, base_iri: str | None = None):
@@ -43,13 +50,7 @@ def main() -> None:
     default=None,
     help="Release folder to write into (default: graphs/ from the configuration).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Configuration file (default: the nearest kommunen-kg.toml).",
-)
+@config_option
 @click.option(
     "--base-iri", default=None, help="Mint IRIs under this base instead of the configured one."
 )
@@ -106,13 +107,7 @@ def build(
     show_default=True,
     help="Report format; turtle is the sh:ValidationReport.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Configuration file (default: the nearest kommunen-kg.toml).",
-)
+@config_option
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of messages.")
 def validate(files: tuple[Path, ...], fmt: str, config_path: str | None, lang: str) -> None:
     """Check data against the shapes without writing anything.
@@ -230,13 +225,7 @@ def ensure_release(config, lang: str = "en"):
     default=None,
     help="Release folder to serve (default: graphs/ from the configuration).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Configuration file (default: the nearest kommunen-kg.toml).",
-)
+@config_option
 @click.option("--no-build", is_flag=True, help="Serve the current release as it is, never build.")
 @click.option(
     "--store",
@@ -391,13 +380,7 @@ def serve(
     show_default=True,
     help="Seconds allowed for each request to the store.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Configuration file (default: the nearest kommunen-kg.toml).",
-)
+@config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the result.")
 def publish(
     store: str,

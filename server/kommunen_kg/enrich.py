@@ -20,7 +20,7 @@ from .namespaces import OWL_INVERSEOF, RDF_TYPE, RDFS_SUBCLASSOF, RDFS_SUBPROPER
 _TYPE = ox.NamedNode(RDF_TYPE)
 
 
-def _closure(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+def transitive_closure(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     """Transitive closure of a sub→super relation: every term to all of its supers."""
     direct: dict[str, set[str]] = defaultdict(set)
     for sub, sup in pairs:
@@ -55,8 +55,8 @@ class Entailments:
                 subproperty.append(pair)
             elif t.predicate.value == OWL_INVERSEOF:
                 inverse.append(pair)
-        self.superclasses = _closure(subclass)
-        self.superproperties = _closure(subproperty)
+        self.superclasses = transitive_closure(subclass)
+        self.superproperties = transitive_closure(subproperty)
         self.inverses: dict[str, set[str]] = defaultdict(set)
         for a, b in inverse:
             self.inverses[a].add(b)

@@ -16,26 +16,8 @@ import pyoxigraph as ox
 
 from . import i18n
 from .engine import Engine
+from .enrich import transitive_closure
 from .namespaces import OWL_INVERSEOF, RDFS, RDFS_SUBCLASSOF, RDFS_SUBPROPERTYOF, ProjectIRIs
-
-
-def _closure(pairs: list[tuple[str, str]]) -> dict[str, set[str]]:
-    direct: dict[str, set[str]] = defaultdict(set)
-    for sub, sup in pairs:
-        if sub != sup:
-            direct[sub].add(sup)
-    closed: dict[str, set[str]] = {}
-    for term in list(direct):
-        seen: set[str] = set()
-        stack = list(direct[term])
-        while stack:
-            current = stack.pop()
-            if current in seen or current == term:
-                continue
-            seen.add(current)
-            stack.extend(direct.get(current, ()))
-        closed[term] = seen
-    return closed
 
 
 @dataclass
@@ -112,7 +94,7 @@ def load_terms(engine: Engine, iris: ProjectIRIs) -> Terms:
         elif prop == OWL_INVERSEOF:
             inverses[term].add(value.value)
             inverses[value.value].add(term)
-    terms.superclasses = _closure(subclass)
-    terms.superproperties = _closure(subproperty)
+    terms.superclasses = transitive_closure(subclass)
+    terms.superproperties = transitive_closure(subproperty)
     terms.inverses = dict(inverses)
     return terms
