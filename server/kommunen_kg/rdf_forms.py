@@ -13,19 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-import rdflib
 from werkzeug.datastructures import MIMEAccept
 
-from .dumps import sorted_triples
+from .dumps import compact_jsonld, sorted_triples
 
 HTML = "text/html"
 
 
 @dataclass(frozen=True)
 class RdfForm:
-    extension: str
+    extension: str  # also the value of ?format= where a document offers it
     media_type: str
     label: str
+    rdf_format: ox.RdfFormat
     # Other media types clients send for the same syntax.
     aliases: tuple[str, ...] = ()
 
@@ -34,10 +34,16 @@ class RdfForm:
         return f"{self.media_type}; charset=utf-8"
 
 
-TURTLE = RdfForm("ttl", "text/turtle", "Turtle", ("application/x-turtle",))
-JSONLD = RdfForm("jsonld", "application/ld+json", "JSON-LD", ("application/json",))
-NTRIPLES = RdfForm("nt", "application/n-triples", "N-Triples")
-RDFXML = RdfForm("rdf", "application/rdf+xml", "RDF/XML", ("application/xml", "text/xml"))
+TURTLE = RdfForm("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE, ("application/x-turtle",))
+JSONLD = RdfForm(
+    "jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD, ("application/json",)
+)
+NTRIPLES = RdfForm(
+    "nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES, ("text/plain",)
+)
+RDFXML = RdfForm(
+    "rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML, ("application/xml", "text/xml")
+)
 
 RDF_FORMS: tuple[RdfForm, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 BY_EXTENSION: dict[str, RdfForm] = {f.extension: f for f in RDF_FORMS}
@@ -69,24 +75,20 @@ def choose(accept: MIMEAccept, with_page: bool) -> RdfForm | str | None:
 
 
 def serialise(triples: Iterable[ox.Triple], form: RdfForm, prefixes: dict[str, str]) -> bytes:
-    """One description in one form; triples are sorted so that equal data gives equal bytes."""
+    """One description in one form; triples are sorted so that equal data gives equal bytes
+    in every worker process (and so the same ETag)."""
     ordered = sorted_triples(triples)
-    used = _used_prefixes(ordered, prefixes)
+    used = used_prefixes(ordered, prefixes)
     if form is JSONLD:
-        return _jsonld(ordered, used)
-    rdf_format = {
-        "ttl": ox.RdfFormat.TURTLE,
-        "nt": ox.RdfFormat.N_TRIPLES,
-        "rdf": ox.RdfFormat.RDF_XML,
-    }[form.extension]
+        return compact_jsonld(ordered, used)
     return ox.serialize(
         ordered,
-        format=rdf_format,
-        prefixes=used if rdf_format is not ox.RdfFormat.N_TRIPLES else None,
+        format=form.rdf_format,
+        prefixes=used if form.rdf_format is not ox.RdfFormat.N_TRIPLES else None,
     )
 
 
-def _used_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+def used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
     """Only the prefixes that abbreviate something here: shorter, more readable documents."""
     iris: set[str] = set()
     for t in triples:
@@ -100,12 +102,3 @@ def _used_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[s
         if any(i.startswith(namespace) and len(i) > len(namespace) for i in iris):
             used[name] = namespace
     return dict(sorted(used.items()))
-
-
-def _jsonld(triples: list[ox.Triple], prefixes: dict[str, str]) -> bytes:
-    """Compact JSON-LD with the prefixes as its context (rdflib's serialiser does the work);
-    pyoxigraph writes only expanded JSON-LD, which is correct but hard to read."""
-    graph = rdflib.Graph()
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-    text = graph.serialize(format="json-ld", context=prefixes, auto_compact=True)
-    return text.encode("utf-8")
