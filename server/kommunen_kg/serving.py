@@ -61,6 +61,9 @@ def run_gunicorn(
         "timeout": int(timeout) + 30,
         "graceful_timeout": 10,
         "keepalive": 5,
+        # The longest request line gunicorn allows short of "unlimited": GET queries up to about
+        # 8 KB; longer queries go by POST, as the service description says.
+        "limit_request_line": 8190,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "warning",
