@@ -1,9 +1,9 @@
 """``python -m bench``: generate data, run the benchmark, or redraw a report.
 
-    python -m bench run --scale 1e3 --scale 1e5          # the default run (< 20 min)
-    python -m bench run --scale 1e5 --duration 10        # longer, steadier numbers
-    python -m bench generate --scale 1e5 --out /tmp/gen  # only the data (Turtle)
-    python -m bench report bench/results/latest.json     # redraw tables and plot
+python -m bench run --scale 1e3 --scale 1e5          # the default run (< 20 min)
+python -m bench run --scale 1e5 --duration 10        # longer, steadier numbers
+python -m bench generate --scale 1e5 --out /tmp/gen  # only the data (Turtle)
+python -m bench report bench/results/latest.json     # redraw tables and plot
 """
 
 from __future__ import annotations
@@ -18,29 +18,52 @@ from .run import PEERS, RESULTS, Options, run, save, say
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="generate, build, serve and load; write JSON, README, plot")
-    r.add_argument("--scale", action="append", default=None,
-                   help="triples: 1e3, 1e5, 1e6 or a number (repeatable; default 1e3 and 1e5)")
-    r.add_argument("--duration", type=float, default=5.0,
-                   help="seconds of load per request kind and mode (default 5)")
+    r.add_argument(
+        "--scale",
+        action="append",
+        default=None,
+        help="triples: 1e3, 1e5, 1e6 or a number (repeatable; default 1e3 and 1e5)",
+    )
+    r.add_argument(
+        "--duration",
+        type=float,
+        default=5.0,
+        help="seconds of load per request kind and mode (default 5)",
+    )
     r.add_argument("--connections", type=int, default=8)
     r.add_argument("--workers", type=int, default=2, help="kommunen-kg and baseline workers")
     r.add_argument("--threads", type=int, default=8, help="threads per kommunen-kg worker")
     r.add_argument("--mode", action="append", choices=("warm", "cold"), default=None)
-    r.add_argument("--server", action="append", choices=PEERS, default=None,
-                   help="servers to compare (default: all four)")
-    r.add_argument("--baselines", choices=("last", "every", "none"), default="last",
-                   help="nginx and bare-Flask ceilings: at the largest scale only (default)")
+    r.add_argument(
+        "--server",
+        action="append",
+        choices=PEERS,
+        default=None,
+        help="servers to compare (default: all four)",
+    )
+    r.add_argument(
+        "--baselines",
+        choices=("last", "every", "none"),
+        default="last",
+        help="nginx and bare-Flask ceilings: at the largest scale only (default)",
+    )
     r.add_argument("--only", action="append", default=None, help="run only this request kind")
     r.add_argument("--timeout", type=float, default=10.0, help="request timeout (s)")
     r.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     r.add_argument("--no-naive", action="store_true", help="skip the rdflib + pyshacl timing")
-    r.add_argument("--memory-workers", default="1,2,4",
-                   help="worker counts for kommunen-kg's memory scaling ('' to skip)")
+    r.add_argument(
+        "--memory-workers",
+        default="1,2,4",
+        help="worker counts for kommunen-kg's memory scaling ('' to skip)",
+    )
     r.add_argument("--out", type=Path, default=RESULTS, help="folder for JSON and plots")
     r.add_argument("--keep", type=Path, default=None, help="keep data and logs in this folder")
     r.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
@@ -90,7 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     path = save(results, options)
     say(f"results in {path}")
     return 0
-
 
 
 if __name__ == "__main__":

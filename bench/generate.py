@@ -40,35 +40,36 @@ PREFIXES = """@prefix ki: <def#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
 
+# fmt: off
 GIVEN = [
     "Anna", "Bernd", "Carla", "Dieter", "Elke", "Frank", "Gesine", "Hans", "Ines", "Jörg",
     "Katrin", "Lena", "Markus", "Nora", "Otto", "Petra", "Rüdiger", "Sabine", "Thomas", "Uwe",
     "Vera", "Werner", "Yvonne", "Zoë", "Jürgen", "Björn", "Dörte", "Günter", "Małgorzata", "Ayşe",
-]  # fmt: skip
+]
 FAMILY = [
     "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
     "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann",
     "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt",
     "Werner", "Krause", "Meier", "Lehmann", "Özdemir", "Kowalski", "Nguyen", "Dahlbeck",
-]  # fmt: skip
+]
 TOPICS_DE = [
     "Daseinsvorsorge", "Mobilität", "Ehrenamt", "Nahversorgung", "Quartiersentwicklung",
     "Wohnen im Alter", "Leerstand", "Kommunalfinanzen", "Wasserwirtschaft", "Breitband",
     "Pflege", "Bildung", "Jugend", "Zuwanderung", "Ortskerne", "Bürgerbeteiligung",
     "Flächensparen", "Kooperation", "Digitalisierung", "Klimaanpassung",
-]  # fmt: skip
+]
 TOPICS_EN = [
     "public services", "mobility", "volunteering", "local supply", "neighbourhood development",
     "housing for older people", "vacancy", "municipal finance", "water management", "broadband",
     "care", "education", "youth", "immigration", "village centres", "civic participation",
     "land saving", "cooperation", "digitalisation", "climate adaptation",
-]  # fmt: skip
+]
 ASPECTS_DE = ["Strategien", "Werkzeuge", "Erfahrungen", "Modelle", "Perspektiven", "Ergebnisse"]
 ASPECTS_EN = ["strategies", "tools", "experiences", "models", "perspectives", "results"]
 PLACES = [
     "Dortmund", "Leipzig", "Rostock", "Kassel", "Görlitz", "Trier", "Freiburg", "Halle (Saale)",
     "Oldenburg", "Bamberg", "Cottbus", "Siegen", "Greifswald", "Passau", "Jena", "Eberswalde",
-]  # fmt: skip
+]
 ORG_KINDS_DE = ["Stadt", "Landkreis", "Hochschule", "Institut für", "Gemeinde", "Zweckverband"]
 ORG_KINDS_EN = ["City of", "District of", "University of Applied Sciences", "Institute for", "", ""]
 JOBS = [("Bürgermeisterin", "Mayor"), ("Projektleitung", "Project lead"), ("Referentin", "Officer")]
@@ -76,11 +77,12 @@ JOBS = [("Bürgermeisterin", "Mayor"), ("Projektleitung", "Project lead"), ("Ref
 REAL_THEMES = [
     "daseinsvorsorge", "demografischer-wandel", "ehrenamt", "mobilitaet",
     "organisations-und-finanzierungsmodelle", "rolle-der-kommune",
-]  # fmt: skip
+]
 KEY_MESSAGES = [
     "experimente-wagen", "daseinsvorsorge-sichern", "innen-entwickeln", "allianzen-bilden",
     "vielfalt-leben", "interkommunal-agieren",
-]  # fmt: skip
+]
+# fmt: on
 
 SCALES = {"1e3": 1_000, "1e4": 10_000, "1e5": 100_000, "1e6": 1_000_000}
 
@@ -111,11 +113,6 @@ def ascii_slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     out = "".join(c if c.isalnum() else "-" for c in text)
     return "-".join(part for part in out.split("-") if part)
-
-
-def ascii_safe_lower(text: str) -> str:
-    """Lower case, for a CONTAINS(LCASE(...)) filter (kept in Unicode, as LCASE is)."""
-    return text.lower()
 
 
 def lit(text: str, lang: str | None = None) -> str:
@@ -299,7 +296,11 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
                 ("schema:familyName", [lit(family)]),
                 (
                     "schema:honorificPrefix",
-                    [lit("Prof. Dr.")] if honorific < 0.1 else [lit("Dr.")] if honorific < 0.3 else [],
+                    [lit("Prof. Dr.")]
+                    if honorific < 0.1
+                    else [lit("Dr.")]
+                    if honorific < 0.3
+                    else [],
                 ),
                 ("schema:affiliation", [rng.choice(org_ids)] if rng.random() < 0.9 else []),
                 ("schema:jobTitle", [lit(job[0], "de"), lit(job[1], "en")] if job else []),
@@ -329,7 +330,9 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
                 (
                     "schema:description",
                     [
-                        lit(f"Ein Verbundvorhaben zu {TOPICS_DE[topic]} in {PLACES[i % 16]}.", "de"),
+                        lit(
+                            f"Ein Verbundvorhaben zu {TOPICS_DE[topic]} in {PLACES[i % 16]}.", "de"
+                        ),
                         lit(f"A joint project on {TOPICS_EN[topic]} in {PLACES[i % 16]}.", "en"),
                     ],
                 ),
@@ -392,8 +395,14 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
                     ],
                 ),
                 ("schema:superEvent", [series]),
-                ("schema:startDate", [f'"{year}-{month:02d}-{day:02d}T09:30:00+01:00"^^xsd:dateTime']),
-                ("schema:endDate", [f'"{year}-{month:02d}-{day:02d}T16:00:00+01:00"^^xsd:dateTime']),
+                (
+                    "schema:startDate",
+                    [f'"{year}-{month:02d}-{day:02d}T09:30:00+01:00"^^xsd:dateTime'],
+                ),
+                (
+                    "schema:endDate",
+                    [f'"{year}-{month:02d}-{day:02d}T16:00:00+01:00"^^xsd:dateTime'],
+                ),
                 ("schema:eventAttendanceMode", ["schema:OnlineEventAttendanceMode"]),
                 ("schema:location", [lit(PLACES[i % len(PLACES)])]),
                 ("ki:moderator", [rng.choice(person_ids)]),
@@ -418,6 +427,7 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
         project = rng.choice(project_ids) if rng.random() < 0.7 else None
         if project:
             project_talks[project] += 1
+        who = person_names[person_ids.index(speakers[0])] if i < 50 else "Ein Team"
         w.resource(
             tid,
             ["ki:Talk"],
@@ -426,17 +436,15 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
                     "schema:name",
                     [
                         lit(f"{ASPECTS_DE[aspect]} für {TOPICS_DE[topic]} (Vortrag {i})", "de"),
-                        lit(f"{ASPECTS_EN[aspect].capitalize()} for {TOPICS_EN[topic]} ({i})", "en"),
+                        lit(
+                            f"{ASPECTS_EN[aspect].capitalize()} for {TOPICS_EN[topic]} ({i})", "en"
+                        ),
                     ],
                 ),
                 (
                     "schema:description",
                     [
-                        lit(
-                            f"{person_names[person_ids.index(speakers[0])] if i < 50 else 'Ein Team'}"
-                            f" stellt {ASPECTS_DE[aspect]} zu {TOPICS_DE[topic]} vor.",
-                            "de",
-                        ),
+                        lit(f"{who} stellt {ASPECTS_DE[aspect]} zu {TOPICS_DE[topic]} vor.", "de"),
                         lit(f"A talk presenting {ASPECTS_EN[aspect]} on {TOPICS_EN[topic]}.", "en"),
                     ],
                 ),
@@ -471,7 +479,7 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
         project_talks=n_project,
         person=_relative(person_ids[len(person_ids) // 2]),
         # a family name that occurs, as a search box would be used
-        search_word=ascii_safe_lower(person_names[len(person_names) // 2].split(" ", 1)[1]),
+        search_word=person_names[len(person_names) // 2].split(" ", 1)[1].lower(),
         talks=[_relative(t) for t in talk_ids[::step]],
     )
     return files, workload

@@ -241,8 +241,14 @@ def run_python(
     )
 
 
-def run_load(base_url: str, request: Request, duration: float, connections: int = 8,
-             timeout: float = 10.0, generator: str = "auto") -> LoadResult:  # fmt: skip
+def run_load(
+    base_url: str,
+    request: Request,
+    duration: float,
+    connections: int = 8,
+    timeout: float = 10.0,
+    generator: str = "auto",
+) -> LoadResult:
     """Runs the load with wrk when available (or asked for), else with Python."""
     if generator == "wrk" or (generator == "auto" and have_wrk()):
         return run_wrk(base_url, request, duration, connections, timeout=timeout)

@@ -92,7 +92,7 @@ def throughput_table(scale: dict, mode: str) -> list[str]:
         "|---|" + "---|" * (len(present) + 2),
     ]
     by_server = {s: _rows(scale, s, mode) for s in present}
-    for name, query in scale["queries"].items():
+    for name in scale["queries"]:
         cells = [_cell(by_server[s].get(name)) for s in present]
         ours = by_server.get("kommunen-kg", {}).get(name)
         ox = by_server.get("oxigraph-mem", {}).get(name)
@@ -106,7 +106,7 @@ def throughput_table(scale: dict, mode: str) -> list[str]:
             None,
         )
         if note and all(c in ("–", "skipped") for c in cells):
-            cells = [f"skipped: {note}"] + cells[1:]
+            cells = [f"skipped: {note}", *cells[1:]]
         lines.append(
             f"| {name} | "
             + " | ".join(cells)
@@ -126,9 +126,7 @@ def throughput_table(scale: dict, mode: str) -> list[str]:
 def baseline_table(scale: dict) -> list[str]:
     nginx = _rows(scale, "nginx", "warm")
     fixed = {
-        key: r
-        for r in scale["rows"]
-        if (key := r["server"]).startswith("flask-") and "rps" in r
+        key: r for r in scale["rows"] if (key := r["server"]).startswith("flask-") and "rps" in r
     }
     if not nginx and not fixed:
         return []
@@ -257,48 +255,64 @@ def targets(scale: dict) -> list[str]:
         return a / b if a is not None and b else None
 
     r = ratio(cold_ours, cold_ox)
-    out.append(f"| cold geo-mean >= 0.8x Oxigraph (mem) | {_fmt_ratio(cold_ours, cold_ox)} | "
-               f"{check(r and r >= 0.8)} |")  # fmt: skip
+    out.append(
+        f"| cold geo-mean >= 0.8x Oxigraph (mem) | {_fmt_ratio(cold_ours, cold_ox)} | "
+        f"{check(r and r >= 0.8)} |"
+    )
     r = ratio(cold_ours, cold_rl)
-    out.append(f"| cold geo-mean >= 20x rdflib-endpoint | {_fmt_ratio(cold_ours, cold_rl)} | "
-               f"{check(r and r >= 20)} |")  # fmt: skip
+    out.append(
+        f"| cold geo-mean >= 20x rdflib-endpoint | {_fmt_ratio(cold_ours, cold_rl)} | "
+        f"{check(r and r >= 20)} |"
+    )
     out.append(f"| no errors (kommunen-kg, all rows) | {errors} | {check(errors == 0)} |")
     r = ratio(warm_ours, warm_ox)
-    out.append(f"| warm geo-mean >= 5x Oxigraph (mem) | {_fmt_ratio(warm_ours, warm_ox)} | "
-               f"{check(r and r >= 5)} |")  # fmt: skip
+    out.append(
+        f"| warm geo-mean >= 5x Oxigraph (mem) | {_fmt_ratio(warm_ours, warm_ox)} | "
+        f"{check(r and r >= 5)} |"
+    )
     nginx = _rows(scale, "nginx", "warm")
     ours = _rows(scale, "kommunen-kg", "warm")
     shares = [ours[n]["rps"] / row["rps"] for n, row in nginx.items() if n in ours and row["rps"]]
     if shares:
         worst = min(shares)
-        out.append(f"| every warm answer >= 10% of nginx (same bytes) | worst {100 * worst:.1f} % "
-                   f"| {check(worst >= 0.10)} |")  # fmt: skip
-    fixed = next((r for r in scale["rows"] if r["server"] == "flask-gunicorn-gthread"
-                  and "rps" in r), None)  # fmt: skip
+        out.append(
+            f"| every warm answer >= 10% of nginx (same bytes) | worst {100 * worst:.1f} % "
+            f"| {check(worst >= 0.10)} |"
+        )
+    fixed = next(
+        (r for r in scale["rows"] if r["server"] == "flask-gunicorn-gthread" and "rps" in r), None
+    )
     for name in ("page", "data"):
         if fixed and name in ours:
             share = ours[name]["rps"] / fixed["rps"]
-            out.append(f"| {name} >= 1/3 of bare Flask (gunicorn gthread) | {100 * share:.0f} % "
-                       f"| {check(share >= 1 / 3)} |")  # fmt: skip
+            out.append(
+                f"| {name} >= 1/3 of bare Flask (gunicorn gthread) | {100 * share:.0f} % "
+                f"| {check(share >= 1 / 3)} |"
+            )
     build = scale["build"]
     naive, mine = build.get("naive", {}).get("wall_s"), build["kommunen_kg"].get("wall_s")
     if naive and mine:
-        out.append(f"| build >= 2x faster than naive | {naive / mine:.2f}x "
-                   f"| {check(naive / mine >= 2)} |")  # fmt: skip
+        out.append(
+            f"| build >= 2x faster than naive | {naive / mine:.2f}x | {check(naive / mine >= 2)} |"
+        )
     peak = build["kommunen_kg"].get("peak_rss_mib")
     if peak:
         out.append(f"| build within 2 GB | {peak:.0f} MiB | {check(peak <= 2048)} |")
     ready = scale["servers"].get("kommunen-kg", {}).get("ready_s")
     load = build.get("oxigraph_load_s")
     if ready and load:
-        out.append(f"| server ready within 2x `oxigraph load` | {ready / load:.2f}x "
-                   f"| {check(ready / load <= 2)} |")  # fmt: skip
+        out.append(
+            f"| server ready within 2x `oxigraph load` | {ready / load:.2f}x "
+            f"| {check(ready / load <= 2)} |"
+        )
     scaling = scale.get("memory_scaling") or []
     ox_mem = scale["servers"].get("oxigraph-mem", {}).get("memory_after_load", {}).get("pss_mib")
     if scaling and ox_mem:
         per_worker = max(m["pss_mib"] / m["workers"] for m in scaling)
-        out.append(f"| memory per worker <= 2x Oxigraph (mem) | {per_worker:.0f} MiB vs "
-                   f"{ox_mem:.0f} MiB | {check(per_worker <= 2 * ox_mem)} |")  # fmt: skip
+        out.append(
+            f"| memory per worker <= 2x Oxigraph (mem) | {per_worker:.0f} MiB vs "
+            f"{ox_mem:.0f} MiB | {check(per_worker <= 2 * ox_mem)} |"
+        )
     if not out:
         return []
     return ["| target | measured | |", "|---|---|---|", *out]
@@ -319,8 +333,10 @@ def markdown(results: dict, plots: list[Path]) -> str:
         "counts as half a request in the run).",
     ]
     if results.get("skipped"):
-        lines += ["", "Not run here: " + "; ".join(f"{k}: {v}" for k, v in
-                                                     results["skipped"].items()) + "."]  # fmt: skip
+        lines += [
+            "",
+            "Not run here: " + "; ".join(f"{k}: {v}" for k, v in results["skipped"].items()) + ".",
+        ]
     for name, scale in results["scales"].items():
         t = scale["triples"]
         lines += [
@@ -346,8 +362,12 @@ def markdown(results: dict, plots: list[Path]) -> str:
         goal = targets(scale)
         if goal:
             lines += ["", "Targets of issue 5 in this run:", "", *goal]
-        lines += ["", "Answers (status, results or triples, bytes), checked once per server:", "",
-                  *answers_table(scale)]  # fmt: skip
+        lines += [
+            "",
+            "Answers (status, results or triples, bytes), checked once per server:",
+            "",
+            *answers_table(scale),
+        ]
     if plots:
         lines += ["", *[f"![throughput]({p.name})" for p in plots]]
     return "\n".join(lines)
@@ -381,22 +401,31 @@ def plot(results: dict, folder: Path) -> list[Path]:
         return []
     written = []
     for name, scale in results["scales"].items():
-        modes = [m for m in results["options"]["modes"] if any(
-            r["mode"] == m and "rps" in r for r in scale["rows"])]  # fmt: skip
+        modes = [
+            m
+            for m in results["options"]["modes"]
+            if any(r["mode"] == m and "rps" in r for r in scale["rows"])
+        ]
         if not modes:
             continue
         figure, axes = plt.subplots(len(modes), 1, figsize=(12, 4.2 * len(modes)), squeeze=False)
         items = list(scale["queries"])
-        servers = [s for s in (*SERVERS, "nginx") if any(
-            r["server"] == s and "rps" in r for r in scale["rows"])]  # fmt: skip
+        servers = [
+            s
+            for s in (*SERVERS, "nginx")
+            if any(r["server"] == s and "rps" in r for r in scale["rows"])
+        ]
         width = 0.8 / max(1, len(servers))
         for ax, mode in zip(axes[:, 0], modes, strict=True):
             for k, server in enumerate(servers):
                 rows = _rows(scale, server, mode if server != "nginx" else "warm")
                 if server == "nginx" and mode != "warm":
                     continue
-                xs = [i + (k - len(servers) / 2 + 0.5) * width for i, n in enumerate(items)
-                      if n in rows]  # fmt: skip
+                xs = [
+                    i + (k - len(servers) / 2 + 0.5) * width
+                    for i, n in enumerate(items)
+                    if n in rows
+                ]
                 ys = [max(_rps_floor(rows[n]), 0.01) for n in items if n in rows]
                 ax.bar(xs, ys, width, label=SHORT.get(server, server))
             ax.set_yscale("log")

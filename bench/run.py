@@ -112,6 +112,24 @@ def prepare(scale: int, folder: Path, options: Options) -> Dataset:
     return Dataset(folder, config, folder / "graphs", files, generated.to_json(), result)
 
 
+def existing(folder: Path) -> Dataset | None:
+    """A dataset prepared earlier in ``folder`` (``--keep``), to profile without rebuilding."""
+    params = folder / "bench-params.json"
+    release_file = folder / "graphs" / "current"
+    if not (params.exists() and release_file.exists()):
+        return None
+    release = folder / "graphs" / "releases" / release_file.read_text(encoding="utf-8").strip()
+    files = [release / "kommunen-innovativ.trig", release / "metadata.trig"]
+    return Dataset(
+        folder,
+        folder / "kommunen-kg.toml",
+        folder / "graphs",
+        files,
+        json.loads(params.read_text(encoding="utf-8")),
+        {"reused": str(release)},
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Checking answers
 
@@ -200,8 +218,14 @@ def wait_idle(running: Running, cap: float = 90.0) -> float | None:
 # Running one server through the workload
 
 
-def drive(running: Running, items: list[Item], options: Options, rows: list[dict],
-          answers: dict, server: str) -> None:  # fmt: skip
+def drive(
+    running: Running,
+    items: list[Item],
+    options: Options,
+    rows: list[dict],
+    answers: dict,
+    server: str,
+) -> None:
     """Checks every item once, then loads it in each mode; appends result rows."""
     for item in items:
         if item.kind == "sparql":
@@ -236,9 +260,13 @@ def drive(running: Running, items: list[Item], options: Options, rows: list[dict
                 request = Request(cold_paths, item.accept)
             say(f"  {server}: {item.name} ({mode})")
             result = run_load(
-                running.base_url, request, options.duration, options.connections,
-                timeout=options.timeout, generator=options.generator,
-            )  # fmt: skip
+                running.base_url,
+                request,
+                options.duration,
+                options.connections,
+                timeout=options.timeout,
+                generator=options.generator,
+            )
             rows.append(_row(server, item, mode, result.to_json()))
             idle = wait_idle(running)
             if idle is None:
@@ -277,8 +305,14 @@ def start_server(name: str, dataset: Dataset, folder: Path, options: Options) ->
     raise ValueError(name)
 
 
-def run_server(name: str, dataset: Dataset, items: list[Item], options: Options,
-               rows: list[dict], answers: dict) -> dict:  # fmt: skip
+def run_server(
+    name: str,
+    dataset: Dataset,
+    items: list[Item],
+    options: Options,
+    rows: list[dict],
+    answers: dict,
+) -> dict:
     say(f"starting {name}")
     running = start_server(name, dataset, dataset.folder, options)
     info: dict = {"label": running.name, "ready_s": round(running.ready_s, 3)}
@@ -318,8 +352,9 @@ def memory_scaling(dataset: Dataset, items: list[Item], options: Options) -> lis
 # Baselines
 
 
-def run_baselines(dataset: Dataset, items: list[Item], answers: dict, options: Options,
-                  rows: list[dict]) -> dict:  # fmt: skip
+def run_baselines(
+    dataset: Dataset, items: list[Item], answers: dict, options: Options, rows: list[dict]
+) -> dict:
     info: dict = {}
     available = servers.available()
     bodies: dict = answers.get("_bodies", {})
@@ -334,17 +369,23 @@ def run_baselines(dataset: Dataset, items: list[Item], answers: dict, options: O
             paths[item.name] = "/" + name
     if available["nginx"] is None and paths:
         say("starting nginx (static ceiling)")
-        running = servers.start_nginx(dataset.folder / "nginx", dataset.folder / "nginx.log",
-                                      options.workers)  # fmt: skip
+        running = servers.start_nginx(
+            dataset.folder / "nginx", dataset.folder / "nginx.log", options.workers
+        )
         info["nginx"] = {"label": running.name, "ready_s": round(running.ready_s, 3)}
         try:
             for item in items:
                 if item.name not in paths:
                     continue
                 say(f"  nginx: {item.name}")
-                result = run_load(running.base_url, Request([paths[item.name]], item.accept),
-                                  options.duration, options.connections, timeout=options.timeout,
-                                  generator=options.generator)  # fmt: skip
+                result = run_load(
+                    running.base_url,
+                    Request([paths[item.name]], item.accept),
+                    options.duration,
+                    options.connections,
+                    timeout=options.timeout,
+                    generator=options.generator,
+                )
                 rows.append(_row("nginx", item, "warm", result.to_json()))
             info["nginx"]["memory_after_load"] = running.memory().to_json()
         finally:
@@ -366,15 +407,23 @@ def run_baselines(dataset: Dataset, items: list[Item], answers: dict, options: O
             info[key] = {"skipped": available[key]}
             continue
         say(f"starting {key}")
-        running = servers.start_fixed_flask(server, body_file, JSON,
-                                            dataset.folder / f"{key}.log", options.workers,
-                                            options.threads)  # fmt: skip
-        info[key] = {"label": running.name, "ready_s": round(running.ready_s, 3),
-                     "body_bytes": len(bodies["lookup"][0])}  # fmt: skip
+        running = servers.start_fixed_flask(
+            server, body_file, JSON, dataset.folder / f"{key}.log", options.workers, options.threads
+        )
+        info[key] = {
+            "label": running.name,
+            "ready_s": round(running.ready_s, 3),
+            "body_bytes": len(bodies["lookup"][0]),
+        }
         try:
-            result = run_load(running.base_url, Request(["/fixed"], JSON), options.duration,
-                              options.connections, timeout=options.timeout,
-                              generator=options.generator)  # fmt: skip
+            result = run_load(
+                running.base_url,
+                Request(["/fixed"], JSON),
+                options.duration,
+                options.connections,
+                timeout=options.timeout,
+                generator=options.generator,
+            )
             rows.append(_row(key, fixed_item, "warm", result.to_json()))
             info[key]["memory_after_load"] = running.memory().to_json()
         finally:
@@ -396,8 +445,9 @@ def machine() -> dict:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
-                                  text=True, timeout=10).stdout.strip()  # fmt: skip
+            return subprocess.run(
+                ["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 
@@ -427,8 +477,9 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
             "threads": options.threads,
             "modes": list(options.modes),
             "timeout_s": options.timeout,
-            "generator": options.generator if options.generator != "auto" else (
-                "wrk" if have_wrk() else "python"),
+            "generator": options.generator
+            if options.generator != "auto"
+            else ("wrk" if have_wrk() else "python"),
             "seed": options.seed,
         },
         "skipped": {k: v for k, v in available.items() if v},
@@ -453,8 +504,7 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
                     say(f"skipping {server}: {available[server]}")
                     continue
                 try:
-                    server_info[server] = run_server(server, dataset, items, options, rows,
-                                                     answers)  # fmt: skip
+                    server_info[server] = run_server(server, dataset, items, options, rows, answers)
                 except (RuntimeError, TimeoutError, OSError) as exc:
                     server_info[server] = {"failed": f"{type(exc).__name__}: {exc}"}
                     say(f"{server} failed: {exc}")
@@ -473,8 +523,10 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
                 },
                 "sizes": dataset.params["sizes"],
                 "workload": {k: v for k, v in dataset.params["workload"].items() if k != "talks"},
-                "queries": {i.name: {"title": i.title, "kind": i.kind, "warm": i.warm,
-                                     "cold": i.cold} for i in items},  # fmt: skip
+                "queries": {
+                    i.name: {"title": i.title, "kind": i.kind, "warm": i.warm, "cold": i.cold}
+                    for i in items
+                },
                 "build": dataset.build,
                 "servers": server_info,
                 "memory_scaling": scaling,

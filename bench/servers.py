@@ -101,10 +101,25 @@ def available() -> dict[str, str | None]:
 def start_kommunen_kg(config: Path, graphs: Path, log: Path, workers: int, threads: int = 8):
     port = procs.free_port()
     command = [
-        sys.executable, "-m", "kommunen_kg", "serve", "--config", str(config),
-        "--graphs", str(graphs), "--no-build", "--workers", str(workers),
-        "--threads", str(threads), "--host", "127.0.0.1", "--port", str(port), "--quiet",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "kommunen_kg",
+        "serve",
+        "--config",
+        str(config),
+        "--graphs",
+        str(graphs),
+        "--no-build",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--quiet",
+    ]
     started = time.perf_counter()
     process = procs.spawn(command, log, cwd=config.parent)
     url = f"http://127.0.0.1:{port}"
@@ -121,9 +136,12 @@ def start_kommunen_kg(config: Path, graphs: Path, log: Path, workers: int, threa
 def start_oxigraph_memory(files: list[Path], log: Path) -> Running:
     port = procs.free_port()
     command = [
-        _which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}",
+        _which("oxigraph") or "oxigraph",
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
         "--union-default-graph",
-    ]  # fmt: skip
+    ]
     started = time.perf_counter()
     process = procs.spawn(command, log)
     url = f"http://127.0.0.1:{port}"
@@ -131,9 +149,11 @@ def start_oxigraph_memory(files: list[Path], log: Path) -> Running:
     load_started = time.perf_counter()
     for path in files:
         request = urllib.request.Request(
-            f"{url}/store", data=path.read_bytes(), method="POST",
+            f"{url}/store",
+            data=path.read_bytes(),
+            method="POST",
             headers={"Content-Type": "application/trig"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=1800) as response:
             response.read()
     now = time.perf_counter()
@@ -173,9 +193,14 @@ def start_oxigraph_disk(files: list[Path], location: Path, log: Path) -> Running
 def start_oxigraph_disk_existing(location: Path, log: Path) -> Running:
     port = procs.free_port()
     command = [
-        _which("oxigraph") or "oxigraph", "serve-read-only", "--location", str(location),
-        "--bind", f"127.0.0.1:{port}", "--union-default-graph",
-    ]  # fmt: skip
+        _which("oxigraph") or "oxigraph",
+        "serve-read-only",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
     started = time.perf_counter()
     process = procs.spawn(command, log)
     url = f"http://127.0.0.1:{port}"
@@ -188,9 +213,14 @@ def start_oxigraph_disk_existing(location: Path, log: Path) -> Running:
 def start_rdflib_endpoint(files: list[Path], log: Path) -> Running:
     port = procs.free_port()
     command = [
-        _which("rdflib-endpoint") or "rdflib-endpoint", "serve", "--host", "127.0.0.1",
-        "--port", str(port), *map(str, files),
-    ]  # fmt: skip
+        _which("rdflib-endpoint") or "rdflib-endpoint",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *map(str, files),
+    ]
     started = time.perf_counter()
     process = procs.spawn(command, log)
     url = f"http://127.0.0.1:{port}"
@@ -242,25 +272,62 @@ def start_nginx(root: Path, log: Path, workers: int) -> Running:
     return Running("nginx, static files", url, None, process, ready_s=time.perf_counter() - started)
 
 
-def start_fixed_flask(server: str, body: Path, media_type: str, log: Path, workers: int,
-                      threads: int = 8) -> Running:  # fmt: skip
+def start_fixed_flask(
+    server: str, body: Path, media_type: str, log: Path, workers: int, threads: int = 8
+) -> Running:
     """The bare Flask app of :mod:`bench.fixed_app` under one WSGI server."""
     port = procs.free_port()
     env = {"BENCH_FIXED_BODY": str(body), "BENCH_FIXED_TYPE": media_type}
     bind = f"127.0.0.1:{port}"
     if server == "gunicorn-sync":
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
-                   "-b", bind, "--log-level", "warning", "bench.fixed_app:app"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "sync",
+            "-b",
+            bind,
+            "--log-level",
+            "warning",
+            "bench.fixed_app:app",
+        ]
         label = f"bare Flask, gunicorn sync ({workers} workers)"
     elif server == "gunicorn-gthread":
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
-                   "--threads", str(threads), "-b", bind, "--log-level", "warning",
-                   "bench.fixed_app:app"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "-b",
+            bind,
+            "--log-level",
+            "warning",
+            "bench.fixed_app:app",
+        ]
         label = f"bare Flask, gunicorn gthread ({workers} workers x {threads} threads)"
     elif server == "granian":
-        command = [_which("granian") or "granian", "--interface", "wsgi", "--workers",
-                   str(workers), "--host", "127.0.0.1", "--port", str(port),
-                   "--log-level", "warning", "bench.fixed_app:app"]  # fmt: skip
+        command = [
+            _which("granian") or "granian",
+            "--interface",
+            "wsgi",
+            "--workers",
+            str(workers),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "bench.fixed_app:app",
+        ]
         label = f"bare Flask, granian WSGI ({workers} workers)"
     else:
         raise ValueError(server)
