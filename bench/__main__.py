@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument(
         "--duration",
         type=float,
-        default=5.0,
-        help="seconds of load per request kind and mode (default 5)",
+        default=4.0,
+        help="seconds of load per request kind and mode (default 4: 1e3 and 1e5 in < 20 min)",
     )
     r.add_argument("--connections", type=int, default=8)
     r.add_argument("--workers", type=int, default=2, help="kommunen-kg and baseline workers")
@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         help="nginx and bare-Flask ceilings: at the largest scale only (default)",
     )
     r.add_argument("--only", action="append", default=None, help="run only this request kind")
+    r.add_argument(
+        "--method",
+        choices=("get", "post"),
+        default="get",
+        help="send SPARQL queries as GET ?query= (default) or POST application/sparql-query",
+    )
     r.add_argument("--timeout", type=float, default=10.0, help="request timeout (s)")
     r.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     r.add_argument("--no-naive", action="store_true", help="skip the rdflib + pyshacl timing")
@@ -108,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         keep=args.keep,
         readme=not args.no_readme,
         seed=args.seed,
+        method=args.method,
     )
     results = run(options)
     path = save(results, options)

@@ -206,7 +206,7 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
     files = {k: _Writer() for k in ("themes", "organisations", "people", "projects", "events")}
     files["talks"] = _Writer()
 
-    # Themes: a forest below the real top themes, up to five levels deep, so that
+    # Themes: a forest of ternary trees below the real top themes, so that
     # skos:broader* paths have something to walk.
     theme_ids = [f"theme:gen-theme-{i:04d}" for i in range(sizes.themes)]
     theme_parent: dict[str, str] = {}
@@ -214,10 +214,11 @@ def _render(rng: random.Random, sizes: Sizes) -> tuple[dict[str, _Writer], Workl
     for i, tid in enumerate(theme_ids):
         topic = i % len(TOPICS_DE)
         aspect = (i // len(TOPICS_DE)) % len(ASPECTS_DE)
-        if i < len(REAL_THEMES) * 2:
+        roots = len(REAL_THEMES) * 2
+        if i < roots:
             parent = f"theme:{REAL_THEMES[i % len(REAL_THEMES)]}"
-        else:
-            parent = theme_ids[rng.randrange(max(1, i // 3), i)]
+        else:  # a ternary tree below each root: every real top theme gets a sixth of them
+            parent = theme_ids[(i - roots) // 3]
         theme_parent[tid] = parent
         w.resource(
             tid,

@@ -43,7 +43,7 @@ BASE_IRI = "https://w3id.org/kommunen-innovativ/"
 @dataclass
 class Options:
     scales: list[int]
-    duration: float = 5.0
+    duration: float = 4.0
     connections: int = 8
     workers: int = 2
     threads: int = 8
@@ -59,6 +59,7 @@ class Options:
     keep: Path | None = None
     readme: bool = True
     only: tuple[str, ...] = ()  # item names to run (default: all)
+    method: str = "get"  # SPARQL queries by GET ?query= or POST application/sparql-query
 
 
 @dataclass
@@ -252,7 +253,17 @@ def drive(
             rows.append(_row(server, item, "warm", None, note=note))
             continue
         for mode in options.modes:
-            if mode == "warm":
+            if item.kind == "sparql" and options.method == "post":
+                query = item.warm if mode == "warm" else item.cold
+                request = Request(
+                    [running.sparql_path or "/"],
+                    item.accept,
+                    salted=mode == "cold",
+                    method="POST",
+                    body=query,
+                    content_type="application/sparql-query",
+                )
+            elif mode == "warm":
                 request = Request(warm_paths, item.accept)
             elif item.kind == "sparql":
                 request = Request(cold_paths, item.accept, salted=True)
@@ -481,6 +492,7 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
             if options.generator != "auto"
             else ("wrk" if have_wrk() else "python"),
             "seed": options.seed,
+            "method": options.method,
         },
         "skipped": {k: v for k, v in available.items() if v},
         "scales": {},
