@@ -42,12 +42,25 @@ _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 _SOURCE_CACHE: dict[str, list[str]] = {}
 
 
+def _resolve(file: str) -> Path | None:
+    """py-spy names files relative to the sys.path entry they were found under."""
+    if Path(file).is_absolute():
+        return Path(file)
+    for entry in (str(servers.ROOT / "server"), *sys.path):
+        candidate = Path(entry or ".") / file
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def _line(file: str, line: str | None) -> str:
+    """The source line a frame was executing (how a frame tells waiting from working)."""
     if not line:
         return ""
     if file not in _SOURCE_CACHE:
+        path = _resolve(file)
         try:
-            _SOURCE_CACHE[file] = Path(file).read_text(encoding="utf-8").splitlines()
+            _SOURCE_CACHE[file] = path.read_text(encoding="utf-8").splitlines() if path else []
         except OSError:
             _SOURCE_CACHE[file] = []
     lines = _SOURCE_CACHE[file]
@@ -66,9 +79,20 @@ def _frames(stack: str) -> list[tuple[str, str, str | None]]:
     return frames
 
 
+IDLE = "idle (threads waiting for work, sockets or signals)"
+_IDLE_LINE = re.compile(
+    r"work_queue\.get|\.select\(|\.poll\(|wait_for_signals|\.wait\(|time\.sleep|\.accept\("
+)
+
+
 def serve_bucket(stack: str) -> str:
     """The category of one sampled server stack (innermost telling frame wins)."""
     frames = _frames(stack)
+    if not frames:
+        return "other"
+    func, file, line = frames[-1]
+    if _IDLE_LINE.search(_line(file, line)) or func.endswith((".select", "wait_for_signals")):
+        return IDLE
     for _func, file, line in reversed(frames):
         if "kommunen_kg/results.py" in file:
             return "serialisation: SPARQL results writer (results.py)"
@@ -77,22 +101,22 @@ def serve_bucket(stack: str) -> str:
             if "ox.serialize" in text or ".serialize(" in text:
                 return "serialisation: pyoxigraph RDF writer"
             if "store.query" in text or ".query(" in text:
-                return "pyoxigraph: parse + plan (store.query)"
+                return "pyoxigraph: store.query (parse, plan, evaluate)"
             if re.search(
                 r"for \w+ in result|\.append\(|tuple\(solution\)|list\(self\._query", text
             ):
-                return "pyoxigraph: evaluation (drawing solutions)"
+                return "pyoxigraph: drawing solutions (lazy evaluation)"
         if any(k in file for k in ("multiprocessing/", "pickle", "queue.py", "/connection.py")):
             return "IPC (worker processes)"
         if "flask/" in file or "werkzeug/" in file or "jinja2/" in file:
             return "Flask/werkzeug"
         if "gunicorn/" in file or "granian" in file or "selectors.py" in file:
-            return "gunicorn (HTTP, sockets)"
+            return "gunicorn (HTTP parsing, socket writes, worker loop)"
     for func, file, _line_no in reversed(frames):
         if "kommunen_kg/" in file:
             return f"kommunen_kg: {Path(file).stem}.{func}"
-    innermost = frames[-1] if frames else ("?", "", None)
-    return f"other: {innermost[0]} ({Path(innermost[1]).name})"
+    func, file, _ = frames[-1]
+    return f"other: {func} ({Path(file).name})"
 
 
 BUILD_STEPS = {
@@ -136,11 +160,15 @@ def parse_raw(path: Path) -> Counter[str]:
 
 
 def summarise(stacks: Counter[str], bucket) -> list[tuple[str, int, float]]:
+    """Samples per bucket; percentages are of the busy samples (idle ones left out)."""
     buckets: Counter[str] = Counter()
     for stack, count in stacks.items():
         buckets[bucket(stack)] += count
-    total = sum(buckets.values()) or 1
-    return [(name, n, 100 * n / total) for name, n in buckets.most_common()]
+    busy = sum(n for name, n in buckets.items() if name != IDLE) or 1
+    return [
+        (name, n, 100 * n / busy if name != IDLE else float("nan"))
+        for name, n in buckets.most_common()
+    ]
 
 
 def pyspy() -> str:
@@ -254,7 +282,8 @@ def profile_build(scale: int, folder: Path, options: Options, rate: int) -> dict
 def print_table(title: str, rows: list[tuple[str, int, float]], limit: int = 8) -> None:
     print(f"\n{title}")
     for name, n, pct in rows[:limit]:
-        print(f"  {pct:5.1f} %  {n:7d}  {name}")
+        shown = "  idle" if name == IDLE else f"{pct:5.1f} %"
+        print(f"  {shown}  {n:7d}  {name}")
 
 
 def main(argv: list[str]) -> int:
