@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--seed", type=int, default=20201111)
 
     p = sub.add_parser("report", help="rewrite README tables and plot from a results JSON")
-    p.add_argument("results", type=Path)
+    p.add_argument("results", type=Path, nargs="+", help="one or more results JSON files")
     p.add_argument("--out", type=Path, default=RESULTS)
 
     args = parser.parse_args(argv)
@@ -92,9 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         from . import report
 
-        results = json.loads(args.results.read_text(encoding="utf-8"))
+        runs = [json.loads(path.read_text(encoding="utf-8")) for path in args.results]
         args.out.mkdir(parents=True, exist_ok=True)
-        report.write_readme(results, RESULTS.parent / "README.md", report.plot(results, args.out))
+        plots = [plot for run in runs for plot in report.plot(run, args.out)]
+        report.write_readme(runs, RESULTS.parent / "README.md", plots)
         return 0
     options = Options(
         scales=[parse_scale(s) for s in (args.scale or ["1e3", "1e5"])],

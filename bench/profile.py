@@ -178,7 +178,7 @@ def pyspy() -> str:
     return found
 
 
-def profile_serving(options: Options, folder: Path, rate: int) -> dict:
+def profile_serving(options: Options, folder: Path, rate: int, gil: bool = False) -> dict:
     dataset = existing(folder) or prepare(options.scales[0], folder, options)
     items = sparql_items(BASE_IRI, dataset.params) + http_items(dataset.params)
     if options.only:
@@ -201,7 +201,7 @@ def profile_serving(options: Options, folder: Path, rate: int) -> dict:
                     found[item.name] = {"skipped": resolved}
                     continue
                 request = Request(resolved[1], item.accept)
-            raw = folder / f"profile-{item.name}.txt"
+            raw = folder / f"profile-{item.name}{'-gil' if gil else ''}.txt"
             command = [
                 pyspy(),
                 "record",
@@ -301,6 +301,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--only", action="append", default=None)
     parser.add_argument("--build", action="store_true", help="profile the build instead")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples of threads holding the GIL: Python CPU time, without the time "
+        "threads spend waiting for the GIL or in pyoxigraph (which releases it)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="data folder to (re)use")
     parser.add_argument("--out", type=Path, default=servers.ROOT / "bench" / "results")
     args = parser.parse_args(argv)
@@ -323,7 +329,7 @@ def main(argv: list[str]) -> int:
                 12,
             )
         else:
-            result = profile_serving(options, folder, args.rate)
+            result = profile_serving(options, folder, args.rate, args.gil)
             for name, found in result["serving"].items():
                 if "buckets" in found:
                     print_table(
@@ -333,7 +339,7 @@ def main(argv: list[str]) -> int:
                 else:
                     print(f"\n{name}: {found['skipped']}")
         args.out.mkdir(parents=True, exist_ok=True)
-        kind = "build" if args.build else "serve"
+        kind = "build" if args.build else "serve-gil" if args.gil else "serve"
         path = args.out / f"profile-{kind}-{scale_name(scale)}.json"
         path.write_text(json.dumps(result, indent=2, default=list), encoding="utf-8")
         print(f"\n{path}")

@@ -373,21 +373,26 @@ def markdown(results: dict, plots: list[Path]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(results: dict, readme: Path, plots: list[Path]) -> None:
-    """Rewrites the marked section of bench/README.md; the rest is left as it is."""
+def write_readme(runs: list[dict], readme: Path, plots: list[Path]) -> None:
+    """Rewrites the marked section of bench/README.md with one or more runs' tables.
+
+    The rest of the README is left as it is. Several runs (say the default 1e3 + 1e5 run and
+    a 1e6 run of the build) are shown one after the other, each with its own conditions.
+    """
     committed = []
-    for plot in plots:  # the plots beside the README are the ones the tables refer to
-        target = readme.parent / plot.name
-        shutil.copyfile(plot, target)
+    for plot_path in plots:  # the plots beside the README are the ones the tables refer to
+        target = readme.parent / plot_path.name
+        shutil.copyfile(plot_path, target)
         committed.append(target)
     text = readme.read_text(encoding="utf-8") if readme.exists() else f"{START}\n{END}\n"
     if START not in text or END not in text:
         text = text.rstrip() + f"\n\n{START}\n{END}\n"
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(
-        f"{head}{START}\n{markdown(results, committed)}\n{END}{tail}", encoding="utf-8"
-    )
+    body = "\n\n".join(markdown(run, []) for run in runs)
+    if committed:
+        body += "\n\n" + "\n".join(f"![throughput]({p.name})" for p in committed)
+    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
 
 
 def plot(results: dict, folder: Path) -> list[Path]:

@@ -564,7 +564,7 @@ def save(results: dict, options: Options) -> Path:
     (options.out / "latest.json").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     plots = report.plot(results, options.out)
     if options.readme:
-        report.write_readme(results, ROOT / "bench" / "README.md", plots)
+        report.write_readme([results], ROOT / "bench" / "README.md", plots)
     return path
 
 

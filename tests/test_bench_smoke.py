@@ -57,6 +57,29 @@ def test_workload_parameters_point_at_generated_resources(tmp_path):
         assert f":{local} a " in text
 
 
+def test_cold_variants_give_the_same_answers_as_warm_queries(tmp_path):
+    import pyoxigraph as ox
+    from kommunen_kg.publication import load_release_store
+
+    from bench.workload import cold_variant, sparql_items
+
+    generated = generate(1_000, tmp_path / "data")
+    config = load_config(_config(tmp_path))
+    store = load_release_store(build(config).release)
+
+    def answer(query: str):
+        result = store.query(query, use_default_graph_as_union=True)
+        if isinstance(result, ox.QuerySolutions):
+            return sorted(tuple(map(str, row)) for row in result)
+        return sorted(map(str, result))
+
+    for item in sparql_items(config.base_iri, generated.to_json()):
+        warm = answer(item.warm)
+        assert warm, f"{item.name} finds nothing in the generated data"
+        assert answer(cold_variant(item, 100000123)) == warm, item.name
+        assert cold_variant(item, 1) != cold_variant(item, 2)
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench-results")
