@@ -346,7 +346,9 @@ def memory_scaling(dataset: Dataset, items: list[Item], options: Options) -> lis
         running = servers.start_kommunen_kg(
             dataset.config, dataset.graphs, dataset.folder / f"kk-mem-{workers}.log", workers
         )
-        try:
+        try:  # gunicorn forks the workers one after the other: wait for all of them
+            pid = running.process.pid
+            procs.wait_for(lambda pid=pid, n=workers: len(procs.tree(pid)) > n, 30)
             for _ in range(2 * workers):
                 for item in items:
                     if item.kind == "sparql":
@@ -387,6 +389,10 @@ def run_baselines(
         try:
             for item in items:
                 if item.name not in paths:
+                    continue
+                status = http_get(running.base_url + paths[item.name], item.accept)[0]
+                if status != 200:
+                    rows.append(_row("nginx", item, "warm", None, note=f"nginx answered {status}"))
                     continue
                 say(f"  nginx: {item.name}")
                 result = run_load(
@@ -502,6 +508,7 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
         say(f"scale {name}: preparing")
         holder = options.keep / name if options.keep else Path(tempfile.mkdtemp(prefix="bench-"))
         holder.mkdir(parents=True, exist_ok=True)
+        holder.chmod(0o755)  # nginx's workers (user nobody) read the answer files in it
         try:
             dataset = prepare(scale, holder, options)
             items = sparql_items(BASE_IRI, dataset.params) + http_items(dataset.params)
