@@ -434,12 +434,14 @@ def plot(results: dict, folder: Path) -> list[Path]:
                 ys = [max(_rps_floor(rows[n]), 0.01) for n in items if n in rows]
                 ax.bar(xs, ys, width, label=SHORT.get(server, server))
             ax.set_yscale("log")
+            low, high = ax.get_ylim()
+            ax.set_ylim(low, high * 30)  # room for the legend above the bars
             ax.set_ylabel("requests/s (log)")
             ax.set_title(f"{name} triples, {mode}")
             ax.set_xticks(range(len(items)))
             ax.set_xticklabels(items, rotation=25, ha="right", fontsize=8)
             ax.grid(axis="y", alpha=0.3)
-            ax.legend(fontsize=8, ncols=len(servers))
+            ax.legend(fontsize=8, ncols=len(servers), loc="upper right")
         figure.tight_layout()
         path = folder / f"throughput-{name}.png"
         figure.savefig(path, dpi=90)
