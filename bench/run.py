@@ -455,6 +455,14 @@ def run_baselines(
             "body_bytes": len(bodies["lookup"][0]),
         }
         try:
+            run_load(
+                running.base_url,
+                Request(["/fixed"], JSON),
+                min(2.0, options.duration),
+                options.connections,
+                timeout=options.timeout,
+                generator=options.generator,
+            )  # warm-up, unrecorded (see warm_up)
             result = run_load(
                 running.base_url,
                 Request(["/fixed"], JSON),
