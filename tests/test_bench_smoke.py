@@ -1,0 +1,161 @@
+"""The benchmark harness works: its data builds, and one short run yields results.
+
+Benchmarks are not tests: these check only that ``python -m bench run`` still works on the
+branch (data generation, build, starting the servers, load, report), at 1e3 triples with
+second-long loads. Peers whose packages are missing are skipped by the harness itself and
+reported as skipped; the checks here follow what is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from kommunen_kg.build import build
+from kommunen_kg.config import load_config
+
+from bench.generate import generate
+from bench.servers import available
+
+from .support import ROOT
+
+
+def _config(tmp_path: Path) -> Path:
+    config = tmp_path / "kommunen-kg.toml"
+    config.write_text(
+        f'[paths]\nontology = "{ROOT / "ontology"}"\ndata = "data"\ngraphs = "graphs"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_generated_graph_passes_the_shapes_and_builds(tmp_path):
+    generated = generate(1_000, tmp_path / "data")
+    result = build(load_config(_config(tmp_path)))
+    assert result.report.conforms
+    assert 900 <= generated.triples <= 1_100
+    assert result.release.manifest["counts"]["data"] > generated.triples  # enriched
+
+
+def test_generator_is_deterministic(tmp_path):
+    generate(1_000, tmp_path / "a" / "data")
+    generate(1_000, tmp_path / "b" / "data")
+    for path in sorted((tmp_path / "a" / "data").iterdir()):
+        assert path.read_bytes() == (tmp_path / "b" / "data" / path.name).read_bytes()
+
+
+def test_workload_parameters_point_at_generated_resources(tmp_path):
+    generated = generate(1_000, tmp_path / "data")
+    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "data").iterdir())
+    workload = generated.workload
+    assert workload.theme_talks > 0 and workload.project_talks > 0
+    for rel in (workload.talk, workload.event, workload.project, workload.person):
+        local = rel.rsplit("/", 1)[1]
+        assert f":{local} a " in text
+
+
+def test_cold_variants_give_the_same_answers_as_warm_queries(tmp_path):
+    import pyoxigraph as ox
+    from kommunen_kg.publication import load_release_store
+
+    from bench.workload import cold_variant, sparql_items
+
+    generated = generate(1_000, tmp_path / "data")
+    config = load_config(_config(tmp_path))
+    store = load_release_store(build(config).release)
+
+    def answer(query: str):
+        result = store.query(query, use_default_graph_as_union=True)
+        if isinstance(result, ox.QuerySolutions):
+            return sorted(tuple(map(str, row)) for row in result)
+        return sorted(map(str, result))
+
+    for item in sparql_items(config.base_iri, generated.to_json()):
+        warm = answer(item.warm)
+        assert warm, f"{item.name} finds nothing in the generated data"
+        assert answer(cold_variant(item, 100000123)) == warm, item.name
+        assert cold_variant(item, 1) != cold_variant(item, 2)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("bench-results")
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "run",
+        "--scale",
+        "1e3",
+        "--duration",
+        "1",
+        "--only",
+        "lookup",
+        "--only",
+        "count_per_theme",
+        "--only",
+        "page",
+        "--no-naive",
+        "--memory-workers",
+        "1",
+        "--no-readme",
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((out / "latest.json").read_text(encoding="utf-8"))
+    results["_out"] = str(out)
+    return results
+
+
+def test_smoke_run_measures_kommunen_kg_warm_and_cold(smoke_run):
+    rows = smoke_run["scales"]["1e3"]["rows"]
+    for item in ("lookup", "count_per_theme"):
+        for mode in ("warm", "cold"):
+            row = next(
+                r
+                for r in rows
+                if (r["server"], r["item"], r["mode"]) == ("kommunen-kg", item, mode)
+            )
+            assert row["requests"] > 0 and row["rps"] > 0
+            assert row["errors"] == 0
+            assert row["p50_ms"] is not None and row["p99_ms"] >= row["p50_ms"]
+
+
+def test_smoke_run_records_build_time_ready_time_and_memory(smoke_run):
+    scale = smoke_run["scales"]["1e3"]
+    assert scale["build"]["kommunen_kg"]["wall_s"] > 0
+    assert scale["build"]["kommunen_kg"]["conforms"] is True
+    ours = scale["servers"]["kommunen-kg"]
+    assert ours["ready_s"] > 0
+    assert ours["memory_after_load"]["pss_mib"] > 0
+    assert ours["memory_after_load"]["processes"] >= 2  # gunicorn master + worker(s)
+    assert scale["memory_scaling"][0]["workers"] == 1
+
+
+def test_smoke_run_skips_missing_peers_with_a_reason_and_runs_present_ones(smoke_run):
+    scale = smoke_run["scales"]["1e3"]
+    for server, reason in available().items():
+        if server.startswith(("nginx", "flask")):
+            continue
+        info = scale["servers"][server]
+        if reason:
+            assert info["skipped"] == reason
+        else:
+            assert "failed" not in info, info
+            assert any(r["server"] == server and r.get("requests") for r in scale["rows"])
+
+
+def test_smoke_run_answers_agree_between_servers(smoke_run):
+    answers = smoke_run["scales"]["1e3"]["answers"]["count_per_theme"]
+    counts = {a["results"] for a in answers.values() if "results" in a}
+    assert len(counts) == 1
+
+
+def test_smoke_run_writes_a_plot(smoke_run):
+    pytest.importorskip("matplotlib", reason="matplotlib (the bench extra) draws the plot")
+    assert list(Path(smoke_run["_out"]).glob("throughput-1e3.png"))
