@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from kommunen_kg.build import build
-from kommunen_kg.config import load_config
 
 from bench.generate import generate
 from bench.servers import available
+from kommunen_kg.build import build
+from kommunen_kg.config import load_config
 
 from .support import ROOT
 
@@ -59,9 +59,9 @@ def test_workload_parameters_point_at_generated_resources(tmp_path):
 
 def test_cold_variants_give_the_same_answers_as_warm_queries(tmp_path):
     import pyoxigraph as ox
-    from kommunen_kg.publication import load_release_store
 
     from bench.workload import cold_variant, sparql_items
+    from kommunen_kg.publication import load_release_store
 
     generated = generate(1_000, tmp_path / "data")
     config = load_config(_config(tmp_path))
