@@ -6,6 +6,12 @@ describe (VoID, DCAT, PROV) -> publish (atomically, see :mod:`release`).
 
 Nothing is written before validation has passed, and nothing becomes visible before every
 file is on disk, so a failing or interrupted build leaves the last good release served.
+
+The triples live in one in-memory Oxigraph store from parsing to writing (see
+:class:`sources.ParsedSources`): validation runs SPARQL over it, enrichment is SPARQL Update in
+it, and each dump is written from its graphs' N-Triples, sorted as lines of bytes. No Python
+object per triple is kept, which is what lets a million triples build in a few hundred
+megabytes.
 """
 
 from __future__ import annotations
@@ -16,8 +22,7 @@ import json
 import os
 import subprocess
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +31,18 @@ import pyoxigraph as ox
 
 from . import __version__
 from .config import Config
-from .dumps import DATASET_DUMPS, GRAPH_DUMPS, canonical_quads, serialise, sha256, sorted_triples
+from .dumps import (
+    DATASET_DUMPS,
+    GRAPH_DUMPS,
+    TriplesOfLines,
+    canonical_quads,
+    graph_lines,
+    merge_lines,
+    quad_lines,
+    serialise,
+    serialise_lines,
+    sha256,
+)
 from .enrich import Entailments
 from .metadata import DumpFile, metadata_triples, statistics, vocabularies_used
 from .namespaces import ProjectIRIs
@@ -94,9 +110,11 @@ def load_sources(config: Config) -> ParsedSources:
     return parse_sources(sources, config.base_iri, config.root)
 
 
-def check(config: Config, sources: ParsedSources | None = None) -> ValidationReport:
+def check(
+    config: Config, sources: ParsedSources | None = None, validator: str = "fast"
+) -> ValidationReport:
     """Parses and validates without writing anything (``kommunen-kg validate``)."""
-    return validate_sources(sources or load_sources(config), config.base_iri)
+    return validate_sources(sources or load_sources(config), config.base_iri, validator=validator)
 
 
 def _version(files: dict[str, bytes], config: Config) -> str:
@@ -116,31 +134,84 @@ def _version(files: dict[str, bytes], config: Config) -> str:
     return digest.hexdigest()[:12]
 
 
-def _subjects(triples: set[ox.Triple]) -> dict[str, set[ox.Triple]]:
-    by_subject: dict[str, set[ox.Triple]] = defaultdict(set)
-    for t in triples:
-        by_subject[str(t.subject)].add(t)
-    return by_subject
+def _subject_of(line: bytes) -> bytes:
+    return line[: line.index(b" ")]
 
 
-def _changes(previous: Release | None, knowledge_graph: set[ox.Triple]) -> dict:
-    """What this release changes against the one served before it."""
+def _by_subject(lines: Iterable[bytes]) -> Iterator[tuple[bytes, list[bytes]]]:
+    """Sorted N-Triples lines grouped by subject (a subject's lines are adjacent when sorted)."""
+    subject, group = None, []
+    for line in lines:
+        s = _subject_of(line)
+        if s != subject:
+            if subject is not None:
+                yield subject, group
+            subject, group = s, []
+        group.append(line)
+    if subject is not None:
+        yield subject, group
+
+
+def _previous_lines(path: Path) -> Iterator[bytes]:
+    """The previous release's N-Triples, line by line, checked to be in sorted order."""
+    last = b""
+    with gzip.open(path, "rb") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            if not line.endswith(b"\n"):
+                line += b"\n"
+            if line < last:
+                raise ValueError("not sorted")
+            last = line
+            yield line
+
+
+def _changes(previous: Release | None, knowledge_graph: list[bytes]) -> dict:
+    """What this release changes against the one served before it.
+
+    Both releases' knowledge graphs are sorted N-Triples lines, so they are compared by one
+    merge, subject by subject, without holding the previous release in memory.
+    """
     if previous is None:
         return {}
+    path = previous.file(DUMP_STEM + ".nt.gz")
+    added = removed = 0
+    new_subjects, old_subjects, changed = [], [], []
     try:
-        with gzip.open(previous.file(DUMP_STEM + ".nt.gz"), "rb") as f:
-            before = {q.triple for q in ox.parse(f, format=ox.RdfFormat.N_TRIPLES)}
-    except (OSError, SyntaxError):
+        old_groups = _by_subject(_previous_lines(path))
+        new_groups = _by_subject(knowledge_graph)
+        old, new = next(old_groups, None), next(new_groups, None)
+        while old is not None or new is not None:
+            if new is None or (old is not None and old[0] < new[0]):
+                removed += len(old[1])
+                old_subjects.append(old[0])
+                old = next(old_groups, None)
+            elif old is None or new[0] < old[0]:
+                added += len(new[1])
+                new_subjects.append(new[0])
+                new = next(new_groups, None)
+            else:
+                before, after = set(old[1]), set(new[1])
+                added += len(after - before)
+                removed += len(before - after)
+                if before != after:
+                    changed.append(new[0])
+                old, new = next(old_groups, None), next(new_groups, None)
+    except (OSError, EOFError, ValueError, gzip.BadGzipFile):
         return {"previous": previous.version, "note": "previous release unreadable"}
-    old, new = _subjects(before), _subjects(knowledge_graph)
-    strip = lambda s: s[1:-1] if s.startswith("<") else s  # noqa: E731
+
+    def strip(subject: bytes) -> str:
+        text = subject.decode("utf-8")
+        return text[1:-1] if text.startswith("<") else text
+
     return {
         "previous": previous.version,
-        "added_triples": len(knowledge_graph - before),
-        "removed_triples": len(before - knowledge_graph),
-        "added": sorted(strip(s) for s in new.keys() - old.keys()),
-        "removed": sorted(strip(s) for s in old.keys() - new.keys()),
-        "changed": sorted(strip(s) for s in new.keys() & old.keys() if new[s] != old[s]),
+        "added_triples": added,
+        "removed_triples": removed,
+        "added": sorted(strip(s) for s in new_subjects),
+        "removed": sorted(strip(s) for s in old_subjects),
+        "changed": sorted(strip(s) for s in changed),
     }
 
 
@@ -148,8 +219,13 @@ def build(
     config: Config,
     out: Path | None = None,
     progress: Progress | None = None,
+    validator: str = "fast",
 ) -> BuildResult:
-    """Builds a release from the sources of ``config`` into ``out`` (default: graphs/)."""
+    """Builds a release from the sources of ``config`` into ``out`` (default: graphs/).
+
+    ``validator`` chooses the SHACL validator: ``fast`` (SPARQL over the store, pyshacl for
+    any shape it cannot compile) or ``pyshacl`` (the reference, slow on large data).
+    """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     iris = ProjectIRIs(config.base_iri)
@@ -166,40 +242,39 @@ def build(
 
     step = time.perf_counter()
     say("validating the data with the SHACL shapes")
-    report = check(config, sources)
+    report = check(config, sources, validator)
     timings["validate"] = time.perf_counter() - step
     if not report.conforms:
         raise BuildFailed("the data does not conform to the shapes", report)
 
     step = time.perf_counter()
     say("materialising super-classes, super-properties and inverses")
+    store = sources.store
     entailments = Entailments(sources.triples("vocabulary"))
-    graphs: dict[str, set[ox.Triple]] = {
-        "vocabulary": set(sources.triples("vocabulary")),
-        "themes": entailments.apply(sources.triples("themes")),
-        "shapes": set(sources.triples("shapes")),
-        "data": entailments.apply(sources.triples("data")),
-    }
-    knowledge_graph = set().union(*(graphs[g] for g in KNOWLEDGE_GRAPH))
+    for name in ("themes", "data"):
+        entailments.apply_in_store(store, sources.graph(name))
     timings["enrich"] = time.perf_counter() - step
 
     step = time.perf_counter()
     say("writing reproducible dumps")
     prefixes = iris.prefixes()
-    kg_sorted = sorted_triples(knowledge_graph)
-    quads = canonical_quads(
-        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iris.graph(name)))
-        for name in CONTENT_GRAPHS
-        for t in graphs[name]
-    )
+    graph_of = {name: sources.graph(name) for name in CONTENT_GRAPHS}
+    lines = graph_lines(store, list(graph_of.values()))
+    counts_by_graph = {name: len(lines[graph_of[name]]) for name in CONTENT_GRAPHS}
+    kg_lines = merge_lines(*(lines[graph_of[name]] for name in KNOWLEDGE_GRAPH))
+    kg_text = b"".join(kg_lines)
+    quads_text = b"".join(quad_lines(lines))
+    quad_count = sum(counts_by_graph.values())
+    del lines
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
     for fmt in GRAPH_DUMPS:
-        files[DUMP_STEM + fmt.suffix] = serialise(kg_sorted, fmt, prefixes)
-        counts[DUMP_STEM + fmt.suffix] = len(kg_sorted)
+        files[DUMP_STEM + fmt.suffix] = serialise_lines(kg_text, fmt, prefixes)
+        counts[DUMP_STEM + fmt.suffix] = len(kg_lines)
     for fmt in DATASET_DUMPS:
-        files[DUMP_STEM + fmt.suffix] = serialise(quads, fmt, prefixes)
-        counts[DUMP_STEM + fmt.suffix] = len(quads)
+        files[DUMP_STEM + fmt.suffix] = serialise_lines(quads_text, fmt, prefixes)
+        counts[DUMP_STEM + fmt.suffix] = quad_count
+    del quads_text
     version = _version(files, config)
     timings["serialise"] = time.perf_counter() - step
 
@@ -207,7 +282,7 @@ def build(
     say(f"describing release {version} (VoID, DCAT-AP.de, PROV)")
     built_at = build_time()
     sources_at = source_version(config.root)
-    stats = statistics(kg_sorted, config.base_iri)
+    stats = statistics(TriplesOfLines(kg_text, len(kg_lines)), config.base_iri)
     dump_files = [
         DumpFile(name, fmt, len(files[name]), sha256(files[name]), counts[name])
         for fmt in (*GRAPH_DUMPS, *DATASET_DUMPS)
@@ -244,9 +319,9 @@ def build(
         "builder": f"kommunen-kg {__version__}",
         "graphs": {name: iris.graph(name) for name in (*CONTENT_GRAPHS, "metadata")},
         "counts": {
-            **{name: len(graphs[name]) for name in CONTENT_GRAPHS},
+            **counts_by_graph,
             "metadata": len(meta_quads),
-            "knowledge_graph": len(kg_sorted),
+            "knowledge_graph": len(kg_lines),
         },
         "files": [
             {
@@ -257,8 +332,9 @@ def build(
             }
             for name, data in sorted(files.items())
         ],
-        "changes": _changes(folder.current(), knowledge_graph),
+        "changes": _changes(folder.current(), kg_lines),
     }
+    del kg_lines, kg_text
 
     step = time.perf_counter()
     say(f"publishing release {version} into {folder.root}")

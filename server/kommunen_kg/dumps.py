@@ -4,19 +4,29 @@ Building twice from the same sources must give byte-identical dumps, so that a c
 something and a mirror can tell that nothing changed. Hence: triples are sorted before they are
 written, blank nodes (which only the shapes use) get canonical RDFC-1.0 labels, and gzip is
 written without a file name or time stamp.
+
+The build writes from its Oxigraph store (:func:`graph_lines` and the ``*_from_lines``
+functions): each graph is dumped as N-Triples in Rust and sorted as lines of bytes, which is the
+same order as sorting triples by the N-Triples form of subject, predicate and object (a term is
+never a prefix of another term followed by a character below the space that separates them).
+The functions over Python triples (``sorted_triples``, ``canonical_quads``, ``compact_jsonld``)
+stay for small graphs, such as one resource's description.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import heapq
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
+
+from .lexical_forms import LiteralCodec
 
 
 @dataclass(frozen=True)
@@ -139,3 +149,219 @@ def serialise(
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- dumps from the build's store -------------------------------------------------------------
+
+
+def _blank_node_graphs(store: ox.Store, graphs: list[ox.NamedNode]) -> list[ox.NamedNode]:
+    return [
+        g
+        for g in graphs
+        if store.query(
+            f"ASK {{ GRAPH <{g.value}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"
+        )
+    ]
+
+
+def graph_lines(store: ox.Store, graphs: list[ox.NamedNode]) -> dict[ox.NamedNode, list[bytes]]:
+    """Each graph's triples as sorted, unique N-Triples lines (with their newline).
+
+    Literals are written as the sources wrote them (see :mod:`lexical_forms`); graphs with blank
+    nodes get canonical RDFC-1.0 labels, computed over all of them together as
+    :func:`canonical_quads` would over the whole dataset.
+    """
+    result: dict[ox.NamedNode, list[bytes]] = {}
+    with_blank = _blank_node_graphs(store, graphs)
+    if with_blank:
+        decode = LiteralCodec.decode
+        dataset = ox.Dataset(
+            ox.Quad(q.subject, q.predicate, decode(q.object), q.graph_name)
+            for g in with_blank
+            for q in store.quads_for_pattern(None, None, None, g)
+        )
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        for g in with_blank:
+            triples = [q.triple for q in dataset.quads_for_graph_name(g)]
+            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
+            result[g] = _sorted_lines(data)
+    for g in graphs:
+        if g not in result:
+            data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+            result[g] = _sorted_lines(LiteralCodec.unwrap_bytes(data))
+    return result
+
+
+def _sorted_lines(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline (or the only, empty, item)
+    unique = sorted(set(lines))
+    return [line + b"\n" for line in unique]
+
+
+def merge_lines(*sorted_lists: list[bytes]) -> list[bytes]:
+    """The union of sorted line lists, sorted, each line once."""
+    merged: list[bytes] = []
+    for line in heapq.merge(*sorted_lists):
+        if not merged or merged[-1] != line:
+            merged.append(line)
+    return merged
+
+
+def quad_lines(lines: dict[ox.NamedNode, list[bytes]]) -> Iterator[bytes]:
+    """N-Quads lines of the graphs, ordered by graph, subject, predicate, object."""
+    for graph in sorted(lines, key=str):
+        suffix = f" <{graph.value}> .\n".encode()
+        for line in lines[graph]:
+            yield line[:-3] + suffix
+
+
+class TriplesOfLines:
+    """The triples of sorted N-Triples lines, parsed as they are iterated (a Sequence enough for
+    :func:`metadata.statistics`: it has a length and can be iterated more than once)."""
+
+    def __init__(self, data: bytes, count: int):
+        self.data = data
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        for quad in ox.parse(self.data, format=ox.RdfFormat.N_TRIPLES):
+            yield quad.triple
+
+
+def serialise_lines(data: bytes, fmt: DumpFormat, prefixes: dict[str, str]) -> bytes:
+    """One dump file from sorted N-Triples (or, for dataset formats, N-Quads) text."""
+    if fmt.rdf_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        return _compress(data) if fmt.gzip else data
+    if fmt is JSONLD:
+        return jsonld_from_lines(data, prefixes)
+    source = ox.RdfFormat.N_QUADS if fmt.quads else ox.RdfFormat.N_TRIPLES
+    statements = (q if fmt.quads else q.triple for q in ox.parse(data, format=source))
+    out = ox.serialize(
+        statements,
+        format=fmt.rdf_format,
+        prefixes=prefixes if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None,
+    )
+    return _compress(out) if fmt.gzip else out
+
+
+# --- compact JSON-LD without an rdflib graph --------------------------------------------------
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_NATIVE = {
+    "http://www.w3.org/2001/XMLSchema#boolean",
+    "http://www.w3.org/2001/XMLSchema#integer",
+    "http://www.w3.org/2001/XMLSchema#double",
+}
+
+
+class _NeedsRdflib(Exception):
+    """The graph has something the direct writer does not reproduce; rdflib writes it."""
+
+
+def jsonld_from_lines(data: bytes, prefixes: dict[str, str]) -> bytes:
+    """The same bytes as :func:`compact_jsonld` over the triples of sorted N-Triples ``data``,
+    written node by node instead of through an rdflib graph (a million triples in rdflib take
+    over a gigabyte). rdflib's own JSON-LD context does the compaction of every IRI, so the
+    terms come out exactly as rdflib writes them; a graph with blank nodes, lists, ill-typed
+    native literals or IRIs equal to a namespace goes through :func:`compact_jsonld`."""
+    try:
+        return _jsonld_direct(data, prefixes)
+    except _NeedsRdflib:
+        return compact_jsonld(
+            (q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)), prefixes
+        )
+
+
+def _jsonld_direct(data: bytes, prefixes: dict[str, str]) -> bytes:
+    from rdflib.plugins.shared.jsonld.context import Context
+
+    context = Context(prefixes)
+    symbols: dict[str, str] = {}
+    shrunk: dict[str, str] = {}
+
+    def symbol(iri: str) -> str:
+        if iri not in symbols:
+            if context.find_term(iri) is not None:
+                raise _NeedsRdflib(f"an IRI equal to a context term: {iri}")
+            symbols[iri] = context.to_symbol(iri)
+        return symbols[iri]
+
+    def shrink(iri: str) -> str:
+        if iri not in shrunk:
+            shrunk[iri] = context.shrink_iri(iri)
+        return shrunk[iri]
+
+    def value(obj) -> object:
+        if isinstance(obj, ox.NamedNode):
+            if obj.value == _RDF_NIL:
+                raise _NeedsRdflib("rdf:nil (an empty list)")
+            return {"@id": shrink(obj.value)}
+        if isinstance(obj, ox.Literal):
+            if obj.language:
+                return {"@language": obj.language, "@value": obj.value}
+            datatype = obj.datatype.value
+            if datatype == _XSD_STRING:
+                return obj.value
+            if datatype in _NATIVE:
+                native = rdflib.Literal(obj.value, datatype=rdflib.URIRef(datatype)).toPython()
+                if isinstance(native, rdflib.Literal) or (
+                    datatype.endswith("boolean") and obj.value not in ("true", "false", "1", "0")
+                ):
+                    raise _NeedsRdflib(f"an ill-typed literal {obj}")
+                return native
+            return {"@type": symbol(datatype), "@value": obj.value}
+        raise _NeedsRdflib(f"a blank node or other term: {obj}")
+
+    nodes: list[tuple[str, str]] = []  # (sort key, text)
+    node: dict | None = None
+    current = None
+
+    def finish() -> None:
+        if node is not None:
+            tidy = _sorted_json(node)
+            key = json.dumps(tidy, sort_keys=True, ensure_ascii=False)
+            text = json.dumps(tidy, sort_keys=True, ensure_ascii=False, indent=1)
+            nodes.append((key, text))
+
+    for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+        subject, predicate, obj = quad.subject, quad.predicate.value, quad.object
+        if not isinstance(subject, ox.NamedNode):
+            raise _NeedsRdflib("a blank node subject")
+        if subject != current:
+            finish()
+            current = subject
+            node = {"@id": shrink(subject.value)}
+        if predicate == _RDF_TYPE:
+            symbol(predicate)  # checks that rdf:type is no context term
+            key = "@type"
+            item = symbol(obj.value) if isinstance(obj, ox.NamedNode) else value(obj)
+        else:
+            key = symbol(predicate)
+            item = value(obj)
+        if key in node:
+            existing = node[key]
+            if isinstance(existing, list):
+                existing.append(item)
+            else:
+                node[key] = [existing, item]
+        else:
+            node[key] = item
+    finish()
+    if len(nodes) <= 1:
+        # rdflib writes a lone node as the document itself; small, so build it as rdflib does.
+        doc = json.loads(nodes[0][1]) if nodes else {"@graph": []}
+        doc["@context"] = prefixes
+        text = json.dumps(_sorted_json(doc), sort_keys=True, ensure_ascii=False, indent=1)
+        return (text + "\n").encode("utf-8")
+    nodes.sort(key=lambda kv: kv[0])
+    head = json.dumps({"@context": prefixes}, sort_keys=True, ensure_ascii=False, indent=1)
+    parts = [head[: -len("\n}")], ',\n "@graph": [\n']
+    parts.append(",\n".join("  " + text.replace("\n", "\n  ") for _key, text in nodes))
+    parts.append("\n ]\n}\n")
+    return "".join(parts).encode("utf-8")
