@@ -326,8 +326,7 @@ def _jsonld_direct(data: bytes, prefixes: dict[str, str]) -> bytes:
         if node is not None:
             tidy = _sorted_json(node)
             key = json.dumps(tidy, sort_keys=True, ensure_ascii=False)
-            text = json.dumps(tidy, sort_keys=True, ensure_ascii=False, indent=1)
-            nodes.append((key, text))
+            nodes.append((key, _indented(tidy, 2)))
 
     for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
         subject, predicate, obj = quad.subject, quad.predicate.value, quad.object
@@ -362,6 +361,28 @@ def _jsonld_direct(data: bytes, prefixes: dict[str, str]) -> bytes:
     nodes.sort(key=lambda kv: kv[0])
     head = json.dumps({"@context": prefixes}, sort_keys=True, ensure_ascii=False, indent=1)
     parts = [head[: -len("\n}")], ',\n "@graph": [\n']
-    parts.append(",\n".join("  " + text.replace("\n", "\n  ") for _key, text in nodes))
+    parts.append(",\n".join("  " + text for _key, text in nodes))
     parts.append("\n ]\n}\n")
     return "".join(parts).encode("utf-8")
+
+
+_scalar = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _indented(value, level: int) -> str:
+    """``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)`` as it would appear
+    nested ``level`` deep, written here because ``indent`` makes json fall back from its C
+    encoder to a Python one that is several times slower."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = " " * (level + 1)
+        items = [f"{inner}{_scalar(k)}: {_indented(value[k], level + 1)}" for k in sorted(value)]
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        inner = " " * (level + 1)
+        items = [inner + _indented(v, level + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + " " * level + "]"
+    return _scalar(value)
