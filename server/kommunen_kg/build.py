@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -38,10 +39,11 @@ from .dumps import (
     GRAPH_DUMPS,
     canonical_quads,
     graph_lines,
+    lines_text,
     merge_lines,
-    quad_lines,
+    quad_chunks,
     serialise,
-    serialise_lines,
+    serialise_chunks,
     sha256,
 )
 from .enrich import Entailments
@@ -233,7 +235,7 @@ def _previous_lines(path: Path) -> Iterator[bytes]:
             yield line
 
 
-def _changes(previous: Release | None, knowledge_graph: list[bytes]) -> dict:
+def _changes(previous: Release | None, knowledge_graph: Iterable[bytes]) -> dict:
     """What this release changes against the one served before it.
 
     Both releases' knowledge graphs are sorted N-Triples lines, so they are compared by one
@@ -328,28 +330,40 @@ def build(
     lines = graph_lines(store, list(graph_of.values()))
     counts_by_graph = {name: len(lines[graph_of[name]]) for name in CONTENT_GRAPHS}
     kg_lines = merge_lines(*(lines[graph_of[name]] for name in KNOWLEDGE_GRAPH))
-    kg_text = b"".join(kg_lines)
-    quads_text = b"".join(quad_lines(lines))
+    kg_count = len(kg_lines)
+    kg_text = [lines_text(kg_lines)]
+    del kg_lines
+    quad_text = quad_chunks(lines)
     quad_count = sum(counts_by_graph.values())
     del lines
+    stats = store_statistics(
+        store, [graph_of[name] for name in KNOWLEDGE_GRAPH], config.base_iri, kg_count
+    )
+    # From here on the dumps' text is all that is needed; the store's memory goes back.
+    del store
+    sources.store = ox.Store()
+    changes = _changes(folder.current(), io.BytesIO(kg_text[0]))
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
-    jobs = [(fmt, kg_text, len(kg_lines)) for fmt in GRAPH_DUMPS]
-    jobs += [(fmt, quads_text, quad_count) for fmt in DATASET_DUMPS]
-    # gzip runs in threads beside the other formats: zlib releases the GIL while it compresses.
+    # The dataset dumps first, so that their text can go before the JSON-LD is built; gzip runs
+    # in threads beside the other formats (zlib releases the GIL while it compresses).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        compressed = {
-            fmt.suffix: pool.submit(serialise_lines, text, fmt, prefixes)
-            for fmt, text, _n in jobs
-            if fmt.gzip
-        }
-        for fmt, text, n in jobs:
-            counts[DUMP_STEM + fmt.suffix] = n
-            if not fmt.gzip:
-                files[DUMP_STEM + fmt.suffix] = serialise_lines(text, fmt, prefixes)
-        for suffix, future in compressed.items():
-            files[DUMP_STEM + suffix] = future.result()
-    del quads_text
+        for texts, count, formats in (
+            (quad_text, quad_count, DATASET_DUMPS),
+            (kg_text, kg_count, GRAPH_DUMPS),
+        ):
+            compressed = {
+                fmt.suffix: pool.submit(serialise_chunks, texts, fmt, prefixes)
+                for fmt in formats
+                if fmt.gzip
+            }
+            for fmt in formats:
+                counts[DUMP_STEM + fmt.suffix] = count
+                if not fmt.gzip:
+                    files[DUMP_STEM + fmt.suffix] = serialise_chunks(texts, fmt, prefixes)
+            for suffix, future in compressed.items():
+                files[DUMP_STEM + suffix] = future.result()
+            texts.clear()
     version = _version(files, config)
     timings["serialise"] = time.perf_counter() - step
 
@@ -357,9 +371,6 @@ def build(
     say(f"describing release {version} (VoID, DCAT-AP.de, PROV)")
     built_at = build_time()
     sources_at = source_version(config.root)
-    stats = store_statistics(
-        store, [graph_of[name] for name in KNOWLEDGE_GRAPH], config.base_iri, len(kg_lines)
-    )
     dump_files = [
         DumpFile(name, fmt, len(files[name]), sha256(files[name]), counts[name])
         for fmt in (*GRAPH_DUMPS, *DATASET_DUMPS)
@@ -398,7 +409,7 @@ def build(
         "counts": {
             **counts_by_graph,
             "metadata": len(meta_quads),
-            "knowledge_graph": len(kg_lines),
+            "knowledge_graph": kg_count,
         },
         "files": [
             {
@@ -409,9 +420,8 @@ def build(
             }
             for name, data in sorted(files.items())
         ],
-        "changes": _changes(folder.current(), kg_lines),
+        "changes": changes,
     }
-    del kg_lines, kg_text
 
     step = time.perf_counter()
     say(f"publishing release {version} into {folder.root}")

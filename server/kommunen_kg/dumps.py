@@ -20,7 +20,7 @@ import hashlib
 import heapq
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -97,10 +97,13 @@ def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     )
 
 
-def _compress(data: bytes) -> bytes:
+def _compress(data: bytes | list[bytes]) -> bytes:
+    """gzip without name or time stamp; a list of chunks gives the same bytes as their join
+    (zlib's output does not depend on how its input is cut)."""
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as f:
-        f.write(data)
+        for chunk in [data] if isinstance(data, bytes) else data:
+            f.write(chunk)
     return buffer.getvalue()
 
 
@@ -165,11 +168,12 @@ def _blank_node_graphs(store: ox.Store, graphs: list[ox.NamedNode]) -> list[ox.N
 
 
 def graph_lines(store: ox.Store, graphs: list[ox.NamedNode]) -> dict[ox.NamedNode, list[bytes]]:
-    """Each graph's triples as sorted, unique N-Triples lines (with their newline).
+    """Each graph's triples as sorted N-Triples lines (without their newline).
 
     Literals are written as the sources wrote them (see :mod:`lexical_forms`); graphs with blank
     nodes get canonical RDFC-1.0 labels, computed over all of them together as
-    :func:`canonical_quads` would over the whole dataset.
+    :func:`canonical_quads` would over the whole dataset. A graph of the store holds each
+    triple once, so its lines are unique.
     """
     result: dict[ox.NamedNode, list[bytes]] = {}
     with_blank = _blank_node_graphs(store, graphs)
@@ -183,20 +187,23 @@ def graph_lines(store: ox.Store, graphs: list[ox.NamedNode]) -> dict[ox.NamedNod
         dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
         for g in with_blank:
             triples = [q.triple for q in dataset.quads_for_graph_name(g)]
-            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
-            result[g] = _sorted_lines(data)
+            result[g] = _sorted_lines(
+                ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
+            )
     for g in graphs:
         if g not in result:
-            data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)
-            result[g] = _sorted_lines(LiteralCodec.unwrap_bytes(data))
+            result[g] = _sorted_lines(
+                LiteralCodec.unwrap_bytes(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g))
+            )
     return result
 
 
 def _sorted_lines(data: bytes) -> list[bytes]:
     lines = data.split(b"\n")
+    del data
     lines.pop()  # after the last newline (or the only, empty, item)
-    unique = sorted(set(lines))
-    return [line + b"\n" for line in unique]
+    lines.sort()
+    return lines
 
 
 def merge_lines(*sorted_lists: list[bytes]) -> list[bytes]:
@@ -208,44 +215,65 @@ def merge_lines(*sorted_lists: list[bytes]) -> list[bytes]:
     return merged
 
 
-def quad_lines(lines: dict[ox.NamedNode, list[bytes]]) -> Iterator[bytes]:
-    """N-Quads lines of the graphs, ordered by graph, subject, predicate, object."""
+def lines_text(lines: list[bytes]) -> bytes:
+    """N-Triples text of sorted lines."""
+    return b"\n".join(lines) + b"\n" if lines else b""
+
+
+def quad_chunks(lines: dict[ox.NamedNode, list[bytes]]) -> list[bytes]:
+    """N-Quads text of the graphs, ordered by graph, subject, predicate, object, in one chunk
+    per graph (joining them would copy the largest text once more)."""
+    chunks = []
     for graph in sorted(lines, key=str):
-        suffix = f" <{graph.value}> .\n".encode()
-        for line in lines[graph]:
-            yield line[:-3] + suffix
+        text = lines_text(lines[graph])
+        # " .\n" ends every line and occurs nowhere else: N-Triples escapes newlines in literals.
+        chunks.append(text.replace(b" .\n", f" <{graph.value}> .\n".encode()))
+    return chunks
 
 
-class TriplesOfLines:
-    """The triples of sorted N-Triples lines, parsed as they are iterated (a Sequence enough for
-    :func:`metadata.statistics`: it has a length and can be iterated more than once)."""
+class ChunkReader(io.RawIOBase):
+    """A binary file over a list of byte chunks, for parsers that read from files."""
 
-    def __init__(self, data: bytes, count: int):
-        self.data = data
-        self.count = count
+    def __init__(self, chunks: list[bytes]):
+        super().__init__()
+        self._chunks = chunks
+        self._index = 0
+        self._offset = 0
 
-    def __len__(self) -> int:
-        return self.count
+    def readable(self) -> bool:
+        return True
 
-    def __iter__(self) -> Iterator[ox.Triple]:
-        for quad in ox.parse(self.data, format=ox.RdfFormat.N_TRIPLES):
-            yield quad.triple
+    def readinto(self, buffer) -> int:
+        while self._index < len(self._chunks):
+            chunk = self._chunks[self._index]
+            if self._offset < len(chunk):
+                n = min(len(buffer), len(chunk) - self._offset)
+                buffer[:n] = chunk[self._offset : self._offset + n]
+                self._offset += n
+                return n
+            self._index += 1
+            self._offset = 0
+        return 0
 
 
-def serialise_lines(data: bytes, fmt: DumpFormat, prefixes: dict[str, str]) -> bytes:
-    """One dump file from sorted N-Triples (or, for dataset formats, N-Quads) text."""
+def _reader(chunks: list[bytes]):
+    return io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 20)
+
+
+def serialise_chunks(chunks: list[bytes], fmt: DumpFormat, prefixes: dict[str, str]) -> bytes:
+    """One dump file from sorted N-Triples (or, for dataset formats, N-Quads) text in chunks."""
     if fmt.rdf_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-        return _compress(data) if fmt.gzip else data
+        return _compress(chunks) if fmt.gzip else b"".join(chunks)
     if fmt is JSONLD:
-        return jsonld_from_lines(data, prefixes)
+        return jsonld_from_lines(chunks, prefixes)
     source = ox.RdfFormat.N_QUADS if fmt.quads else ox.RdfFormat.N_TRIPLES
-    statements = (q if fmt.quads else q.triple for q in ox.parse(data, format=source))
+    statements = (q if fmt.quads else q.triple for q in ox.parse(_reader(chunks), format=source))
     out = ox.serialize(
         statements,
         format=fmt.rdf_format,
         prefixes=prefixes if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None,
     )
-    return _compress(out) if fmt.gzip else out
+    return _compress([out]) if fmt.gzip else out
 
 
 # --- compact JSON-LD without an rdflib graph --------------------------------------------------
@@ -264,8 +292,9 @@ class _NeedsRdflib(Exception):
     """The graph has something the direct writer does not reproduce; rdflib writes it."""
 
 
-def jsonld_from_lines(data: bytes, prefixes: dict[str, str]) -> bytes:
-    """The same bytes as :func:`compact_jsonld` over the triples of sorted N-Triples ``data``,
+def jsonld_from_lines(data: list[bytes], prefixes: dict[str, str]) -> bytes:
+    """The same bytes as :func:`compact_jsonld` over the triples of sorted N-Triples text
+    (in chunks),
     written node by node instead of through an rdflib graph (a million triples in rdflib take
     over a gigabyte). rdflib's own JSON-LD context does the compaction of every IRI, so the
     terms come out exactly as rdflib writes them; a graph with blank nodes, lists, ill-typed
@@ -274,11 +303,11 @@ def jsonld_from_lines(data: bytes, prefixes: dict[str, str]) -> bytes:
         return _jsonld_direct(data, prefixes)
     except _NeedsRdflib:
         return compact_jsonld(
-            (q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)), prefixes
+            (q.triple for q in ox.parse(_reader(data), format=ox.RdfFormat.N_TRIPLES)), prefixes
         )
 
 
-def _jsonld_direct(data: bytes, prefixes: dict[str, str]) -> bytes:
+def _jsonld_direct(data: list[bytes], prefixes: dict[str, str]) -> bytes:
     from rdflib.plugins.shared.jsonld.context import Context
 
     context = Context(prefixes)
@@ -318,17 +347,18 @@ def _jsonld_direct(data: bytes, prefixes: dict[str, str]) -> bytes:
             return {"@type": symbol(datatype), "@value": obj.value}
         raise _NeedsRdflib(f"a blank node or other term: {obj}")
 
-    nodes: list[tuple[str, str]] = []  # (sort key, text)
+    nodes: list[tuple[bytes, bytes]] = []  # (sort key, text), UTF-8: half the size of str
     node: dict | None = None
     current = None
 
     def finish() -> None:
         if node is not None:
             tidy = _sorted_json(node)
-            key = json.dumps(tidy, sort_keys=True, ensure_ascii=False)
-            nodes.append((key, _indented(tidy, 2)))
+            key = json.dumps(tidy, sort_keys=True, ensure_ascii=False).encode("utf-8")
+            # UTF-8 orders byte strings as their characters: the order of the str keys.
+            nodes.append((key, ("  " + _indented(tidy, 2)).encode("utf-8")))
 
-    for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+    for quad in ox.parse(_reader(data), format=ox.RdfFormat.N_TRIPLES):
         subject, predicate, obj = quad.subject, quad.predicate.value, quad.object
         if not isinstance(subject, ox.NamedNode):
             raise _NeedsRdflib("a blank node subject")
@@ -354,16 +384,19 @@ def _jsonld_direct(data: bytes, prefixes: dict[str, str]) -> bytes:
     finish()
     if len(nodes) <= 1:
         # rdflib writes a lone node as the document itself; small, so build it as rdflib does.
-        doc = json.loads(nodes[0][1]) if nodes else {"@graph": []}
+        doc = json.loads(nodes[0][1].decode("utf-8")) if nodes else {"@graph": []}
         doc["@context"] = prefixes
         text = json.dumps(_sorted_json(doc), sort_keys=True, ensure_ascii=False, indent=1)
         return (text + "\n").encode("utf-8")
     nodes.sort(key=lambda kv: kv[0])
     head = json.dumps({"@context": prefixes}, sort_keys=True, ensure_ascii=False, indent=1)
-    parts = [head[: -len("\n}")], ',\n "@graph": [\n']
-    parts.append(",\n".join("  " + text for _key, text in nodes))
-    parts.append("\n ]\n}\n")
-    return "".join(parts).encode("utf-8")
+    parts = [(head[: -len("\n}")] + ',\n "@graph": [\n').encode("utf-8")]
+    for i, (_key, text) in enumerate(nodes):
+        if i:
+            parts.append(b",\n")
+        parts.append(text)
+    parts.append(b"\n ]\n}\n")
+    return b"".join(parts)
 
 
 _scalar = json.JSONEncoder(ensure_ascii=False).encode

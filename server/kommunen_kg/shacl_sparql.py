@@ -261,6 +261,7 @@ class Compiler:
         self.select = select  # runs a query over the data (for per-focus SPARQL constraints)
         self._fresh = itertools.count()
         self._checked: dict[object, str | None] = {}
+        self._subclasses: dict[object, list[str] | None] = {}
         self.shapes = self._shape_nodes()
 
     # --- which nodes are shapes, which have targets ------------------------------------------
@@ -540,6 +541,37 @@ class Compiler:
             f"STRDT(STR({v}), IRI(STRAFTER(STR(DATATYPE({v})), {prefix}))), {v})"
         )
 
+    def subclasses(self, cls) -> list[str] | None:
+        """``cls`` and every class ``rdfs:subClassOf*`` it in the data graph, as query terms;
+        None when one is a blank node (which a query cannot name).
+
+        Asked once per class instead of walking ``rdf:type/rdfs:subClassOf*`` for every value
+        node: the data graph does not change while it is validated.
+        """
+        if cls not in self._subclasses:
+            found = []
+            term = sparql_term(cls, self.codec) if not isinstance(cls, ox.BlankNode) else None
+            if term is not None:
+                query = f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS_SUBCLASSOF}>* {term} }}"
+                for row in self.select(query):
+                    c = row["c"]
+                    if isinstance(c, ox.BlankNode):
+                        found = None
+                        break
+                    found.append(sparql_term(c, self.codec))
+            else:
+                found = None
+            self._subclasses[cls] = sorted(set(found)) if found is not None else None
+        return self._subclasses[cls]
+
+    def instance_test(self, v: str, cls) -> str:
+        """Whether ``v`` is a SHACL instance of ``cls`` (rdf:type/rdfs:subClassOf*)."""
+        classes_in = self.subclasses(cls)
+        if classes_in is None:
+            return f"EXISTS {{ {v} {CLASS_PATH} {sparql_term(cls, self.codec)} }}"
+        t = self.var("t")
+        return f"EXISTS {{ {v} <{RDF_TYPE}> {t} FILTER({t} IN ({', '.join(classes_in)})) }}"
+
     def datatype_test(self, v: str, datatype: str) -> str:
         if datatype == RDF_LANGSTRING:
             return f'(isLiteral({v}) && LANG({v}) != "")'
@@ -555,7 +587,7 @@ class Compiler:
         """A never-failing boolean expression: does value node ``v`` satisfy this constraint?"""
         g, codec = self.g, self.codec
         if name == "class":
-            return f"EXISTS {{ {v} {CLASS_PATH} <{parameter.value}> }}"
+            return self.instance_test(v, parameter)
         if name == "datatype":
             return f"COALESCE({self.datatype_test(v, parameter.value)}, false)"
         if name == "nodeKind":
@@ -775,7 +807,12 @@ class Compiler:
         if any(t in self.class_types() for t in g.objects(shape, RDF_TYPE)):
             classes.append(shape)
         for cls in classes:
-            branches.append(f"{var} {CLASS_PATH} {sparql_term(cls, self.codec)} .")
+            classes_in = self.subclasses(cls)
+            if classes_in is None:
+                branches.append(f"{var} {CLASS_PATH} {sparql_term(cls, self.codec)} .")
+            else:
+                t = self.var("t")
+                branches.append(f"VALUES {t} {{ {' '.join(classes_in)} }} {var} <{RDF_TYPE}> {t} .")
         for p in g.objects(shape, SH + "targetSubjectsOf"):
             branches.append(f"{var} {sparql_term(p, self.codec)} {self.var('t')} .")
         for p in g.objects(shape, SH + "targetObjectsOf"):
@@ -935,10 +972,12 @@ class Compiler:
                 Query(text, lambda row: iter([result("HasValueConstraintComponent", row["this"])]))
             )
         if any(_true(u) for u in g.objects(shape, SH + "uniqueLang")):
+            # one result per focus node and language tag used by two or more value nodes
             text = (
-                f"SELECT DISTINCT ?this{keys} ?lang WHERE {{ {head} {self.values(shape, '?this', '?a')} "
-                f"{self.values(shape, '?this', '?b')} FILTER({self._same_lang('?a', '?b')}) "
-                f"BIND(LCASE(LANG(?a)) AS ?lang) }}"
+                f"SELECT ?this{keys} ?lang WHERE {{ {head} {values} "
+                f'FILTER(isLiteral(?value) && LANG(?value) != "") '
+                f"BIND(LCASE(LANG(?value)) AS ?lang) }} "
+                f"GROUP BY ?this{keys} ?lang HAVING (COUNT(DISTINCT ?value) > 1)"
             )
             found.append(
                 Query(
