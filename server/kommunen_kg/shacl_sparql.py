@@ -9,7 +9,8 @@ shape becomes a handful of queries, each answering one question for *all* focus 
 The compilation follows the SHACL specification (https://www.w3.org/TR/shacl/):
 
 * focus nodes: ``sh:targetNode``, ``sh:targetClass`` and implicit class targets
-  (``rdf:type/rdfs:subClassOf*`` in the data graph), ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``;
+  (``rdf:type/rdfs:subClassOf*`` in the data graph), ``sh:targetSubjectsOf``,
+  ``sh:targetObjectsOf``;
 * value nodes: SHACL property paths become SPARQL property paths (predicate, inverse, sequence,
   alternative, zero-or-more, one-or-more, zero-or-one), as a set; a path that can be empty also
   yields focus nodes that are not in the data;
@@ -416,7 +417,7 @@ class Compiler:
                 if not isinstance(value, ox.NamedNode):
                     raise Unsupported(f"sh:{name} {value} is not an IRI")
         for value in g.objects(shape, SH + "nodeKind"):
-            if value.value not in NODE_KINDS if isinstance(value, ox.NamedNode) else True:
+            if not isinstance(value, ox.NamedNode) or value.value not in NODE_KINDS:
                 raise Unsupported(f"unknown sh:nodeKind {value}")
         for sub in self._referenced(shape):
             self._check(sub, stack, nested=True)
@@ -686,7 +687,8 @@ class Compiler:
                     if name == "equals":
                         w = self.var()
                         parts.append(
-                            f"({test} && NOT EXISTS {{ {v} <{other.value}> {w} FILTER(!sameTerm({w}, {v})) }})"
+                            f"({test} && NOT EXISTS {{ {v} <{other.value}> {w} "
+                            f"FILTER(!sameTerm({w}, {v})) }})"
                         )
                     else:
                         parts.append(f"!{test}")
@@ -712,7 +714,8 @@ class Compiler:
         for value in g.objects(shape, SH + "hasValue"):
             x = self.var()
             parts.append(
-                f"EXISTS {{ {self.values(shape, v, x)} FILTER(sameTerm({x}, {sparql_term(value, self.codec)})) }}"
+                f"EXISTS {{ {self.values(shape, v, x)} "
+                f"FILTER(sameTerm({x}, {sparql_term(value, self.codec)})) }}"
             )
         if any(_true(u) for u in g.objects(shape, SH + "uniqueLang")):
             a, b = self.var(), self.var()
@@ -726,7 +729,8 @@ class Compiler:
                 o = f"<{other.value}>"
                 if name == "equals":
                     parts.append(
-                        f"NOT EXISTS {{ {self.values(shape, v, a)} FILTER NOT EXISTS {{ {v} {o} {a} }} }}"
+                        f"NOT EXISTS {{ {self.values(shape, v, a)} "
+                        f"FILTER NOT EXISTS {{ {v} {o} {a} }} }}"
                     )
                     c = self.var()
                     parts.append(
@@ -884,7 +888,8 @@ class Compiler:
                         ]
                     else:
                         texts = [
-                            f"SELECT ?this{keys} (?this AS ?value) WHERE {{ {head} ?this {o} ?this }}"
+                            f"SELECT ?this{keys} (?this AS ?value) WHERE {{ {head} "
+                            f"?this {o} ?this }}"
                         ]
                     for text in texts:
                         found.append(
@@ -898,7 +903,8 @@ class Compiler:
         # Closed shapes: every predicate not allowed, with its objects.
         if any(_true(c) for c in g.objects(shape, SH + "closed")):
             text = (
-                f"SELECT DISTINCT ?this{keys} ?p ?o WHERE {{ {head} {self.values(shape, this, '?value')} "
+                f"SELECT DISTINCT ?this{keys} ?p ?o WHERE {{ {head} "
+                f"{self.values(shape, this, '?value')} "
                 f"?value ?p ?o FILTER({self._not_allowed(shape, '?p')}) }}"
             )
             found.append(
@@ -916,7 +922,8 @@ class Compiler:
             if ancestors:
                 raise Unsupported("a SPARQL constraint in a property shape of a property shape")
             found += self._sparql_queries(shape, constraint, head, focus, result)
-        # Property shapes: on the focus nodes of a node shape, on the value nodes of a property shape.
+        # Property shapes: on the focus nodes of a node shape, on the value nodes of a property
+        # shape.
         if path is None:
             child_focus = focus
         else:
@@ -999,7 +1006,8 @@ class Compiler:
                         )
                     else:
                         text = (
-                            f"SELECT ?this{keys} WHERE {{ {head} OPTIONAL {{ {values} FILTER({test}) }} }} "
+                            f"SELECT ?this{keys} WHERE {{ {head} "
+                            f"OPTIONAL {{ {values} FILTER({test}) }} }} "
                             f"GROUP BY ?this{keys} HAVING (COUNT(DISTINCT ?value) {op} {n})"
                         )
                     component = COMPONENTS[name]
