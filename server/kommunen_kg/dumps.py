@@ -353,7 +353,7 @@ def _jsonld_direct(data: list[bytes], prefixes: dict[str, str]) -> bytes:
 
     def finish() -> None:
         if node is not None:
-            tidy = _sorted_json(node)
+            tidy = _sorted_node(node)
             key = json.dumps(tidy, sort_keys=True, ensure_ascii=False).encode("utf-8")
             # UTF-8 orders byte strings as their characters: the order of the str keys.
             nodes.append((key, ("  " + _indented(tidy, 2)).encode("utf-8")))
@@ -399,23 +399,48 @@ def _jsonld_direct(data: list[bytes], prefixes: dict[str, str]) -> bytes:
     return b"".join(parts)
 
 
-_scalar = json.JSONEncoder(ensure_ascii=False).encode
+_encode_other = json.JSONEncoder(ensure_ascii=False).encode
+_encode_string = json.encoder.encode_basestring  # json's own C function (ensure_ascii=False)
+
+
+def _scalar(value) -> str:
+    return _encode_string(value) if type(value) is str else _encode_other(value)
+
+
+def _sorted_node(node: dict) -> dict:
+    """:func:`_sorted_json` for the nodes the direct writer builds: their values are scalars,
+    flat objects or lists of those, so only the lists need sorting."""
+    for value in node.values():
+        if type(value) is list:
+            value.sort(key=_sort_key)
+    return node
+
+
+def _sort_key(value) -> str:
+    if type(value) is str:
+        return _encode_string(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _indented(value, level: int) -> str:
     """``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)`` as it would appear
     nested ``level`` deep, written here because ``indent`` makes json fall back from its C
     encoder to a Python one that is several times slower."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is dict:
         if not value:
             return "{}"
-        inner = " " * (level + 1)
-        items = [f"{inner}{_scalar(k)}: {_indented(value[k], level + 1)}" for k in sorted(value)]
-        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
-    if isinstance(value, list):
+        inner = "\n" + " " * (level + 1)
+        items = [
+            f"{inner}{_encode_string(k)}: {_indented(value[k], level + 1)}" for k in sorted(value)
+        ]
+        return "{" + ",".join(items) + "\n" + " " * level + "}"
+    if kind is list:
         if not value:
             return "[]"
-        inner = " " * (level + 1)
+        inner = "\n" + " " * (level + 1)
         items = [inner + _indented(v, level + 1) for v in value]
-        return "[\n" + ",\n".join(items) + "\n" + " " * level + "]"
-    return _scalar(value)
+        return "[" + ",".join(items) + "\n" + " " * level + "]"
+    return _encode_other(value)
