@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -38,8 +37,9 @@ from .dumps import (
     DATASET_DUMPS,
     GRAPH_DUMPS,
     canonical_quads,
+    chunk_lines,
+    chunked_text,
     graph_lines,
-    lines_text,
     merge_lines,
     quad_chunks,
     serialise,
@@ -143,9 +143,42 @@ def _version(files: dict[str, bytes], config: Config) -> str:
     return digest.hexdigest()[:12]
 
 
-def store_statistics(
-    store: ox.Store, graphs: list[ox.NamedNode], base_iri: str, triples: int
-) -> Statistics:
+def release_free_memory() -> None:
+    """Hands freed heap memory back to the system (glibc keeps it otherwise, and the store's
+    Rust allocations are many and small); a no-op where there is no glibc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _write_formats(
+    files: dict[str, bytes],
+    counts: dict[str, int],
+    pool: ThreadPoolExecutor,
+    text: list[bytes],
+    count: int,
+    prefixes: dict[str, str],
+    formats: tuple = DATASET_DUMPS,
+) -> None:
+    """Every dump of ``formats`` from one sorted text (in chunks)."""
+    compressed = {
+        fmt.suffix: pool.submit(serialise_chunks, text, fmt, prefixes)
+        for fmt in formats
+        if fmt.gzip
+    }
+    for fmt in formats:
+        counts[DUMP_STEM + fmt.suffix] = count
+        if not fmt.gzip:
+            files[DUMP_STEM + fmt.suffix] = serialise_chunks(text, fmt, prefixes)
+    for suffix, future in compressed.items():
+        files[DUMP_STEM + suffix] = future.result()
+    release_free_memory()
+
+
+def store_statistics(store: ox.Store, graphs: list[ox.NamedNode], base_iri: str) -> Statistics:
     """The VoID statistics :func:`metadata.statistics` computes, counted by Oxigraph over the
     union of ``graphs`` instead of triple by triple in Python (a triple in two graphs counts
     once, as in the knowledge-graph dump)."""
@@ -192,7 +225,7 @@ def store_statistics(
             if row["o"].value.startswith(namespace):
                 links[slug] += 1
     return Statistics(
-        triples=triples,
+        triples=sum(properties.values()),
         entities=int(entities["n"].value),
         distinct_subjects=int(distinct["subjects"].value),
         distinct_objects=int(distinct["objects"].value),
@@ -327,43 +360,30 @@ def build(
     say("writing reproducible dumps")
     prefixes = iris.prefixes()
     graph_of = {name: sources.graph(name) for name in CONTENT_GRAPHS}
+    knowledge_graphs = [graph_of[name] for name in KNOWLEDGE_GRAPH]
+    stats = store_statistics(store, knowledge_graphs, config.base_iri)
     lines = graph_lines(store, list(graph_of.values()))
-    counts_by_graph = {name: len(lines[graph_of[name]]) for name in CONTENT_GRAPHS}
-    kg_lines = merge_lines(*(lines[graph_of[name]] for name in KNOWLEDGE_GRAPH))
-    kg_count = len(kg_lines)
-    kg_text = [lines_text(kg_lines)]
-    del kg_lines
-    quad_text = quad_chunks(lines)
-    quad_count = sum(counts_by_graph.values())
-    del lines
-    stats = store_statistics(
-        store, [graph_of[name] for name in KNOWLEDGE_GRAPH], config.base_iri, kg_count
-    )
-    # From here on the dumps' text is all that is needed; the store's memory goes back.
+    # From here on the graphs' sorted lines are all that is needed; the store's memory goes back.
     del store
     sources.store = ox.Store()
-    changes = _changes(folder.current(), io.BytesIO(kg_text[0]))
+    release_free_memory()
+    counts_by_graph = {name: len(lines[graph_of[name]]) for name in CONTENT_GRAPHS}
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
-    # The dataset dumps first, so that their text can go before the JSON-LD is built; gzip runs
-    # in threads beside the other formats (zlib releases the GIL while it compresses).
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for texts, count, formats in (
-            (quad_text, quad_count, DATASET_DUMPS),
-            (kg_text, kg_count, GRAPH_DUMPS),
-        ):
-            compressed = {
-                fmt.suffix: pool.submit(serialise_chunks, texts, fmt, prefixes)
-                for fmt in formats
-                if fmt.gzip
-            }
-            for fmt in formats:
-                counts[DUMP_STEM + fmt.suffix] = count
-                if not fmt.gzip:
-                    files[DUMP_STEM + fmt.suffix] = serialise_chunks(texts, fmt, prefixes)
-            for suffix, future in compressed.items():
-                files[DUMP_STEM + suffix] = future.result()
-            texts.clear()
+    # One text at a time, the dataset dumps first: its text goes before the knowledge graph's
+    # is made. gzip runs in a thread beside the other formats (zlib releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        quad_text = quad_chunks(lines)
+        _write_formats(files, counts, pool, quad_text, sum(counts_by_graph.values()), prefixes)
+        del quad_text
+        kg_lines = merge_lines(*(lines[g] for g in knowledge_graphs))
+        del lines
+        kg_count = len(kg_lines)
+        kg_text = chunked_text(kg_lines)
+        del kg_lines
+        changes = _changes(folder.current(), chunk_lines(kg_text))
+        _write_formats(files, counts, pool, kg_text, kg_count, prefixes, GRAPH_DUMPS)
+        del kg_text
     version = _version(files, config)
     timings["serialise"] = time.perf_counter() - step
 

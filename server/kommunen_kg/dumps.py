@@ -20,7 +20,7 @@ import hashlib
 import heapq
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -220,15 +220,34 @@ def lines_text(lines: list[bytes]) -> bytes:
     return b"\n".join(lines) + b"\n" if lines else b""
 
 
+CHUNK_LINES = 100_000  # lines per chunk of a large text: big enough, small to copy
+
+
+def chunked_text(lines: list[bytes], suffix: bytes | None = None) -> list[bytes]:
+    """N-Triples text of sorted lines in chunks of :data:`CHUNK_LINES` lines (one text of a
+    million lines would be one more copy of all of them); with ``suffix`` (`` <g>``) as N-Quads."""
+    chunks = []
+    for start in range(0, len(lines), CHUNK_LINES):
+        chunk = lines_text(lines[start : start + CHUNK_LINES])
+        if suffix is not None:
+            # " .\n" ends every line and occurs nowhere else: N-Triples escapes newlines.
+            chunk = chunk.replace(b" .\n", suffix + b" .\n")
+        chunks.append(chunk)
+    return chunks
+
+
 def quad_chunks(lines: dict[ox.NamedNode, list[bytes]]) -> list[bytes]:
-    """N-Quads text of the graphs, ordered by graph, subject, predicate, object, in one chunk
-    per graph (joining them would copy the largest text once more)."""
+    """N-Quads text of the graphs, ordered by graph, subject, predicate, object, in chunks."""
     chunks = []
     for graph in sorted(lines, key=str):
-        text = lines_text(lines[graph])
-        # " .\n" ends every line and occurs nowhere else: N-Triples escapes newlines in literals.
-        chunks.append(text.replace(b" .\n", f" <{graph.value}> .\n".encode()))
+        chunks += chunked_text(lines[graph], f" <{graph.value}>".encode())
     return chunks
+
+
+def chunk_lines(chunks: list[bytes]) -> Iterator[bytes]:
+    """The lines (with their newline) of a text in chunks."""
+    for chunk in chunks:
+        yield from io.BytesIO(chunk)
 
 
 class ChunkReader(io.RawIOBase):
