@@ -286,9 +286,10 @@ def serialise_chunks(chunks: list[bytes], fmt: DumpFormat, prefixes: dict[str, s
     if fmt is JSONLD:
         return jsonld_from_lines(chunks, prefixes)
     source = ox.RdfFormat.N_QUADS if fmt.quads else ox.RdfFormat.N_TRIPLES
-    statements = (q if fmt.quads else q.triple for q in ox.parse(_reader(chunks), format=source))
+    # The parser goes to the serialiser as it is (quads of the default graph serialise as
+    # triples): no Python code runs per statement.
     out = ox.serialize(
-        statements,
+        ox.parse(_reader(chunks), format=source),
         format=fmt.rdf_format,
         prefixes=prefixes if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None,
     )
