@@ -25,6 +25,17 @@ config_option = click.option(
 )
 
 
+validator_option = click.option(
+    "--validator",
+    type=click.Choice(["fast", "pyshacl"]),
+    default="fast",
+    show_default=True,
+    help="SHACL validator: fast compiles the shapes into SPARQL queries over the whole data "
+    "(and hands any shape it cannot compile to pyshacl); pyshacl is the reference "
+    "implementation, slower on large data. Both give the same report.",
+)
+
+
 def _config(config_path: str | None, base_iri: str | None = None):
     try:
         config = load_config(config_path)
@@ -57,9 +68,15 @@ def main() -> None:
 @click.option(
     "--lang", type=LANGS, default="en", show_default=True, help="Language of the validation report."
 )
+@validator_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the result.")
 def build(
-    out: Path | None, config_path: str | None, base_iri: str | None, lang: str, quiet: bool
+    out: Path | None,
+    config_path: str | None,
+    base_iri: str | None,
+    lang: str,
+    validator: str,
+    quiet: bool,
 ) -> None:
     """Parse, validate, enrich and write a new release (atomically).
 
@@ -73,7 +90,9 @@ def build(
 
     config = _config(config_path, base_iri)
     try:
-        result = run_build(config, out=out, progress=None if quiet else _progress)
+        result = run_build(
+            config, out=out, progress=None if quiet else _progress, validator=validator
+        )
     except BuildFailed as exc:
         if exc.report is not None:
             click.echo(exc.report.to_text(lang, ProjectIRIs(config.base_iri).prefixes()), err=True)
@@ -109,7 +128,10 @@ def build(
 )
 @config_option
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of messages.")
-def validate(files: tuple[Path, ...], fmt: str, config_path: str | None, lang: str) -> None:
+@validator_option
+def validate(
+    files: tuple[Path, ...], fmt: str, config_path: str | None, lang: str, validator: str
+) -> None:
     """Check data against the shapes without writing anything.
 
     Without FILES, checks the configured data/ folder. With FILES (Turtle files or folders),
@@ -135,9 +157,9 @@ def validate(files: tuple[Path, ...], fmt: str, config_path: str | None, lang: s
             sources: ParsedSources = parse_sources(
                 ontology + files_as_sources(files), config.base_iri, Path.cwd()
             )
-            report = check(config, sources)
+            report = check(config, sources, validator)
         else:
-            report = check(config)
+            report = check(config, validator=validator)
     except SourceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

@@ -6,6 +6,11 @@ ask every consumer to reason, the build adds these triples to the release: the s
 of every type, the super-properties of every property (transitively, as RDFS entails them),
 and the inverse of every property the vocabulary declares an ``owl:inverseOf`` for.
 Only what the vocabulary states is used, so the result is predictable and small.
+
+The build applies the rules inside the Oxigraph store (:meth:`Entailments.apply_in_store`): the
+vocabulary is small, so every predicate's reachable super-properties and inverses are worked
+out here in Python, and each step of the closure becomes one SPARQL Update over the whole graph.
+:meth:`Entailments.apply` keeps the same rules for triples held in Python.
 """
 
 from __future__ import annotations
@@ -61,6 +66,80 @@ class Entailments:
         for a, b in inverse:
             self.inverses[a].add(b)
             self.inverses[b].add(a)
+
+    def _states(self, predicate: str, literal: bool) -> set[tuple[str, bool]]:
+        """Every (predicate, flipped) a triple with ``predicate`` leads to, itself excluded.
+
+        ``flipped`` means the derived triple runs from the original object to the original
+        subject (an inverse was taken an odd number of times). A literal object never flips.
+        """
+        seen: set[tuple[str, bool]] = set()
+        stack = [(predicate, False)]
+        while stack:
+            current, flipped = stack.pop()
+            steps = [(sup, flipped) for sup in self.superproperties.get(current, ())]
+            if not literal:
+                steps += [(inv, not flipped) for inv in self.inverses.get(current, ())]
+            for step in steps:
+                if step not in seen:
+                    seen.add(step)
+                    stack.append(step)
+        seen.discard((predicate, False))
+        return seen
+
+    def _store_rules_apply(self) -> bool:
+        """Whether the set-based rules are exact: they are unless rdf:type itself has
+        super-properties or inverses, which would mix the type rule into the property rules."""
+        involved = set(self.superproperties) | set(self.inverses)
+        involved |= {q for sups in self.superproperties.values() for q in sups}
+        involved |= {q for invs in self.inverses.values() for q in invs}
+        return RDF_TYPE not in involved
+
+    def apply_in_store(self, store: ox.Store, graph: ox.NamedNode) -> None:
+        """Adds to ``graph`` of ``store`` everything its triples entail, as :meth:`apply` does."""
+        if not self._store_rules_apply():
+            triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+            store.extend(
+                ox.Quad(t.subject, t.predicate, t.object, graph) for t in self.apply(triples)
+            )
+            return
+        predicates = set(self.superproperties) | set(self.inverses)
+        literal_rows, forward_rows, flipped_rows = [], [], []
+        for p in sorted(predicates):
+            for q, _ in sorted(self._states(p, literal=True)):
+                literal_rows.append(f"(<{p}> <{q}>)")
+            for q, flipped in sorted(self._states(p, literal=False)):
+                (flipped_rows if flipped else forward_rows).append(f"(<{p}> <{q}>)")
+        g = f"<{graph.value}>"
+        updates = []
+        if literal_rows:
+            updates.append(
+                f"INSERT {{ GRAPH {g} {{ ?s ?q ?o }} }} WHERE {{ VALUES (?p ?q) "
+                f"{{ {' '.join(literal_rows)} }} GRAPH {g} {{ ?s ?p ?o }} FILTER(isLiteral(?o)) }}"
+            )
+        if forward_rows:
+            updates.append(
+                f"INSERT {{ GRAPH {g} {{ ?s ?q ?o }} }} WHERE {{ VALUES (?p ?q) "
+                f"{{ {' '.join(forward_rows)} }} GRAPH {g} {{ ?s ?p ?o }} FILTER(!isLiteral(?o)) }}"
+            )
+        if flipped_rows:
+            updates.append(
+                f"INSERT {{ GRAPH {g} {{ ?o ?q ?s }} }} WHERE {{ VALUES (?p ?q) "
+                f"{{ {' '.join(flipped_rows)} }} GRAPH {g} {{ ?s ?p ?o }} FILTER(!isLiteral(?o)) }}"
+            )
+        type_rows = [
+            f"(<{c}> <{sup}>)"
+            for c in sorted(self.superclasses)
+            for sup in sorted(self.superclasses[c])
+        ]
+        if type_rows:
+            # After the property rules, which never produce rdf:type triples (checked above).
+            updates.append(
+                f"INSERT {{ GRAPH {g} {{ ?s <{RDF_TYPE}> ?sup }} }} WHERE {{ VALUES (?c ?sup) "
+                f"{{ {' '.join(type_rows)} }} GRAPH {g} {{ ?s <{RDF_TYPE}> ?c }} }}"
+            )
+        for update in updates:
+            store.update(update)
 
     def apply(self, triples: Iterable[ox.Triple]) -> set[ox.Triple]:
         """The triples plus everything they entail under the vocabulary."""

@@ -1,26 +1,29 @@
 """Validating the sources with the SHACL shapes, and reporting so that an editor can act.
 
-pyshacl does the validation. The data graph is the content of ``data/``; the vocabulary and
-the theme scheme are passed as the ontology graph, so that a shape on ``schema:Event`` also
-reaches our ``ki:Talk`` (its ``rdfs:subClassOf`` is then visible) and themes can be checked
-for membership of the scheme. Around pyshacl this module adds what a report for people
-needs: the file and line that describe the resource, the message in the editor's language,
-and prefixed names instead of long IRIs. A few rules that SHACL cannot state about a source
-file (no blank nodes, every resource under the base IRI) are checked here as well.
+The data graph is the content of ``data/`` and the theme scheme; the vocabulary is the
+ontology graph: its RDFS/OWL axioms are mixed into the data graph (pyshacl's "inoculation"),
+so that a shape on ``schema:Event`` also reaches our ``ki:Talk`` through ``rdfs:subClassOf``.
+
+Two validators give the same report (``--validator``): ``fast`` (the default) compiles the
+shapes into set-based SPARQL queries over the build's Oxigraph store (:mod:`shacl_sparql`),
+handing any shape it cannot compile to pyshacl; ``pyshacl`` validates everything with pyshacl,
+the reference implementation. Around either, this module adds what a report for people needs:
+the file and line that describe the resource, the message in the editor's language, and
+prefixed names instead of long IRIs. A few rules that SHACL cannot state about a source file
+(no blank nodes, every resource under the base IRI) are checked here as well.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as shacl_validate
 from rdflib.namespace import SH
 
+from .shacl_run import VALIDATORS, Finding, report_graph, run_shacl, triples_to_rdflib
 from .sources import ParsedSources, display_path
 
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -59,6 +62,9 @@ class ValidationReport:
 
     problems: list[Problem]
     report_graph: rdflib.Graph | None = None
+    # shapes pyshacl validated because the fast validator cannot compile them, with the reason
+    fallback: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
@@ -166,39 +172,6 @@ def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | Non
     return str(path)
 
 
-def _fits(text: str, template: str) -> bool:
-    """Whether ``text`` is ``template`` with its {?var} / {$this} slots filled in."""
-    pattern = re.escape(template)
-    pattern = re.sub(r"\\\{\\?[?$]\w+\\\}", ".*", pattern)
-    return re.fullmatch(pattern, text, re.S) is not None
-
-
-def _messages(report: rdflib.Graph, result, shapes: rdflib.Graph) -> dict[str, str]:
-    """The result's messages by language.
-
-    pyshacl keeps the language tags of plain sh:message values, but the messages of SPARQL
-    constraints come back untagged once their {?var} slots are filled in; their language is
-    recovered from the tagged templates of the constraint they came from.
-    """
-    messages: dict[str, str] = {}
-    untagged = []
-    for message in report.objects(result, SH.resultMessage):
-        lang = getattr(message, "language", None)
-        if lang:
-            messages.setdefault(lang, str(message))
-        else:
-            untagged.append(str(message))
-    constraint = report.value(result, SH.sourceConstraint)
-    templates = list(shapes.objects(constraint, SH.message)) if constraint is not None else []
-    for text in untagged:
-        fitting = [t for t in templates if _fits(text, str(t))]
-        if templates and not fitting:
-            continue  # pyshacl adds the enclosing node shape's messages too; not this problem's
-        lang = next((t.language for t in fitting if getattr(t, "language", None)), "")
-        messages.setdefault(lang or "", text)
-    return messages
-
-
 def _report_order(problem: Problem) -> tuple:
     """Errors first, then by file and line number, so a report reads top to bottom."""
     where = problem.locations[0] if problem.locations else ""
@@ -213,54 +186,62 @@ def source_rules(sources: ParsedSources, base_iri: str) -> list[Problem]:
     for parsed in sources.files:
         if parsed.source.graph != "data":
             continue
-        seen: set[str] = set()
-        for triple in parsed.triples:
-            for term in (triple.subject, triple.object):
-                if isinstance(term, ox.BlankNode) and "bnode" not in seen:
-                    seen.add("bnode")
-                    problems.append(
-                        Problem(
-                            "Violation",
-                            focus=str(parsed.source.path),
-                            path=None,
-                            value=None,
-                            messages={
-                                "de": "Die Daten enthalten einen leeren Knoten ([ ] oder _:x). "
-                                "Jede Ressource braucht eine IRI, damit andere auf sie verweisen "
-                                "können und Dumps reproduzierbar bleiben.",
-                                "en": "The data contains a blank node ([ ] or _:x). Every "
-                                "resource needs an IRI, so that others can link to it and the "
-                                "dumps stay reproducible.",
-                            },
-                            component=_SOURCE_RULE + "NoBlankNodes",
-                            locations=[display_path(parsed.source.path, sources.root)],
-                        )
-                    )
-            subject = triple.subject
-            if (
-                isinstance(subject, ox.NamedNode)
-                and not subject.value.startswith(base_iri)
-                and subject.value not in seen
-            ):
-                seen.add(subject.value)
-                problems.append(
-                    Problem(
-                        "Violation",
-                        focus=subject.value,
-                        path=None,
-                        value=None,
-                        messages={
-                            "de": f"Die Daten beschreiben nur Ressourcen unter der Basis-IRI "
-                            f"{base_iri}; für fremde Ressourcen genügt ein Verweis.",
-                            "en": f"The data describes only resources under the base IRI "
-                            f"{base_iri}; for others' resources a link is enough.",
-                        },
-                        component=_SOURCE_RULE + "SubjectUnderBase",
-                        locations=sources.locations(subject.value)
-                        or [display_path(parsed.source.path, sources.root)],
-                    )
+        if parsed.has_blank_nodes:
+            problems.append(
+                Problem(
+                    "Violation",
+                    focus=str(parsed.source.path),
+                    path=None,
+                    value=None,
+                    messages={
+                        "de": "Die Daten enthalten einen leeren Knoten ([ ] oder _:x). "
+                        "Jede Ressource braucht eine IRI, damit andere auf sie verweisen "
+                        "können und Dumps reproduzierbar bleiben.",
+                        "en": "The data contains a blank node ([ ] or _:x). Every "
+                        "resource needs an IRI, so that others can link to it and the "
+                        "dumps stay reproducible.",
+                    },
+                    component=_SOURCE_RULE + "NoBlankNodes",
+                    locations=[display_path(parsed.source.path, sources.root)],
                 )
+            )
+        outside = parsed.outside_subjects
+        if base_iri != sources.base_iri:  # parsed against another base: look again
+            outside = _outside_subjects(parsed.source.path, sources, base_iri)
+        for subject in outside:
+            if subject.startswith(base_iri):
+                continue
+            problems.append(
+                Problem(
+                    "Violation",
+                    focus=subject,
+                    path=None,
+                    value=None,
+                    messages={
+                        "de": f"Die Daten beschreiben nur Ressourcen unter der Basis-IRI "
+                        f"{base_iri}; für fremde Ressourcen genügt ein Verweis.",
+                        "en": f"The data describes only resources under the base IRI "
+                        f"{base_iri}; for others' resources a link is enough.",
+                    },
+                    component=_SOURCE_RULE + "SubjectUnderBase",
+                    locations=sources.locations(subject)
+                    or [display_path(parsed.source.path, sources.root)],
+                )
+            )
     return problems
+
+
+def _outside_subjects(path, sources: ParsedSources, base_iri: str) -> list[str]:
+    from .sources import RDF_SUFFIXES
+
+    seen: dict[str, None] = {}
+    for quad in ox.parse(
+        path=str(path), format=RDF_SUFFIXES[path.suffix], base_iri=sources.base_iri
+    ):
+        subject = quad.subject
+        if isinstance(subject, ox.NamedNode) and not subject.value.startswith(base_iri):
+            seen.setdefault(subject.value, None)
+    return list(seen)
 
 
 def _add_to_report(report: rdflib.Graph, problems: list[Problem]) -> None:
@@ -288,44 +269,102 @@ def _add_to_report(report: rdflib.Graph, problems: list[Problem]) -> None:
             report.add((result, SH.resultMessage, rdflib.Literal(text, lang=lang or None)))
 
 
-def validate_sources(
-    sources: ParsedSources, base_iri: str, shapes: Iterable[ox.Triple] | None = None
-) -> ValidationReport:
-    """Validates data and themes of ``sources`` against the shapes (by default, their own)."""
-    # pyshacl copies only the RDFS/OWL axioms of the ontology graph into the data graph, so the
-    # theme scheme (instances, not axioms) is validated as data, next to data/ itself.
-    data_graph = to_rdflib(sources.triples("data") + sources.triples("themes"))
-    shapes_graph = to_rdflib(shapes if shapes is not None else sources.triples("shapes"))
-    ontology = to_rdflib(sources.triples("vocabulary"))
-    _conforms, report, _text = shacl_validate(
-        data_graph,
-        shacl_graph=shapes_graph,
-        ont_graph=ontology,
-        inference="none",
-        allow_infos=True,
-        allow_warnings=True,
-        abort_on_first=False,
+AXIOMS = ox.NamedNode("urn:kommunen-kg:graph:axioms")
+PYSHACL_OPTIONS = {
+    "inference": "none",
+    "allow_infos": True,
+    "allow_warnings": True,
+    "abort_on_first": False,
+}
+
+
+def _axioms(vocabulary: rdflib.Graph) -> rdflib.Graph:
+    """The RDFS/OWL axioms of the vocabulary that pyshacl mixes into the data graph when it is
+    given an ontology graph; computed by pyshacl's own function, so both validators see the
+    same data graph."""
+    from pyshacl.rdfutil.inoculate import inoculate
+
+    mixed = rdflib.Graph()
+    inoculate(mixed, vocabulary)
+    return mixed
+
+
+def _problem(finding: Finding, sources: ParsedSources) -> Problem:
+    severity = str(finding.severity).rsplit("#", 1)[-1]
+    focus = _term_text(finding.focus) or ""
+    return Problem(
+        severity=severity if severity in SEVERITIES else "Violation",
+        focus=focus,
+        path=_path_text(finding.graph, finding.path) if finding.graph is not None else None,
+        value=_term_text(finding.value),
+        messages=finding.messages,
+        shape=_term_text(finding.shape),
+        component=_term_text(finding.component),
+        locations=sources.locations(focus),
     )
-    problems: list[Problem] = []
-    # Only the top-level results: nested sh:detail results repeat what their parent says.
-    for result in report.objects(None, SH.result):
-        severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
-        focus = _term_text(report.value(result, SH.focusNode)) or ""
-        messages = _messages(report, result, shapes_graph)
-        problems.append(
-            Problem(
-                severity=severity if severity in SEVERITIES else "Violation",
-                focus=focus,
-                path=_path_text(report, report.value(result, SH.resultPath)),
-                value=_term_text(report.value(result, SH.value)),
-                messages=messages,
-                shape=_term_text(report.value(result, SH.sourceShape)),
-                component=_term_text(report.value(result, SH.sourceConstraintComponent)),
-                locations=sources.locations(focus),
-            )
+
+
+def validate_sources(
+    sources: ParsedSources,
+    base_iri: str,
+    shapes: Iterable[ox.Triple] | None = None,
+    validator: str = "fast",
+) -> ValidationReport:
+    """Validates data and themes of ``sources`` against the shapes (by default, their own).
+
+    ``validator`` is ``fast`` (SPARQL over the sources' store, pyshacl for what it cannot
+    compile) or ``pyshacl``; both give the same problems.
+    """
+    if validator not in VALIDATORS:
+        raise ValueError(f"unknown validator {validator!r}; choose one of {VALIDATORS}")
+    shape_triples = list(shapes) if shapes is not None else sources.triples("shapes")
+    vocabulary = to_rdflib(sources.triples("vocabulary"))
+    store, codec = sources.store, sources.codec
+    # The theme scheme (instances, not axioms) is validated as data, next to data/ itself.
+    graphs = [sources.graph("data"), sources.graph("themes")]
+
+    def data_for_pyshacl() -> rdflib.Graph:
+        return to_rdflib(sources.triples("data") + sources.triples("themes"))
+
+    if validator == "fast":
+        axioms = [ox.Triple(*t) for t in _rdflib_to_ox(_axioms(vocabulary))]
+        codec.prepare(
+            (t.object.value, t.object.datatype.value)
+            for t in axioms
+            if isinstance(t.object, ox.Literal) and not t.object.language
         )
+        store.extend(
+            ox.Quad(t.subject, t.predicate, codec.encode(t.object), AXIOMS) for t in axioms
+        )
+        graphs.append(AXIOMS)
+    try:
+        outcome = run_shacl(
+            store,
+            graphs,
+            shape_triples,
+            codec,
+            data_for_pyshacl,
+            ont_graph=vocabulary,
+            validator=validator,
+            pyshacl_options=PYSHACL_OPTIONS,
+            shapes_graph=triples_to_rdflib(shape_triples),
+        )
+    finally:
+        if validator == "fast":
+            store.remove_graph(AXIOMS)
+    problems = [_problem(f, sources) for f in outcome.findings]
     rules = source_rules(sources, base_iri)
+    violations = any(p.severity == "Violation" for p in problems)
+    report = report_graph(outcome.findings, conforms=not violations)
     _add_to_report(report, rules)
     problems += rules
     problems.sort(key=_report_order)
-    return ValidationReport(problems, report)
+    return ValidationReport(problems, report, outcome.fallback, outcome.timings)
+
+
+def _rdflib_to_ox(graph: rdflib.Graph):
+    from .shacl_run import to_ox_term
+
+    bnodes: dict = {}
+    for triple in graph:
+        yield tuple(to_ox_term(t, bnodes) for t in triple)
