@@ -33,17 +33,16 @@ from flask import (
     current_app,
     jsonify,
     redirect,
-    render_template,
     request,
     send_file,
     url_for,
 )
 
+from . import site
 from .build import DUMP_STEM, METADATA_FILE
 from .dumps import DATASET_DUMPS, GRAPH_DUMPS
 from .http_layer import IMMUTABLE, SHORT
 from .publication import Publication
-from .publishing_texts import choose_language, texts
 from .release import CHANGELOG, MANIFEST, Release, ReleaseFolder
 
 bp = Blueprint("downloads", __name__)
@@ -145,21 +144,15 @@ def _listing(releases: list[Release], single: bool) -> Response:
             releases=entries,
         )
     else:
-        lang = choose_language()
-        response = Response(
-            render_template(
-                "publish/dumps.html",
-                t=texts(lang),
-                lang=lang,
-                releases=entries,
-                current=current,
-                single=single,
-                adhoc=publication.release is None,
-                sources=len(publication.sources),
-            ),
-            mimetype="text/html",
+        response = site.render(
+            "publish/dumps.html",
+            releases=entries,
+            current=current,
+            single=single,
+            adhoc=publication.release is None,
+            sources=len(publication.sources),
+            alternates=site.language_urls(request.path),
         )
-        response.vary.add("Accept-Language")
     response.vary.add("Accept")
     return response
 

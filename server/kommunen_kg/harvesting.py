@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, request
 
+from . import site
 from .build import METADATA_FILE
 from .metadata import (
     DCATAP,
@@ -38,7 +39,6 @@ from .metadata import (
 )
 from .namespaces import ADMS, DCAT, DCTERMS, RDF_TYPE, VOID, ProjectIRIs
 from .publication import Publication
-from .publishing_texts import choose_language, texts
 from .rdf_responses import HTML, NotAcceptable, choose, not_acceptable, rdf_response
 
 bp = Blueprint("harvesting", __name__)
@@ -159,23 +159,19 @@ def _answer(view: Callable[[Triples], list[ox.Triple]], template: str, path: str
     triples = _metadata(view)
     publication = _publication()
     if syntax == HTML:
-        lang = choose_language()
-        response = Response(
-            render_template(
-                template,
-                g=_Index(triples),
-                iris=MetadataIRIs(publication.config.base_iri),
-                t=texts(lang),
-                lang=lang,
-                format_param="html",
-                DCAT=DCAT,
-                VOID=VOID,
-                path=path,
-            ),
-            mimetype="text/html",
+        who = site.reader()
+        response = site.render(
+            template,
+            who=who,
+            g=_Index(triples),
+            iris=MetadataIRIs(publication.config.base_iri),
+            format_param="html",
+            DCAT=DCAT,
+            VOID=VOID,
+            path=path,
+            alternates=site.language_urls(path, format="html"),
         )
         response.vary.add("Accept")
-        response.vary.add("Accept-Language")
         return response
     prefixes = {**ProjectIRIs(publication.config.base_iri).prefixes(), **METADATA_PREFIXES}
     return rdf_response(triples, syntax, prefixes, path)

@@ -451,6 +451,16 @@ def _index(lang: str) -> int:
     return 0 if lang == "de" else 1
 
 
+def _publishing_words() -> dict[str, tuple[str, str]]:
+    """The words of the download, catalog and VoID pages, under ``pub_`` keys."""
+    from .publishing_texts import TEXTS
+
+    return {f"pub_{key}": (TEXTS["de"][key], TEXTS["en"][key]) for key in TEXTS["de"]}
+
+
+MESSAGES.update(_publishing_words())
+
+
 def message(key: str, lang: str) -> str:
     """A word of the pages in ``lang``; an unknown key is shown as itself, never an error."""
     pair = MESSAGES.get(key)

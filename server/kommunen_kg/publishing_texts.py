@@ -1,15 +1,10 @@
 """The words of the download, catalog and VoID pages, in German and English.
 
-German is the default (the dataset documents a German funding measure); ``?lang=en`` or an
-``Accept-Language`` that prefers English switches. Kept apart from the templates so that a
-translation is one dictionary.
+They join the other words of the pages in :mod:`i18n` under ``pub_`` keys (``t('pub_release')``
+in the templates); the reader's language is chosen as for every page (:func:`site.reader`).
 """
 
 from __future__ import annotations
-
-from flask import request
-
-LANGUAGES = ("de", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
     "de": {
@@ -164,15 +159,3 @@ TEXTS: dict[str, dict[str, str]] = {
         "other_language": "Deutsch",
     },
 }
-
-
-def choose_language() -> str:
-    """``?lang=`` first, then ``Accept-Language``, German by default."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
-
-
-def texts(lang: str) -> dict[str, str]:
-    return TEXTS[lang]
