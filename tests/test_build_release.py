@@ -175,6 +175,23 @@ def test_a_changed_source_gives_a_new_version_and_a_changelog_entry(sources_copy
     assert changelog.index(second.version) < changelog.index(first.version)
 
 
+def test_releases_built_in_the_same_second_list_newest_first(tmp_path):
+    folder = ReleaseFolder(tmp_path)
+    same_second = "2026-12-04T10:00:00Z"
+    for version, previous in (("ffff", None), ("0000", "ffff"), ("aaaa", "0000")):
+        changes = (
+            {"previous": previous, "added_triples": 1, "removed_triples": 0} if previous else {}
+        )
+        manifest = {
+            "version": version,
+            "created": same_second,
+            "counts": {"knowledge_graph": 1},
+            "changes": changes,
+        }
+        folder.publish({}, manifest)
+    assert [r.version for r in folder.all()] == ["aaaa", "0000", "ffff"]
+
+
 def test_a_violation_stops_the_build_and_leaves_the_previous_release_byte_for_byte(sources_copy):
     config = load_config(sources_copy / "kommunen-kg.toml")
     build(config)

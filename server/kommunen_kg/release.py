@@ -110,7 +110,24 @@ class ReleaseFolder:
         if not self.releases_dir.is_dir():
             return []
         found = [self.read(p.name) for p in self.releases_dir.iterdir() if p.is_dir()]
-        return sorted((r for r in found if r), key=lambda r: r.created, reverse=True)
+        releases = {r.version: r for r in found if r}
+
+        def lineage(release: Release) -> int:
+            # ``created`` has whole seconds: two builds in one second tie. A release comes
+            # after the one it was compared with, so the length of its chain of previous
+            # releases breaks the tie.
+            seen: set[str] = set()
+            while release.version not in seen:
+                seen.add(release.version)
+                previous = (release.manifest.get("changes") or {}).get("previous")
+                if previous not in releases:
+                    break
+                release = releases[previous]
+            return len(seen)
+
+        return sorted(
+            releases.values(), key=lambda r: (r.created, lineage(r), r.version), reverse=True
+        )
 
     def clean_stale(self) -> None:
         """Removes temporary folders that a crashed build left behind."""
