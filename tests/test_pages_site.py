@@ -56,7 +56,7 @@ def test_home_lists_the_series_projects_people_organisations_and_themes(live_ser
         "Final conference of “Kommunen innovativ”",
         "KOMOBIL2035",
         "Harald Welzer",
-        "German Institute of Urban Affairs",
+        "Deutsches Institut für Urbanistik gGmbH",
         "Dare to experiment!",
     ):
         assert name in links, name
