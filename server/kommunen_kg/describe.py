@@ -122,11 +122,14 @@ def labels_of(engine: Engine, iris: Iterable[str]) -> list[ox.Triple]:
     values = " ".join(iri_term(i) for i in sorted(set(iris)))
     if not values:
         return []
-    properties = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    # The properties as a FILTER, not a second VALUES: Oxigraph joins two VALUES blocks with
+    # the pattern by scanning every ``?n ?lp ?l`` of the store (50 ms at 1e5 triples), but
+    # looks each bound ``?n`` up in its index when only one is given (0.2 ms).
+    properties = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     return engine.construct(
         f"""CONSTRUCT {{ ?n ?lp ?l }} WHERE {{
-          VALUES ?n {{ {values} }} VALUES ?lp {{ {properties} }}
-          ?n ?lp ?l FILTER(isLiteral(?l))
+          VALUES ?n {{ {values} }}
+          ?n ?lp ?l FILTER(?lp IN ({properties}) && isLiteral(?l))
         }}"""
     )
 

@@ -115,7 +115,7 @@ def resource_page(rest: str) -> Response:
             if t.subject.value == resolved.iri and t.predicate.value == SKOS + "inScheme"
         ]
         if schemes:
-            concepts = concepts_of(pub.trusted, schemes[0])
+            concepts = concepts_of(pub.trusted, schemes[0], above=resolved.iri)
             for path in broader_paths(concepts, resolved.iri):
                 hierarchy.append(
                     [

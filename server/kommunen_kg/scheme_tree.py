@@ -44,14 +44,23 @@ class Concept:
     types: set[str] = field(default_factory=set)
 
 
-def concepts_of(engine: Engine, scheme: str) -> dict[str, Concept]:
+def concepts_of(engine: Engine, scheme: str, above: str | None = None) -> dict[str, Concept]:
+    """The concepts of ``scheme`` with their labels, broader concepts and types.
+
+    With ``above``, only that concept and those above it (``skos:broader*``): what a concept's
+    breadcrumb needs, without reading the whole scheme for every concept page.
+    """
     node = iri_term(scheme)
+    lineage = f"{iri_term(above)} <{SKOS}broader>* ?c ." if above else ""
+    properties = ", ".join(
+        f"<{p}>" for p in (SKOS + "prefLabel", SKOS + "broader", SKOS + "topConceptOf", RDF_TYPE)
+    )
     concepts: dict[str, Concept] = {}
     for row in engine.select(
         f"""SELECT ?c ?p ?v WHERE {{
+          {lineage}
           ?c <{SKOS}inScheme> {node} .
-          VALUES ?p {{ <{SKOS}prefLabel> <{SKOS}broader> <{SKOS}topConceptOf> <{RDF_TYPE}> }}
-          ?c ?p ?v
+          ?c ?p ?v FILTER(?p IN ({properties}))
         }}"""
     ):
         concept = concepts.setdefault(row["c"].value, Concept(row["c"].value))
