@@ -47,11 +47,17 @@ def publication(config: Config, release: Release) -> Publication:
 
 
 @pytest.fixture(scope="session")
-def live_server(publication: Publication) -> str:
-    """Base URL (ending in /) of the real application serving the built release."""
+def app(publication: Publication):
+    """The real application over the built release (the one ``live_server`` serves)."""
     from kommunen_kg.app import create_app
 
-    with server_in_thread(create_app(publication)) as url:
+    return create_app(publication)
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> str:
+    """Base URL (ending in /) of the real application serving the built release."""
+    with server_in_thread(app) as url:
         yield url
 
 

@@ -34,11 +34,23 @@ def test_a_held_answer_gets_304_without_the_query_running_again(live_server, pub
     assert (cache.hits, cache.misses) == before
 
 
-def test_a_repeated_query_is_answered_from_the_cache(live_server, publication):
+def test_a_repeated_request_is_replayed_without_asking_the_engine(live_server, publication):
     query = QUERY + " LIMIT 3"
     first = get(live_server, query).content
-    hits = publication.engine.hits
+    before = (publication.engine.hits, publication.engine.misses)
     assert get(live_server, query).content == first
+    assert (publication.engine.hits, publication.engine.misses) == before
+
+
+def test_a_repeated_query_sent_by_post_is_answered_from_the_answer_cache(live_server, publication):
+    def post() -> requests.Response:
+        return requests.post(
+            live_server + "sparql", data={"query": QUERY + " LIMIT 4"}, headers={"Accept": JSON}
+        )
+
+    first = post().content
+    hits = publication.engine.hits
+    assert post().content == first
     assert publication.engine.hits == hits + 1
 
 
@@ -52,6 +64,7 @@ def test_a_query_that_calls_now_is_never_cached(live_server):
     response = get(live_server, "SELECT (NOW() AS ?t) WHERE {}")
     assert response.status_code == 200
     assert "ETag" not in response.headers or not response.headers["ETag"].startswith("W/")
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_a_compressed_answer_validates_with_its_own_tag(live_server):

@@ -12,8 +12,10 @@ from flask import Flask, Response, jsonify
 from . import __version__
 from .engine import EngineUnavailable, QueryError, QueryTimeout
 from .publication import Publication
+from .response_cache import ResponseCache
 
 EXTENSION_KEY = "kommunen_kg"
+RESPONSE_CACHE_KEY = "kommunen_kg.response_cache"
 
 
 def publication_of(app: Flask) -> Publication:
@@ -44,6 +46,13 @@ def create_app(publication: Publication) -> Flask:
     from .views import register_views
 
     register_views(app)
+    # Outermost: a repeated request is answered before Flask sees it. Not where the store is
+    # refilled in place (the conformance runner): there an answer is not fixed by the release.
+    cache_size = publication.config.server.response_cache_size
+    if publication.answer_cache and cache_size > 0:
+        cache = ResponseCache(app.wsgi_app, max_bytes=cache_size * 1024 * 1024)
+        app.wsgi_app = cache  # type: ignore[method-assign]
+        app.extensions[RESPONSE_CACHE_KEY] = cache
 
     @app.errorhandler(QueryTimeout)
     @app.errorhandler(EngineUnavailable)

@@ -68,6 +68,9 @@ class ServerConfig:
     query_queue_timeout: float = 5.0
     query_memory_limit: int = 1024
     query_worker_recycle_memory: int = 128
+    # Answers to repeated GET requests kept per server worker process (MB; 0: none), replayed
+    # without entering the application (response_cache.py).
+    response_cache_size: int = 32
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,8 @@ def run_query(operation: Operation) -> Response:
         response.set_etag(etag, weak=True)
         if request.method in ("GET", "HEAD"):
             _cacheable(response)
+    else:  # NOW(), RAND(), ...: the answer is not fixed by the release
+        response.headers["Cache-Control"] = "no-store"
     response.vary.add("Accept")
     return response
 
