@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--connections", type=int, default=8)
     r.add_argument("--workers", type=int, default=2, help="kommunen-kg and baseline workers")
     r.add_argument("--threads", type=int, default=8, help="threads per kommunen-kg worker")
+    r.add_argument(
+        "--wsgi-server",
+        choices=("granian", "gunicorn"),
+        default="granian",
+        help="the WSGI server kommunen-kg runs under (kommunen-kg serve --server)",
+    )
     r.add_argument("--mode", action="append", choices=("warm", "cold"), default=None)
     r.add_argument(
         "--server",
@@ -103,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         connections=args.connections,
         workers=args.workers,
         threads=args.threads,
+        wsgi_server=args.wsgi_server,
         modes=tuple(args.mode or ("warm", "cold")),
         servers=tuple(args.server or PEERS),
         baselines=args.baselines,

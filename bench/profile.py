@@ -2,7 +2,7 @@
 
 Profile before optimising. ``python -m bench profile --scale 1e5`` builds the data (or reuses
 a ``--keep`` folder of an earlier run), starts kommunen-kg in production mode, and for each
-request kind runs the cold load while ``py-spy record --subprocesses`` samples the gunicorn
+request kind runs the cold load while ``py-spy record --subprocesses`` samples the server's
 master, its workers and any query-worker processes. Each sample's stack is put into one
 bucket, by the innermost frame that tells what it is doing:
 
@@ -13,7 +13,7 @@ bucket, by the innermost frame that tells what it is doing:
 - *serialisation*: our SPARQL results writers (``results.py``) or pyoxigraph's RDF writer;
 - *IPC*: pickling, pipes and queues to worker processes;
 - *Flask/werkzeug*: routing, request parsing, response building;
-- *gunicorn*: HTTP parsing, sockets, worker loop;
+- *HTTP server*: granian or gunicorn: HTTP parsing, sockets, worker loop;
 - everything else, named by its innermost kommunen_kg function.
 
 ``--build`` does the same for ``kommunen-kg build`` at the scale, bucketed by build step.
@@ -111,7 +111,7 @@ def serve_bucket(stack: str) -> str:
         if "flask/" in file or "werkzeug/" in file or "jinja2/" in file:
             return "Flask/werkzeug"
         if "gunicorn/" in file or "granian" in file or "selectors.py" in file:
-            return "gunicorn (HTTP parsing, socket writes, worker loop)"
+            return "HTTP server (granian or gunicorn: parsing, sockets, worker loop)"
     for func, file, _line_no in reversed(frames):
         if "kommunen_kg/" in file:
             return f"kommunen_kg: {Path(file).stem}.{func}"
@@ -189,6 +189,7 @@ def profile_serving(options: Options, folder: Path, rate: int, gil: bool = False
         folder / "kommunen-kg.log",
         options.workers,
         options.threads,
+        options.wsgi_server,
     )
     found: dict = {}
     try:

@@ -47,6 +47,7 @@ class Options:
     connections: int = 8
     workers: int = 2
     threads: int = 8
+    wsgi_server: str = "granian"
     modes: tuple[str, ...] = ("warm", "cold")
     servers: tuple[str, ...] = PEERS
     baselines: str = "last"  # "last", "every" or "none"
@@ -321,7 +322,12 @@ def start_server(name: str, dataset: Dataset, folder: Path, options: Options) ->
     log = folder / f"{name}.log"
     if name == "kommunen-kg":
         return servers.start_kommunen_kg(
-            dataset.config, dataset.graphs, log, options.workers, options.threads
+            dataset.config,
+            dataset.graphs,
+            log,
+            options.workers,
+            options.threads,
+            options.wsgi_server,
         )
     if name == "oxigraph-mem":
         return servers.start_oxigraph_memory(dataset.files, log)
@@ -366,9 +372,13 @@ def memory_scaling(dataset: Dataset, items: list[Item], options: Options) -> lis
     found = []
     for workers in options.memory_scaling:
         running = servers.start_kommunen_kg(
-            dataset.config, dataset.graphs, dataset.folder / f"kk-mem-{workers}.log", workers
+            dataset.config,
+            dataset.graphs,
+            dataset.folder / f"kk-mem-{workers}.log",
+            workers,
+            server=options.wsgi_server,
         )
-        try:  # gunicorn forks the workers one after the other: wait for all of them
+        try:  # the workers are forked one after the other: wait for all of them
             pid = running.process.pid
             procs.wait_for(lambda pid=pid, n=workers: len(procs.tree(pid)) > n, 30)
             for _ in range(2 * workers):
@@ -522,6 +532,7 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
             "connections": options.connections,
             "workers": options.workers,
             "threads": options.threads,
+            "wsgi_server": options.wsgi_server,
             "modes": list(options.modes),
             "timeout_s": options.timeout,
             "generator": options.generator

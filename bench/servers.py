@@ -1,7 +1,7 @@
 """The servers under test, each started on loopback the way its users start it.
 
 - ``kommunen-kg``: production mode, ``kommunen-kg serve --graphs DIR --no-build --workers N``
-  (gunicorn, pre-forked workers over one loaded release).
+  (granian or gunicorn, pre-forked workers over one loaded release).
 - ``oxigraph-mem``: ``oxigraph serve`` without ``--location`` (in memory), then the release's
   TriG files POSTed to its Graph Store (``/store``); ready when the POST has finished.
 - ``oxigraph-disk``: ``oxigraph load --location`` (timed: the ready-time yardstick), then
@@ -98,7 +98,9 @@ def available() -> dict[str, str | None]:
     return missing
 
 
-def start_kommunen_kg(config: Path, graphs: Path, log: Path, workers: int, threads: int = 8):
+def start_kommunen_kg(
+    config: Path, graphs: Path, log: Path, workers: int, threads: int = 8, server: str = "granian"
+):
     port = procs.free_port()
     command = [
         sys.executable,
@@ -119,13 +121,15 @@ def start_kommunen_kg(config: Path, graphs: Path, log: Path, workers: int, threa
         "--port",
         str(port),
         "--quiet",
+        "--server",
+        server,
     ]
     started = time.perf_counter()
     process = procs.spawn(command, log, cwd=config.parent)
     url = f"http://127.0.0.1:{port}"
     procs.wait_for(lambda: sparql_ok(url, "/sparql"), 600, process, "kommunen-kg")
     return Running(
-        f"kommunen-kg (gunicorn, {workers} workers x {threads} threads)",
+        f"kommunen-kg ({server}, {workers} workers x {threads} threads)",
         url,
         "/sparql",
         process,

@@ -7,6 +7,7 @@ means success, 1 means the data or the request was refused (with a report), 2 a 
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import click
 
 from . import __version__
 from .config import ConfigError, load_config
+from .serving import SERVERS
 
 LANGS = click.Choice(["de", "en"])
 config_option = click.option(
@@ -257,6 +259,14 @@ def ensure_release(config, lang: str = "en"):
     help="Answer from this SPARQL 1.1 query endpoint (e.g. http://127.0.0.1:7878/query) "
     "instead of loading the release here; load it there with `kommunen-kg publish`.",
 )
+@click.option(
+    "--server",
+    "wsgi_server",
+    type=click.Choice(SERVERS),
+    default=SERVERS[0],
+    show_default=True,
+    help="Production WSGI server (granian: chosen by measurement, see bench/README.md).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No access log.")
 def serve(
     sources: tuple[Path, ...],
@@ -269,6 +279,7 @@ def serve(
     config_path: str | None,
     no_build: bool,
     store: str | None,
+    wsgi_server: str,
     quiet: bool,
 ) -> None:
     """Serve the dataset (or the RDF files SOURCES) over HTTP.
@@ -282,7 +293,7 @@ def serve(
     from .publication import open_release, open_sources
     from .query_pool import QueryPool
     from .release import ReleaseFolder
-    from .serving import run_gunicorn
+    from .serving import run_granian, run_gunicorn
     from .sources import SourceError
 
     config = _config(config_path, base_iri)
@@ -347,7 +358,12 @@ def serve(
         click.echo(f"  DCAT catalog     {root}catalog", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
 
-    run_gunicorn(
+    # Everything loaded so far lives as long as the server: keep the garbage collector off
+    # it, so that a collection in a forked worker does not write to (and so copy) the pages
+    # the workers share with this process.
+    gc.freeze()
+    run = run_granian if wsgi_server == "granian" else run_gunicorn
+    run(
         app,
         host=host,
         port=port,
