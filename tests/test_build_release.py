@@ -30,6 +30,8 @@ DATA_DUMPS = (
     "kommunen-innovativ.trig",
     "kommunen-innovativ.nq.gz",
 )
+# The metadata graph is a pair of files of its own: it holds the dumps' sizes and checksums.
+METADATA_FILES = ("metadata.trig", "metadata.nq.gz")
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -48,21 +50,53 @@ def knowledge_graph(release) -> set[ox.Triple]:
 
 def test_release_holds_every_dump_listed_in_its_manifest_with_size_and_checksum(release):
     names = {f["name"] for f in release.files}
-    assert set(DATA_DUMPS) | {"metadata.trig"} == names
+    assert set(DATA_DUMPS) | set(METADATA_FILES) == names
     for entry in release.files:
         data = release.file(entry["name"]).read_bytes()
         assert entry["size"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_release_has_one_named_graph_per_part(release):
+def load_quads(release, name: str) -> ox.Store:
+    """A release file of named graphs (TriG, or N-Quads in gzip) in a fresh store."""
     store = ox.Store()
-    store.load(path=str(release.file("kommunen-innovativ.trig")), format=ox.RdfFormat.TRIG)
-    store.load(path=str(release.file("metadata.trig")), format=ox.RdfFormat.TRIG)
-    graphs = {g.value for g in store.named_graphs()}
+    if name.endswith(".nq.gz"):
+        with gzip.open(release.file(name)) as f:
+            store.load(f.read(), format=ox.RdfFormat.N_QUADS)
+    else:
+        store.load(path=str(release.file(name)), format=ox.RdfFormat.TRIG)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("dataset", "metadata"),
+    [
+        ("kommunen-innovativ.trig", "metadata.trig"),
+        ("kommunen-innovativ.nq.gz", "metadata.nq.gz"),
+    ],
+    ids=["TriG", "N-Quads"],
+)
+def test_release_has_one_named_graph_per_part_in_each_quad_syntax(release, dataset, metadata):
+    graphs = {
+        g.value for name in (dataset, metadata) for g in load_quads(release, name).named_graphs()
+    }
     assert graphs == {
         BASE + "graph/" + name for name in ("vocabulary", "themes", "shapes", "data", "metadata")
     }
+
+
+def test_metadata_in_nquads_holds_the_same_quads_as_in_trig(release):
+    trig = set(load_quads(release, "metadata.trig"))
+    nquads = set(load_quads(release, "metadata.nq.gz"))
+    assert nquads == trig
+    assert len(nquads) == release.manifest["counts"]["metadata"]
+
+
+def test_gzip_files_carry_no_time_stamp_and_no_file_name(release):
+    for name in ("kommunen-innovativ.nt.gz", "kommunen-innovativ.nq.gz", "metadata.nq.gz"):
+        header = release.file(name).read_bytes()[:10]
+        flags, mtime = header[3], int.from_bytes(header[4:8], "little")
+        assert (flags & 0x08, mtime) == (0, 0), name  # FNAME unset, MTIME zero
 
 
 def test_manifest_counts_match_the_named_graphs(release):

@@ -8,7 +8,7 @@ Layout of ``graphs/``::
         manifest.json         version, time, counts, and size + SHA-256 of every file
         kommunen-innovativ.ttl / .nt.gz / .jsonld      the knowledge graph
         kommunen-innovativ.trig / .nq.gz               all content graphs, named
-        metadata.trig                                  VoID, DCAT and PROV of the release
+        metadata.trig / .nq.gz                         VoID, DCAT and PROV of the release
       CHANGELOG.md            what each release changed, newest first
 
 A release is written into a temporary folder beside ``releases/`` and renamed into place only
