@@ -226,6 +226,16 @@ def test_releases_built_in_the_same_second_list_newest_first(tmp_path):
     assert [r.version for r in folder.all()] == ["aaaa", "0000", "ffff"]
 
 
+def test_a_new_build_removes_what_a_killed_build_left_half_written(tmp_path):
+    folder = ReleaseFolder(tmp_path)
+    (tmp_path / ".tmp-0123abcd-5678").mkdir()
+    (tmp_path / ".tmp-0123abcd-5678" / "kommunen-innovativ.ttl").write_bytes(b"<a> <b> ")
+    (tmp_path / ".tmp-current-5678").write_bytes(b"0123")
+    (tmp_path / ".tmp-CHANGELOG.md-5678").write_bytes(b"# Chan")
+    folder.clean_stale()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_violation_stops_the_build_and_leaves_the_previous_release_byte_for_byte(sources_copy):
     config = load_config(sources_copy / "kommunen-kg.toml")
     build(config)

@@ -130,10 +130,16 @@ class ReleaseFolder:
         )
 
     def clean_stale(self) -> None:
-        """Removes temporary folders that a crashed build left behind."""
+        """Removes what a crashed build left behind: temporary release folders, and the
+        temporary files of ``current`` and the changelog (a kill between writing one and
+        renaming it leaves a file, which ``rmtree`` would not remove)."""
         if self.root.is_dir():
             for p in self.root.glob(TMP_PREFIX + "*"):
-                shutil.rmtree(p, ignore_errors=True)
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
 
     def publish(self, files: dict[str, bytes], manifest: dict[str, Any]) -> tuple[Release, bool]:
         """Writes a release and makes it current; returns it and whether it already existed.
