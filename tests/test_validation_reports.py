@@ -416,25 +416,3 @@ def test_validate_command_checks_named_files_with_the_ontology(sources_copy, mon
     result = CliRunner().invoke(main, ["validate", "data"])
     assert result.exit_code == 0, result.output
     assert "0 errors" in result.output
-
-
-def test_every_named_shape_has_a_german_and_an_english_message():
-    import rdflib
-
-    from .support import ROOT
-
-    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-    shapes = rdflib.Graph().parse(ROOT / "ontology" / "shapes.ttl", format="turtle", publicID=BASE)
-    named = {
-        s
-        for t in (sh.NodeShape, sh.PropertyShape, sh.SPARQLConstraint)
-        for s in shapes.subjects(rdflib.RDF.type, t)
-    }
-    # property shapes written inline under sh:property are shapes too
-    named |= {o for o in shapes.objects(None, sh.property)}
-    missing = []
-    for shape in named:
-        langs = {m.language for m in shapes.objects(shape, sh.message)}
-        if not {"de", "en"} <= langs:
-            missing.append(str(shape))
-    assert missing == []
