@@ -316,6 +316,91 @@ CASES = {
         de="Ein Titel (schema:honorificPrefix) steht höchstens einmal und genau wie in der "
         'Quelle, etwa "Prof. Dr.".',
     ),
+    "project description only in German": dict(
+        file="data/projects.ttl",
+        old='einen Schwerpunkt bildete die Siedlungswasserwirtschaft."@de ,\n'
+        '        "Developed, with the district town of Eschwege, neighbouring municipalities and '
+        "the Werra-Meißner district in North Hesse, an organisation model for cross-sector "
+        "development management. Its fields of action were water and wastewater, housing, and "
+        'local mobility and supply; urban water management was a focus."@en ;',
+        new='einen Schwerpunkt bildete die Siedlungswasserwirtschaft."@de ;',
+        focus="id/project/lebenswert",
+        subject="project:lebenswert",
+        path="http://schema.org/description",
+        value=None,
+        en="The English version of the description (schema:description with @en) is missing.",
+        de="Die englische Fassung der Beschreibung (schema:description mit @en) fehlt.",
+    ),
+    "funding measure description without a language tag": dict(
+        file="data/projects.ttl",
+        old='ebenfalls begleitet."@de ,',
+        new='ebenfalls begleitet." ,',
+        focus="id/funding/region-innovativ-kreislaufwirtschaft",
+        subject="funding:region-innovativ-kreislaufwirtschaft",
+        path="http://schema.org/description",
+        value='"Fördermaßnahme mit sechs Vorhaben, die das Begleitvorhaben KomKomIn seit Sommer '
+        '2021 ebenfalls begleitet."',
+        en="A description (schema:description) has a language tag, at most one per language.",
+        de="Eine Beschreibung (schema:description) hat eine Sprachangabe, höchstens eine je "
+        "Sprache.",
+        also=["The German version of the description (schema:description with @de) is missing."],
+    ),
+    "organisation description without a language tag": dict(
+        file="data/organisations.ttl",
+        old='    schema:name "Hochschule Neubrandenburg"@de ;',
+        new='    schema:name "Hochschule Neubrandenburg"@de ;\n'
+        '    schema:description "Hochschule in Neubrandenburg" ;',
+        focus="id/organisation/hs-neubrandenburg",
+        subject="org:hs-neubrandenburg",
+        path="http://schema.org/description",
+        value='"Hochschule in Neubrandenburg"',
+        en="A description (schema:description) has a language tag, at most one per language.",
+        de="Eine Beschreibung (schema:description) hat eine Sprachangabe, höchstens eine je "
+        "Sprache.",
+        also=[
+            "The German version of the description (schema:description with @de) is missing.",
+            "The English version of the description (schema:description with @en) is missing.",
+        ],
+    ),
+    "subtitle only in German": dict(
+        file="data/events.ttl",
+        old='Finanzierungsansätze aufrechterhalten"@de ,\n        "Keeping municipal services and '
+        'facilities running with new forms of organisation and new approaches to financing"@en ;',
+        new='Finanzierungsansätze aufrechterhalten"@de ;',
+        focus="id/event/herbst-konferenz-2020-daseinsvorsorge-sichern",
+        subject="event:herbst-konferenz-2020-daseinsvorsorge-sichern",
+        path=BASE + "def#subtitle",
+        value=None,
+        en="The English subtitle (ki:subtitle with @en) is missing.",
+        de="Der englische Untertitel (ki:subtitle mit @en) fehlt.",
+    ),
+    "subtitle without a language tag": dict(
+        file="data/events.ttl",
+        old='Finanzierungsansätze aufrechterhalten"@de ,',
+        new='Finanzierungsansätze aufrechterhalten" ,',
+        focus="id/event/herbst-konferenz-2020-daseinsvorsorge-sichern",
+        subject="event:herbst-konferenz-2020-daseinsvorsorge-sichern",
+        path=BASE + "def#subtitle",
+        value='"Kommunale Angebote und Einrichtungen mithilfe neuer Organisationsformen und '
+        'Finanzierungsansätze aufrechterhalten"',
+        en="A subtitle (ki:subtitle) has a language tag, at most one per language.",
+        de="Ein Untertitel (ki:subtitle) hat eine Sprachangabe, höchstens einen je Sprache.",
+        also=["The German subtitle (ki:subtitle with @de) is missing."],
+    ),
+    "editorial note without a language tag": dict(
+        file="data/projects.ttl",
+        old='anderen Seite der Leibniz Universität Hannover."@de ,',
+        new='anderen Seite der Leibniz Universität Hannover." ,',
+        focus="id/project/tempaland",
+        subject="project:tempaland",
+        path="http://www.w3.org/2004/02/skos/core#editorialNote",
+        value='"Das Projektende ist strittig: Mai 2019 laut einer, August 2019 laut einer anderen '
+        'Seite der Leibniz Universität Hannover."',
+        en="An editorial note (skos:editorialNote) has a language tag, at most one per language.",
+        de="Eine redaktionelle Anmerkung (skos:editorialNote) hat eine Sprachangabe, höchstens "
+        "eine je Sprache.",
+        also=["The German version of the editorial note (skos:editorialNote with @de) is missing."],
+    ),
     "IRI outside the pattern of its kind": dict(
         file="data/people.ttl",
         old="person:andrzej-sielicki a schema:Person ;",
