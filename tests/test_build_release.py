@@ -290,6 +290,28 @@ def test_cli_build_exits_1_with_a_german_report_when_asked(sources_copy):
     assert "die bisherige Veröffentlichung bleibt unverändert" in result.stderr
 
 
+def test_the_readme_example_report_is_what_the_build_prints_for_that_mistake(sources_copy):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    intro = "A violation stops the build with exit code 1 and a report like this"
+    example = readme[readme.index(intro) :].split("```\n", 2)[1]
+    talks = sources_copy / "data" / "talks.ttl"
+    talks.write_text(
+        talks.read_text(encoding="utf-8").replace(
+            "ki:speaker person:thomas-eble ;", "ki:speaker <id/organisation/rvo> ;"
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", "build", "-q"],
+        cwd=sources_copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert example in result.stderr
+
+
 # Moments to kill `kommunen-kg build` at: (the progress line it has just printed, then a pause).
 # Parsing and validating write nothing; from "writing" on the release is being made, and from
 # "publishing" on its files go to disk. The build takes well under a second, so the moments are
