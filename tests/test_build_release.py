@@ -30,6 +30,8 @@ DATA_DUMPS = (
     "kommunen-innovativ.trig",
     "kommunen-innovativ.nq.gz",
 )
+# The metadata graph is a pair of files of its own: it holds the dumps' sizes and checksums.
+METADATA_FILES = ("metadata.trig", "metadata.nq.gz")
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -48,21 +50,53 @@ def knowledge_graph(release) -> set[ox.Triple]:
 
 def test_release_holds_every_dump_listed_in_its_manifest_with_size_and_checksum(release):
     names = {f["name"] for f in release.files}
-    assert set(DATA_DUMPS) | {"metadata.trig"} == names
+    assert set(DATA_DUMPS) | set(METADATA_FILES) == names
     for entry in release.files:
         data = release.file(entry["name"]).read_bytes()
         assert entry["size"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_release_has_one_named_graph_per_part(release):
+def load_quads(release, name: str) -> ox.Store:
+    """A release file of named graphs (TriG, or N-Quads in gzip) in a fresh store."""
     store = ox.Store()
-    store.load(path=str(release.file("kommunen-innovativ.trig")), format=ox.RdfFormat.TRIG)
-    store.load(path=str(release.file("metadata.trig")), format=ox.RdfFormat.TRIG)
-    graphs = {g.value for g in store.named_graphs()}
+    if name.endswith(".nq.gz"):
+        with gzip.open(release.file(name)) as f:
+            store.load(f.read(), format=ox.RdfFormat.N_QUADS)
+    else:
+        store.load(path=str(release.file(name)), format=ox.RdfFormat.TRIG)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("dataset", "metadata"),
+    [
+        ("kommunen-innovativ.trig", "metadata.trig"),
+        ("kommunen-innovativ.nq.gz", "metadata.nq.gz"),
+    ],
+    ids=["TriG", "N-Quads"],
+)
+def test_release_has_one_named_graph_per_part_in_each_quad_syntax(release, dataset, metadata):
+    graphs = {
+        g.value for name in (dataset, metadata) for g in load_quads(release, name).named_graphs()
+    }
     assert graphs == {
         BASE + "graph/" + name for name in ("vocabulary", "themes", "shapes", "data", "metadata")
     }
+
+
+def test_metadata_in_nquads_holds_the_same_quads_as_in_trig(release):
+    trig = set(load_quads(release, "metadata.trig"))
+    nquads = set(load_quads(release, "metadata.nq.gz"))
+    assert nquads == trig
+    assert len(nquads) == release.manifest["counts"]["metadata"]
+
+
+def test_gzip_files_carry_no_time_stamp_and_no_file_name(release):
+    for name in ("kommunen-innovativ.nt.gz", "kommunen-innovativ.nq.gz", "metadata.nq.gz"):
+        header = release.file(name).read_bytes()[:10]
+        flags, mtime = header[3], int.from_bytes(header[4:8], "little")
+        assert (flags & 0x08, mtime) == (0, 0), name  # FNAME unset, MTIME zero
 
 
 def test_manifest_counts_match_the_named_graphs(release):
@@ -192,6 +226,16 @@ def test_releases_built_in_the_same_second_list_newest_first(tmp_path):
     assert [r.version for r in folder.all()] == ["aaaa", "0000", "ffff"]
 
 
+def test_a_new_build_removes_what_a_killed_build_left_half_written(tmp_path):
+    folder = ReleaseFolder(tmp_path)
+    (tmp_path / ".tmp-0123abcd-5678").mkdir()
+    (tmp_path / ".tmp-0123abcd-5678" / "kommunen-innovativ.ttl").write_bytes(b"<a> <b> ")
+    (tmp_path / ".tmp-current-5678").write_bytes(b"0123")
+    (tmp_path / ".tmp-CHANGELOG.md-5678").write_bytes(b"# Chan")
+    folder.clean_stale()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_violation_stops_the_build_and_leaves_the_previous_release_byte_for_byte(sources_copy):
     config = load_config(sources_copy / "kommunen-kg.toml")
     build(config)
@@ -246,8 +290,67 @@ def test_cli_build_exits_1_with_a_german_report_when_asked(sources_copy):
     assert "die bisherige Veröffentlichung bleibt unverändert" in result.stderr
 
 
+def test_the_readme_example_report_is_what_the_build_prints_for_that_mistake(sources_copy):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    intro = "A violation stops the build with exit code 1 and a report like this"
+    example = readme[readme.index(intro) :].split("```\n", 2)[1]
+    talks = sources_copy / "data" / "talks.ttl"
+    talks.write_text(
+        talks.read_text(encoding="utf-8").replace(
+            "ki:speaker person:thomas-eble ;", "ki:speaker <id/organisation/rvo> ;"
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", "build", "-q"],
+        cwd=sources_copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert example in result.stderr
+
+
+# Moments to kill `kommunen-kg build` at: (the progress line it has just printed, then a pause).
+# Parsing and validating write nothing; from "writing" on the release is being made, and from
+# "publishing" on its files go to disk. The build takes well under a second, so the moments are
+# tied to its progress lines, not to the clock: a kill at a fixed delay may come after the end.
+KILL_MOMENTS = (
+    ("· parsing", 0.0),
+    ("· validating", 0.0),
+    ("· writing reproducible dumps", 0.0),
+    ("· writing reproducible dumps", 0.03),
+    ("· describing release", 0.0),
+    ("· publishing release", 0.0),
+    ("· publishing release", 0.002),
+    ("· publishing release", 0.005),
+    ("· publishing release", 0.01),
+    ("· publishing release", 0.02),
+)
+MAKING_THE_RELEASE = ("· writing", "· describing", "· publishing")
+
+
+def kill_build_at(cwd: Path, stage: str, pause: float) -> bool:
+    """Runs `kommunen-kg build` in ``cwd`` and SIGKILLs it ``pause`` seconds after it announces
+    ``stage``; True when the kill hit the running build (it died of the signal, not finished)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kommunen_kg", "build"],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with process:
+        announced = any(line.startswith(stage) for line in process.stderr)
+        if announced:
+            time.sleep(pause)
+            process.send_signal(signal.SIGKILL)  # no-op when it has already ended
+        return process.wait() == -signal.SIGKILL
+
+
 def test_an_interrupted_build_never_leaves_a_half_written_release(sources_copy):
-    """Kills `kommunen-kg build` at many moments; the folder always holds complete releases."""
+    """Kills `kommunen-kg build` at every stage; the folder always holds complete releases."""
     config = load_config(sources_copy / "kommunen-kg.toml")
     good = build(config).release
     good_files = tree_digest(good.path)
@@ -259,16 +362,10 @@ def test_an_interrupted_build_never_leaves_a_half_written_release(sources_copy):
         ),
         encoding="utf-8",
     )
-    for delay in (0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4, 1.7):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kommunen_kg", "build", "-q"],
-            cwd=sources_copy,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    killed_while_making = 0
+    for stage, pause in KILL_MOMENTS:
+        if kill_build_at(sources_copy, stage, pause) and stage.startswith(MAKING_THE_RELEASE):
+            killed_while_making += 1
         folder = ReleaseFolder(config.graphs_dir)
         current = folder.current()
         assert current is not None
@@ -280,6 +377,8 @@ def test_an_interrupted_build_never_leaves_a_half_written_release(sources_copy):
                 assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         if current.version != good.version:
             break  # the new release got through whole; nothing more to interrupt
+    # The test means something only if kills landed while the new release was being made.
+    assert killed_while_making >= 1
     finished = build(config).release
     assert finished.version != good.version
     assert json.loads((finished.path / "manifest.json").read_text())["version"] == finished.version

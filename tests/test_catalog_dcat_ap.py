@@ -37,6 +37,8 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 
+from kommunen_kg.build import METADATA_FILES
+
 from .support import CONFORMANCE, ROOT, server_in_thread
 
 STAND_INS = ROOT / "tests" / "data" / "dcat-ap-code-lists.ttl"
@@ -143,7 +145,7 @@ def test_every_dump_is_a_distribution_with_url_media_type_format_size_and_checks
     catalog, release, config
 ):
     release_iri = URIRef(f"{config.base_iri}id/dataset/kommunen-innovativ-{release.version}")
-    dumps = [f for f in release.files if f["name"] != "metadata.trig"]
+    dumps = [f for f in release.files if f["name"] not in METADATA_FILES]
     distributions = set(catalog.objects(release_iri, DCAT.distribution))
     assert len(distributions) == len(dumps)
     by_url = {str(catalog.value(d, DCAT.downloadURL)): d for d in distributions}
@@ -249,5 +251,5 @@ def test_browsers_get_a_readable_catalog_page(live_server, release):
     assert response.headers["Content-Type"].startswith("text/html")
     assert '<html lang="en">' in response.text
     for f in release.files:
-        if f["name"] != "metadata.trig":
+        if f["name"] not in METADATA_FILES:
             assert f["sha256"] in response.text

@@ -28,6 +28,7 @@ MEDIA_TYPES = {
     "kommunen-innovativ.trig": "application/trig",
     "kommunen-innovativ.nq.gz": "application/gzip",
     "metadata.trig": "application/trig",
+    "metadata.nq.gz": "application/gzip",
 }
 ADDED = '\nfunding:fona schema:alternateName "FONA (Rahmenprogramm)"@de .\n'
 
@@ -86,6 +87,28 @@ def test_listing_names_every_release_newest_first_with_each_files_facts(two_rele
             assert len(body) == f["size"]
             assert hashlib.sha256(body).hexdigest() == f["sha256"]
             assert f["triples"] > 0 and f["format"]
+
+
+def test_listing_offers_the_metadata_graph_in_trig_and_in_nquads(two_releases):
+    url, _first, second = two_releases
+    listing = _get(url + f"dumps/{second.version}/", Accept="application/json").json()
+    files = {f["name"]: f for f in listing["releases"][0]["files"]}
+    described = {
+        name: (files[name]["format"], files[name]["media_type"], files[name]["served_as"])
+        for name in ("metadata.trig", "metadata.nq.gz")
+    }
+    assert described == {
+        "metadata.trig": (
+            "TriG: metadata (DCAT-AP.de, VoID, PROV)",
+            "application/trig",
+            "application/trig",
+        ),
+        "metadata.nq.gz": (
+            "N-Quads (gzip): metadata (DCAT-AP.de, VoID, PROV)",
+            "application/n-quads",
+            "application/gzip",
+        ),
+    }
 
 
 def test_listing_page_shows_formats_sizes_triples_checksums_and_changes(two_releases):

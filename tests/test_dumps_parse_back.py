@@ -95,11 +95,14 @@ def test_dataset_dump_keeps_every_named_graph(live_server, release, release_data
     assert same_datasets(rapper_quads(data, syntax), release_dataset)
 
 
-def test_metadata_file_parses_with_both_parsers_and_has_no_blank_nodes(live_server, release):
-    data = download(live_server, release, "metadata.trig")
-    parsed = Dataset().parse(data=data, format="trig")
+@pytest.mark.parametrize(("name", "fmt"), [("metadata.trig", "trig"), ("metadata.nq.gz", "nquads")])
+def test_metadata_file_parses_with_both_parsers_and_has_no_blank_nodes(
+    live_server, release, name, fmt
+):
+    data = download(live_server, release, name)
+    parsed = Dataset().parse(data=data, format=fmt)
     assert len(union(parsed)) == release.manifest["counts"]["metadata"]
-    assert same_datasets(rapper_quads(data, "trig"), parsed)
+    assert same_datasets(rapper_quads(data, fmt), parsed)
     assert "_:" not in data.decode()
 
 

@@ -20,7 +20,7 @@ from kommunen_kg.build import check
 from kommunen_kg.config import load_config
 
 from .support import ROOT
-from .test_validation_reports import CASES, edit
+from .test_validation_reports import CASES, break_sources
 
 SYNTHETIC = ROOT / "tests" / "data" / "synthetic-1e3"
 
@@ -72,9 +72,7 @@ def test_the_real_data_gives_the_same_report(sources_copy):
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_every_broken_fixture_gives_the_same_report(case, sources_copy):
     spec = CASES[case]
-    edit(sources_copy, spec["file"], spec["old"], spec["new"])
-    for file, old, new in spec.get("extra_edits", []):
-        edit(sources_copy, file, old, new)
+    break_sources(sources_copy, spec)
     fast, reference = both_reports(sources_copy)
     assert not reference.conforms
     assert_same_problems(fast, reference)

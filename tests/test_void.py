@@ -9,6 +9,8 @@ import requests
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 
+from kommunen_kg.build import METADATA_FILES
+
 # rdflib 7 warns about its own use of ConjunctiveGraph while parsing; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
 
@@ -49,7 +51,7 @@ def test_void_lists_every_dump_of_the_release(void, dataset, release, config):
     expected = {
         f"{config.public_url}dumps/{release.version}/{f['name']}"
         for f in release.files
-        if f["name"] != "metadata.trig"
+        if f["name"] not in METADATA_FILES
     }
     assert dumps == expected
 

@@ -36,6 +36,8 @@ from .config import Config
 from .dumps import (
     DATASET_DUMPS,
     GRAPH_DUMPS,
+    NQUADS_GZ,
+    TRIG,
     canonical_quads,
     chunk_lines,
     chunked_text,
@@ -61,6 +63,10 @@ from .validate import ValidationReport, validate_sources
 
 DUMP_STEM = "kommunen-innovativ"
 METADATA_FILE = "metadata.trig"
+# The metadata graph in N-Quads too, as every other named graph is. It stays a file of its own
+# (not a part of the dataset dumps) because it holds their sizes and checksums.
+METADATA_NQUADS_FILE = "metadata.nq.gz"
+METADATA_FILES = {METADATA_FILE: TRIG, METADATA_NQUADS_FILE: NQUADS_GZ}
 CONTENT_GRAPHS = ("vocabulary", "themes", "shapes", "data")
 KNOWLEDGE_GRAPH = ("vocabulary", "themes", "data")
 
@@ -414,8 +420,9 @@ def build(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iris.graph("metadata")))
         for t in meta
     )
-    files[METADATA_FILE] = serialise(meta_quads, DATASET_DUMPS[0], prefixes)
-    counts[METADATA_FILE] = len(meta_quads)
+    for name, fmt in METADATA_FILES.items():
+        files[name] = serialise(meta_quads, fmt, prefixes)
+        counts[name] = len(meta_quads)
     timings["describe"] = time.perf_counter() - step
 
     manifest = {

@@ -39,7 +39,7 @@ from flask import (
 )
 
 from . import site
-from .build import DUMP_STEM, METADATA_FILE
+from .build import DUMP_STEM, METADATA_FILES
 from .dumps import DATASET_DUMPS, GRAPH_DUMPS
 from .http_layer import IMMUTABLE, SHORT
 from .publication import Publication
@@ -75,8 +75,9 @@ def _release(version: str) -> Release:
 
 def file_format(name: str) -> tuple[str, str]:
     """(label, media type of the content) of a release file, from its name."""
-    if name == METADATA_FILE:
-        return "TriG: metadata (DCAT-AP.de, VoID, PROV)", "application/trig"
+    if name in METADATA_FILES:
+        fmt = METADATA_FILES[name]
+        return f"{fmt.label}: metadata (DCAT-AP.de, VoID, PROV)", fmt.media_type
     if name == MANIFEST:
         return "JSON: manifest", "application/json"
     for fmt in (*GRAPH_DUMPS, *DATASET_DUMPS):

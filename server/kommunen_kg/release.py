@@ -8,7 +8,7 @@ Layout of ``graphs/``::
         manifest.json         version, time, counts, and size + SHA-256 of every file
         kommunen-innovativ.ttl / .nt.gz / .jsonld      the knowledge graph
         kommunen-innovativ.trig / .nq.gz               all content graphs, named
-        metadata.trig                                  VoID, DCAT and PROV of the release
+        metadata.trig / .nq.gz                         VoID, DCAT and PROV of the release
       CHANGELOG.md            what each release changed, newest first
 
 A release is written into a temporary folder beside ``releases/`` and renamed into place only
@@ -130,10 +130,16 @@ class ReleaseFolder:
         )
 
     def clean_stale(self) -> None:
-        """Removes temporary folders that a crashed build left behind."""
+        """Removes what a crashed build left behind: temporary release folders, and the
+        temporary files of ``current`` and the changelog (a kill between writing one and
+        renaming it leaves a file, which ``rmtree`` would not remove)."""
         if self.root.is_dir():
             for p in self.root.glob(TMP_PREFIX + "*"):
-                shutil.rmtree(p, ignore_errors=True)
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
 
     def publish(self, files: dict[str, bytes], manifest: dict[str, Any]) -> tuple[Release, bool]:
         """Writes a release and makes it current; returns it and whether it already existed.
