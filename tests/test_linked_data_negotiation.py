@@ -107,3 +107,19 @@ def test_the_vocabularys_version_iri_answers_while_it_is_current(live_server):
     assert see_other(live_server, "def/1.0", "text/turtle")[0] == "/data/def.ttl"
     old = requests.get(live_server + "def/0.9", allow_redirects=False, timeout=10)
     assert old.status_code == 404
+
+
+def test_the_home_page_sends_rdf_clients_to_the_catalog(live_server):
+    location, response = see_other(live_server, "", "text/turtle")
+    assert location == "/catalog"
+    assert urlsplit(response.headers["Location"]).query == "format=ttl"
+    assert "accept" in response.headers["Vary"].lower()
+
+
+@pytest.mark.parametrize("path", ["", "?lang=en"])
+def test_the_home_page_for_browsers_varies_by_accept(live_server, path):
+    response = requests.get(live_server + path, headers={"Accept": BROWSER}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    varies = {v.strip().lower() for v in response.headers["Vary"].split(",")}
+    assert "accept" in varies
