@@ -55,6 +55,23 @@ def test_q_values_and_wildcards_are_weighed(live_server, accept, target):
     assert location.endswith(target)
 
 
+@pytest.mark.parametrize(
+    "accept", ["application/xhtml+xml", "application/xhtml+xml, application/xml;q=0.9"]
+)
+def test_xhtml_clients_get_the_page(live_server, accept):
+    location, response = see_other(live_server, TALK, accept)
+    assert location == "/page/talk/2020-11-11-kudequa"
+    assert "accept" in response.headers["Vary"].lower()
+
+
+def test_an_xhtml_client_following_the_redirect_reads_the_page(live_server):
+    response = requests.get(
+        live_server + TALK, headers={"Accept": "application/xhtml+xml"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert "Quartierslabore" in response.text
+
+
 @pytest.mark.parametrize("accept", [None, "*/*", "text/*"])
 def test_clients_without_a_preference_get_the_page(live_server, accept):
     location, _ = see_other(live_server, TALK, accept)
