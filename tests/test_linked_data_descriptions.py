@@ -75,17 +75,37 @@ def test_the_description_names_every_resource_it_links(live_server, base):
     ) in graph
 
 
-def test_link_headers_name_the_other_forms_the_page_and_the_iri(live_server, base):
-    response = fetch(live_server, "data/person/peter-dehne.ttl")
-    links = requests.utils.parse_header_links(response.headers["Link"])
+def links_of(response: requests.Response) -> list[dict]:
+    return requests.utils.parse_header_links(response.headers["Link"])
+
+
+def test_link_headers_name_the_other_forms_and_the_page(live_server):
+    links = links_of(fetch(live_server, "data/person/peter-dehne.ttl"))
     by_type = {link.get("type"): link["url"] for link in links if link["rel"] == "alternate"}
     assert by_type["application/ld+json"] == "/data/person/peter-dehne.jsonld"
     assert by_type["application/n-triples"] == "/data/person/peter-dehne.nt"
     assert by_type["application/rdf+xml"] == "/data/person/peter-dehne.rdf"
     assert by_type["text/html"] == "/page/person/peter-dehne"
     assert "text/turtle" not in by_type
-    canonical = [link["url"] for link in links if link["rel"] == "canonical"]
-    assert canonical == [base + "id/person/peter-dehne"]
+
+
+def test_the_link_header_names_the_iri_as_the_thing_described_not_as_canonical(live_server, base):
+    # RFC 6892: the IRI names the person; the document describes it and is not its copy.
+    links = links_of(fetch(live_server, "data/person/peter-dehne.ttl"))
+    assert [link["url"] for link in links if link["rel"] == "describes"] == [
+        base + "id/person/peter-dehne"
+    ]
+    assert not [link for link in links if link["rel"] == "canonical"]
+
+
+def test_a_negotiated_description_names_its_forms_url_as_canonical(live_server, base):
+    links = links_of(fetch(live_server, "data/person/peter-dehne", Accept="text/turtle"))
+    assert [link["url"] for link in links if link["rel"] == "canonical"] == [
+        "/data/person/peter-dehne.ttl"
+    ]
+    assert [link["url"] for link in links if link["rel"] == "describes"] == [
+        base + "id/person/peter-dehne"
+    ]
 
 
 @pytest.mark.parametrize(
