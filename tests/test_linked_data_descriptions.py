@@ -3,7 +3,11 @@
 import pytest
 import rdflib
 import requests
+from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, SKOS
+
+# rdflib 7 warns about its own use of ConjunctiveGraph while parsing; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
 
 SCHEMA = rdflib.Namespace("http://schema.org/")
 FORMS = {
@@ -41,13 +45,14 @@ def test_every_form_parses_and_describes_the_resource(live_server, base, extensi
     assert (project, SCHEMA.name, rdflib.Literal("KuDeQua")) in graph
 
 
+@pytest.mark.parametrize("path", ["data/talk/2020-11-11-tempaland", "data/shapes"])
 @pytest.mark.parametrize("extension", sorted(FORMS))
-def test_every_form_holds_the_same_triples(live_server, extension):
-    reference = parse(fetch(live_server, "data/talk/2020-11-11-tempaland.nt"), "nt")
-    other = parse(
-        fetch(live_server, f"data/talk/2020-11-11-tempaland.{extension}"), FORMS[extension][1]
-    )
-    assert len(other) == len(reference)
+def test_every_form_is_the_same_graph(live_server, path, extension):
+    # the shapes hold blank nodes: the forms must agree up to their labels
+    reference = parse(fetch(live_server, f"{path}.nt"), "nt")
+    other = parse(fetch(live_server, f"{path}.{extension}"), FORMS[extension][1])
+    assert len(reference) > 20
+    assert isomorphic(other, reference)
 
 
 def test_the_description_holds_the_incoming_links(live_server, base):
