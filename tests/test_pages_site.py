@@ -318,6 +318,12 @@ def test_pages_have_landmarks_one_h1_and_a_skip_link(live_server):
         assert doc.get("lang") in ("de", "en"), path
 
 
+def test_the_icon_browsers_ask_for_uninvited_is_there(live_server):
+    response = requests.get(live_server + "favicon.ico", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("image/svg+xml")
+
+
 def test_pages_load_nothing_from_other_servers(live_server):
     for path in ("", "page/project/kudequa", "page/def"):
         doc = lxml.html.fromstring(requests.get(live_server + path, timeout=10).text)

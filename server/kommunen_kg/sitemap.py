@@ -10,13 +10,17 @@ the URL that is HTML for every client (and that their pages name as canonical).
 ``robots.txt`` points to the sitemap and keeps crawlers off the query endpoint and the search,
 whose URLs are endless, except for the editor's own page in each language: RFC 9309 lets the
 longer ``Allow`` with ``$`` (end of URL) win over the shorter ``Disallow``.
+
+``/favicon.ico`` is the other file clients ask for at the root uninvited: a browser does on
+every page that names no icon (the query editor's), and a 404 there is an error in its
+console. It answers with a redirect to the site's icon.
 """
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, redirect, url_for
 
 from . import i18n, site
 from .pages import PAGE_SIZE
@@ -89,3 +93,8 @@ def robots() -> Response:
         ]
     )
     return Response(text, content_type="text/plain; charset=utf-8")
+
+
+@bp.route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon() -> Response:
+    return redirect(url_for("static", filename="favicon.svg"), 301)
