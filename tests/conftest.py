@@ -61,14 +61,49 @@ def live_server(app) -> str:
         yield url
 
 
-@pytest.fixture
-def sources_copy(tmp_path: Path) -> Path:
-    """A private copy of ontology/, data/ and the configuration, to break on purpose."""
+def copy_sources(folder: Path) -> Path:
+    """ontology/, data/ and the configuration copied into ``folder`` (releases go to its
+    graphs/, as the configuration's paths are relative to it)."""
     import shutil
 
     for name in ("ontology", "data"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    (tmp_path / "kommunen-kg.toml").write_text(
+        shutil.copytree(ROOT / name, folder / name)
+    (folder / "kommunen-kg.toml").write_text(
         (ROOT / "kommunen-kg.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    return tmp_path
+    return folder
+
+
+@pytest.fixture
+def sources_copy(tmp_path: Path) -> Path:
+    """A private copy of ontology/, data/ and the configuration, to break on purpose."""
+    return copy_sources(tmp_path)
+
+
+# One more moved IRI and one removed IRI than the shipped data/redirects.ttl lists.
+REDIRECT_ENTRIES = """
+<id/person/peter-dehn> dcterms:isReplacedBy <id/person/peter-dehne> .
+<id/talk/2020-11-11-doppelt> prov:invalidatedAtTime "2026-11-20T09:00:00Z"^^xsd:dateTime ;
+    rdfs:comment "Doppelt erfasst; derselbe Vortrag wie der über KuDeQua."@de ,
+        "Recorded twice; the same talk as the one on KuDeQua."@en .
+"""
+
+
+@pytest.fixture(scope="session")
+def publication_with_redirects(tmp_path_factory: pytest.TempPathFactory) -> Publication:
+    """A release of the real sources whose data/redirects.ttl also moves one IRI and removes
+    another (:data:`REDIRECT_ENTRIES`)."""
+    sources = copy_sources(tmp_path_factory.mktemp("with-redirects"))
+    redirects = sources / "data" / "redirects.ttl"
+    redirects.write_text(redirects.read_text(encoding="utf-8") + REDIRECT_ENTRIES, encoding="utf-8")
+    config = load_config(sources / "kommunen-kg.toml")
+    return open_release(config, build(config).release)
+
+
+@pytest.fixture(scope="session")
+def server_with_redirects(publication_with_redirects: Publication) -> str:
+    """Base URL (ending in /) of the real application serving :func:`publication_with_redirects`."""
+    from kommunen_kg.app import create_app
+
+    with server_in_thread(create_app(publication_with_redirects)) as url:
+        yield url

@@ -30,6 +30,7 @@ hide a mistake in our own metadata.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 import pytest
 import requests
@@ -191,6 +192,71 @@ def test_publisher_contact_and_licence_come_from_the_configuration(catalog, conf
     assert str(catalog.value(contact, vcard.fn)) == config.contact.name
     assert str(catalog.value(dataset, DCTERMS.license)) == config.dataset.license
     assert (dataset, DCATDE.contributorID, None) not in catalog, "not configured, not stated"
+
+
+EU = "http://publications.europa.eu/resource/authority/"
+
+
+@pytest.fixture(params=["dataset", "version"])
+def described(request, release, config) -> URIRef:
+    """The abstract dataset and the release's version: each says what a harvester needs."""
+    dataset = f"{config.base_iri}id/dataset/kommunen-innovativ"
+    return URIRef(dataset if request.param == "dataset" else f"{dataset}-{release.version}")
+
+
+def test_the_dataset_has_keywords_in_german_and_english(catalog, described):
+    keywords = set(catalog.objects(described, DCAT.keyword))
+    assert Literal("Daseinsvorsorge", lang="de") in keywords
+    assert Literal("demografischer Wandel", lang="de") in keywords
+    assert Literal("public services", lang="en") in keywords
+    assert Literal("demographic change", lang="en") in keywords
+    by_language = Counter(k.language for k in keywords)
+    assert by_language["de"] == by_language["en"] >= 4
+    assert None not in by_language
+
+
+def test_the_temporal_coverage_runs_from_the_kick_off_to_the_end_of_the_series(catalog, described):
+    # Kick-off 10-11 Nov 2016; the autumn conference's last event 8 Dec 2020 (facts.md).
+    periods = list(catalog.objects(described, DCTERMS.temporal))
+    assert len(periods) == 1
+    period = periods[0]
+    assert (period, RDF.type, DCTERMS.PeriodOfTime) in catalog
+    assert catalog.value(period, DCAT.startDate) == Literal("2016-11-10", datatype=XSD.date)
+    assert catalog.value(period, DCAT.endDate) == Literal("2020-12-08", datatype=XSD.date)
+
+
+def test_the_area_is_germany_at_the_federal_level(catalog, described):
+    assert set(catalog.objects(described, DCTERMS.spatial)) == {URIRef(EU + "country/DEU")}
+    assert set(catalog.objects(described, DCATDE.politicalGeocodingLevelURI)) == {
+        URIRef("http://dcat-ap.de/def/politicalGeocoding/Level/federal")
+    }
+    # deprecated in DCAT-AP.de 3.0 in favour of dcterms:spatial
+    assert (described, DCATDE.politicalGeocodingURI, None) not in catalog
+
+
+def test_the_dataset_was_issued_and_modified_by_the_build(catalog, described, release):
+    issued = catalog.value(described, DCTERMS.issued)
+    modified = catalog.value(described, DCTERMS.modified)
+    assert issued.datatype == modified.datatype == XSD.dateTime
+    built = datetime.fromisoformat(release.created.replace("Z", "+00:00"))
+    assert modified.toPython() == built
+    assert issued.toPython() <= modified.toPython()
+
+
+def test_the_catalog_was_issued_and_modified_on_days(catalog, release, config):
+    catalog_iri = URIRef(f"{config.base_iri}id/catalog")
+    issued = catalog.value(catalog_iri, DCTERMS.issued)
+    modified = catalog.value(catalog_iri, DCTERMS.modified)
+    assert issued.datatype == modified.datatype == XSD.date
+    assert str(modified) == release.created[:10]
+    assert issued.toPython() <= modified.toPython()
+
+
+def test_the_data_is_in_german_and_english(catalog, described, config):
+    languages = {URIRef(EU + "language/DEU"), URIRef(EU + "language/ENG")}
+    assert set(catalog.objects(described, DCTERMS.language)) == languages
+    catalog_iri = URIRef(f"{config.base_iri}id/catalog")
+    assert set(catalog.objects(catalog_iri, DCTERMS.language)) == languages
 
 
 def test_versions_are_linked_both_ways(catalog, release, config):

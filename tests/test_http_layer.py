@@ -34,6 +34,49 @@ def test_if_none_match_answers_304_without_a_body(live_server, path, method):
     assert again.headers["Access-Control-Allow-Origin"] == "*"
 
 
+# A resource's description in one form, its page, and its negotiated description.
+RESOURCE_VIEWS = [
+    ("data/talk/2020-11-11-kudequa.ttl", {}),
+    ("page/talk/2020-11-11-kudequa", {}),
+    ("data/talk/2020-11-11-kudequa", {"Accept": "text/turtle"}),
+]
+
+
+@pytest.mark.parametrize(("path", "headers"), RESOURCE_VIEWS)
+@pytest.mark.parametrize("method", [requests.get, requests.head])
+def test_resource_views_answer_304_to_their_etag(live_server, release, path, headers, method):
+    first = _get(live_server + path, **headers)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag.startswith(f'"{release.version}-')
+    again = _get(live_server + path, method, **headers, **{"If-None-Match": etag})
+    assert again.status_code == 304
+    assert not again.content
+    assert again.headers["ETag"] == etag
+
+
+@pytest.mark.parametrize(("path", "headers"), RESOURCE_VIEWS)
+def test_resource_views_compressed_have_their_own_etag(live_server, path, headers):
+    plain = _get(live_server + path, **headers)
+    packed = _get(live_server + path, **headers, **{"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    assert packed.content == plain.content  # requests decodes the gzip
+    gzip_again = {"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    assert _get(live_server + path, **headers, **gzip_again).status_code == 304
+    # the plain form's tag does not stand for the compressed bytes
+    plain_tag = {"Accept-Encoding": "gzip", "If-None-Match": plain.headers["ETag"]}
+    assert _get(live_server + path, **headers, **plain_tag).status_code == 200
+
+
+def test_a_negotiated_description_has_one_etag_per_form(live_server):
+    path = live_server + "data/talk/2020-11-11-kudequa"
+    turtle = _get(path, Accept="text/turtle").headers["ETag"]
+    jsonld = _get(path, Accept="application/ld+json").headers["ETag"]
+    assert turtle != jsonld
+    assert _get(path, Accept="application/ld+json", **{"If-None-Match": turtle}).status_code == 200
+
+
 def test_each_representation_has_its_own_etag(live_server):
     tags = {
         _get(live_server + "catalog", Accept=accept).headers["ETag"]
@@ -137,6 +180,10 @@ def test_cache_control_suits_each_kind_of_answer(live_server, release, path, pol
         "dumps/{v}/kommunen-innovativ.ttl",
         "dumps/latest/kommunen-innovativ.ttl",
         "id/catalog",
+        "id/talk/2020-11-11-kudequa",
+        "data/talk/2020-11-11-kudequa.ttl",
+        "data/talk/2020-11-11-kudequa",
+        "page/talk/2020-11-11-kudequa",
         "no/such/page",
     ],
 )
@@ -148,8 +195,33 @@ def test_every_read_only_answer_allows_any_origin(live_server, release, path):
     assert "ETag" in response.headers["Access-Control-Expose-Headers"]
 
 
+def test_a_script_on_another_site_can_follow_an_iri_to_its_description(live_server):
+    # fetch() follows the 303 only if the redirect allows the origin too, and reads the
+    # Link header of the description only if it is exposed.
+    origin = {"Origin": "https://portal.example", "Accept": "text/turtle"}
+    redirect = _get(live_server + "id/talk/2020-11-11-kudequa", **origin)
+    assert redirect.status_code == 303
+    assert redirect.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Location" in redirect.headers["Access-Control-Expose-Headers"]
+    target = redirect.headers["Location"].lstrip("/")
+    described = _get(live_server + target, **origin)
+    assert described.status_code == 200
+    assert described.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Link" in described.headers["Access-Control-Expose-Headers"]
+
+
 @pytest.mark.parametrize(
-    "path", ["catalog", ".well-known/void", "dumps/{v}/kommunen-innovativ.ttl", "id/catalog"]
+    "path",
+    [
+        "catalog",
+        ".well-known/void",
+        "dumps/",
+        "dumps/{v}/kommunen-innovativ.ttl",
+        "id/catalog",
+        "id/talk/2020-11-11-kudequa",
+        "data/talk/2020-11-11-kudequa.ttl",
+        "page/talk/2020-11-11-kudequa",
+    ],
 )
 def test_preflight_requests_are_answered(live_server, release, path):
     response = requests.options(

@@ -55,6 +55,23 @@ def test_q_values_and_wildcards_are_weighed(live_server, accept, target):
     assert location.endswith(target)
 
 
+@pytest.mark.parametrize(
+    "accept", ["application/xhtml+xml", "application/xhtml+xml, application/xml;q=0.9"]
+)
+def test_xhtml_clients_get_the_page(live_server, accept):
+    location, response = see_other(live_server, TALK, accept)
+    assert location == "/page/talk/2020-11-11-kudequa"
+    assert "accept" in response.headers["Vary"].lower()
+
+
+def test_an_xhtml_client_following_the_redirect_reads_the_page(live_server):
+    response = requests.get(
+        live_server + TALK, headers={"Accept": "application/xhtml+xml"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert "Quartierslabore" in response.text
+
+
 @pytest.mark.parametrize("accept", [None, "*/*", "text/*"])
 def test_clients_without_a_preference_get_the_page(live_server, accept):
     location, _ = see_other(live_server, TALK, accept)
@@ -107,3 +124,19 @@ def test_the_vocabularys_version_iri_answers_while_it_is_current(live_server):
     assert see_other(live_server, "def/1.0", "text/turtle")[0] == "/data/def.ttl"
     old = requests.get(live_server + "def/0.9", allow_redirects=False, timeout=10)
     assert old.status_code == 404
+
+
+def test_the_home_page_sends_rdf_clients_to_the_catalog(live_server):
+    location, response = see_other(live_server, "", "text/turtle")
+    assert location == "/catalog"
+    assert urlsplit(response.headers["Location"]).query == "format=ttl"
+    assert "accept" in response.headers["Vary"].lower()
+
+
+@pytest.mark.parametrize("path", ["", "?lang=en"])
+def test_the_home_page_for_browsers_varies_by_accept(live_server, path):
+    response = requests.get(live_server + path, headers={"Accept": BROWSER}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    varies = {v.strip().lower() for v in response.headers["Vary"].split(",")}
+    assert "accept" in varies

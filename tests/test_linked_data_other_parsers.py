@@ -1,47 +1,36 @@
 """/data forms read by parsers other than rdflib: Debian's rapper (Raptor) for Turtle,
-N-Triples and RDF/XML, and pyld for JSON-LD, each finding the same number of triples."""
-
-import shutil
-import subprocess
+N-Triples and RDF/XML, and pyld for JSON-LD, each reading the same graph as rdflib does from
+the N-Triples form (compared as graphs, blank nodes up to their labels)."""
 
 import pytest
 import rdflib
 import requests
-from pyld import jsonld
+from rdflib.compare import isomorphic
 
-PATH = "data/event/herbst-konferenz-2020-daseinsvorsorge-sichern"
+from .rdf_support import pyld_graph, rapper_graph
+
+# rdflib 7 warns about its own use of ConjunctiveGraph while parsing; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
+
+PATHS = ["data/event/herbst-konferenz-2020-daseinsvorsorge-sichern", "data/shapes"]
 
 
-def triple_count(live_server: str) -> int:
+def reference(live_server: str, path: str) -> rdflib.Graph:
     graph = rdflib.Graph()
-    graph.parse(data=requests.get(live_server + PATH + ".nt", timeout=10).content, format="nt")
-    return len(graph)
+    graph.parse(data=requests.get(live_server + path + ".nt", timeout=10).content, format="nt")
+    assert len(graph) > 20
+    return graph
 
 
-@pytest.mark.parametrize(
-    ("extension", "syntax"), [("ttl", "turtle"), ("nt", "ntriples"), ("rdf", "rdfxml")]
-)
-def test_rapper_parses_the_form(live_server, config, extension, syntax):
-    if shutil.which("rapper") is None:
-        pytest.skip("rapper is not installed (apt-get install -y raptor2-utils)")
-    body = requests.get(live_server + f"{PATH}.{extension}", timeout=10).content
-    result = subprocess.run(
-        ["rapper", "-q", "-i", syntax, "-o", "ntriples", "-", config.base_iri],
-        input=body,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    lines = [line for line in result.stdout.decode().splitlines() if line.strip()]
-    assert len(lines) == triple_count(live_server)
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("extension", "syntax"), [("ttl", "turtle"), ("nt", "nt"), ("rdf", "xml")])
+def test_rapper_reads_the_same_graph(live_server, path, extension, syntax):
+    body = requests.get(live_server + f"{path}.{extension}", timeout=10).content
+    assert isomorphic(rapper_graph(body, syntax), reference(live_server, path))
 
 
-def test_pyld_expands_the_jsonld_form_to_the_same_triples(live_server, config):
-    document = requests.get(live_server + PATH + ".jsonld", timeout=10).json()
-    quads = jsonld.to_rdf(document, {"format": "application/n-quads"})
-    lines = {line for line in quads.splitlines() if line.strip()}
-    assert len(lines) == triple_count(live_server)
-    assert any(
-        config.base_iri + "id/event/herbst-konferenz-2020-daseinsvorsorge-sichern" in line
-        for line in lines
-    )
+@pytest.mark.parametrize("path", PATHS)
+def test_pyld_reads_the_same_graph_from_the_jsonld_form(live_server, config, path):
+    body = requests.get(live_server + path + ".jsonld", timeout=10).content
+    graph = pyld_graph(body)
+    assert isomorphic(graph, reference(live_server, path))

@@ -1,45 +1,35 @@
 """Moved IRIs answer 301, removed ones 410 Gone, unknown ones 404 with a page that helps.
 
-The list of moved and removed IRIs is data (data/redirects.ttl); the test builds a release
-from a copy of the sources with one entry of each kind.
+The list of moved and removed IRIs is data (data/redirects.ttl); besides the shipped list, the
+tests serve a release built from a copy of the sources with one more entry of each kind
+(``server_with_redirects`` in conftest.py).
 """
 
 import pytest
 import requests
 
-from kommunen_kg.app import create_app
-from kommunen_kg.build import build
-from kommunen_kg.config import load_config
-from kommunen_kg.publication import open_release
-
-from .support import server_in_thread
-
-ENTRIES = """
-<id/person/peter-dehn> dcterms:isReplacedBy <id/person/peter-dehne> .
-<id/talk/2020-11-11-doppelt> prov:invalidatedAtTime "2026-11-20T09:00:00Z"^^xsd:dateTime ;
-    rdfs:comment "Doppelt erfasst; derselbe Vortrag wie der über KuDeQua."@de ,
-        "Recorded twice; the same talk as the one on KuDeQua."@en .
-"""
+from .support import ROOT
 
 
-@pytest.fixture
-def server_with_redirects(sources_copy):
-    redirects = sources_copy / "data" / "redirects.ttl"
-    redirects.write_text(redirects.read_text(encoding="utf-8") + ENTRIES, encoding="utf-8")
-    config = load_config(sources_copy / "kommunen-kg.toml")
-    release = build(config).release
-    with server_in_thread(create_app(open_release(config, release))) as url:
-        yield url
-
-
-def test_the_shipped_list_is_empty_and_builds(config):
-    from .support import ROOT
-
+def test_the_shipped_list_moves_the_short_iri_of_the_theme_scheme(live_server):
+    # The issue called the scheme /id/themes; its IRI is /id/scheme/themes.
     text = (ROOT / "data" / "redirects.ttl").read_text(encoding="utf-8")
     statements = [
         line for line in text.splitlines() if line and not line.startswith(("#", "@prefix"))
     ]
-    assert statements == []
+    assert statements == ["<id/themes> dcterms:isReplacedBy <id/scheme/themes> ."]
+    response = requests.get(live_server + "id/themes", allow_redirects=False, timeout=10)
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/id/scheme/themes")
+
+
+def test_a_moved_iri_is_no_resource_of_its_own(live_server, config):
+    sitemap = requests.get(live_server + "sitemap.xml", timeout=10).text
+    assert "/page/scheme/themes?" in sitemap
+    assert "/page/themes?" not in sitemap
+    assert requests.get(live_server + "browse/themes", timeout=10).status_code == 404
+    found = requests.get(live_server + "search", params={"q": "themes"}, timeout=10).text
+    assert "/page/themes" not in found
 
 
 def test_a_moved_iri_answers_301_to_its_new_iri(server_with_redirects):

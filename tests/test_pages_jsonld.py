@@ -1,9 +1,17 @@
 """Every page embeds schema.org JSON-LD about its resource, read here as a crawler would
 (extruct), and checked: the @id is the resource's IRI, the type and the key facts are right."""
 
+from urllib.parse import urlsplit
+
 import extruct
 import pytest
 import requests
+from lxml import etree
+
+from kommunen_kg.addresses import Addresses
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+SITEMAP = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
 def jsonld(live_server: str, path: str) -> list[dict]:
@@ -131,3 +139,44 @@ def test_the_home_page_describes_the_dataset(live_server, config, release):
     assert obj["license"]
     urls = {d["contentUrl"] for d in obj["distribution"]}
     assert config.public_url + f"dumps/{release.version}/kommunen-innovativ.ttl" in urls
+
+
+def test_every_page_of_the_sitemap_embeds_one_schema_org_object_about_its_resource(
+    live_server, config
+):
+    """Walks the sitemap as a crawler: each resource page has exactly one top-level object,
+    in the schema.org context, whose @id is the resource's IRI (never the page's URL); the
+    home page describes the dataset; the other pages (browse, downloads, catalog, VoID, the
+    editor) embed at most one schema.org object."""
+    addresses = Addresses(config.base_iri)
+    sitemap = requests.get(live_server + "sitemap.xml", timeout=10).content
+    locs = etree.fromstring(sitemap).xpath("//s:loc/text()", namespaces=SITEMAP)
+    session = requests.Session()
+    checked = {"resource": 0, "home": 0, "other": 0}
+    failures = []
+    for loc in locs:
+        local = loc[len(config.public_url) :]
+        path = "/" + urlsplit(local).path
+        response = session.get(live_server + local, headers={"Accept": BROWSER}, timeout=10)
+        assert response.status_code == 200, loc
+        assert response.headers["Content-Type"].startswith("text/html"), loc
+        found = extruct.extract(response.text, base_url=loc, syntaxes=["json-ld"])["json-ld"]
+        contexts = [obj.get("@context") for obj in found]
+        if path.startswith("/page/"):
+            checked["resource"] += 1
+            iri = addresses.iri(addresses.local_path_of_view(path[len("/page/") :]))
+            if len(found) != 1 or contexts != ["https://schema.org"]:
+                failures.append(f"{loc}: {len(found)} objects, contexts {contexts}")
+            elif found[0].get("@id") != iri:
+                failures.append(f"{loc}: @id {found[0].get('@id')}, not {iri}")
+        elif path == "/":
+            checked["home"] += 1
+            dataset = config.base_iri + "id/dataset/kommunen-innovativ"
+            if contexts != ["https://schema.org"] or found[0].get("@id") != dataset:
+                failures.append(f"{loc}: {found}")
+        else:
+            checked["other"] += 1
+            if len(found) > 1 or any(c != "https://schema.org" for c in contexts):
+                failures.append(f"{loc}: {len(found)} objects, contexts {contexts}")
+    assert not failures, "\n".join(failures[:20])
+    assert checked["resource"] > 250 and checked["home"] == 2 and checked["other"] >= 8

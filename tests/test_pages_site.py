@@ -1,9 +1,14 @@
 """The site around the resource pages: home, browsing, search, vocabulary, shapes, themes,
 sitemap and robots.txt."""
 
+import re
+
 import lxml.html
+import pytest
 import requests
 from lxml import etree
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 def page(live_server: str, path: str, status: int = 200, **headers):
@@ -165,6 +170,17 @@ def test_the_theme_scheme_is_a_tree(live_server):
     assert texts(technical, "ul/li/a") == ["Siedlungswasserwirtschaft"]
 
 
+SITEMAP_NS = {
+    "s": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "x": "http://www.w3.org/1999/xhtml",
+}
+
+
+def sitemap_locations(live_server: str) -> list[str]:
+    response = requests.get(live_server + "sitemap.xml", timeout=10)
+    return etree.fromstring(response.content).xpath("//s:loc/text()", namespaces=SITEMAP_NS)
+
+
 def test_sitemap_lists_every_page_in_both_languages(live_server, config, publication):
     response = requests.get(live_server + "sitemap.xml", timeout=10)
     assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
@@ -193,11 +209,92 @@ def test_sitemap_lists_every_page_in_both_languages(live_server, config, publica
         assert session.get(live_server + loc[len(base) :], timeout=10).status_code == 200, loc
 
 
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("dumps/?", "Downloads"),
+        ("catalog?format=html&", "catalogue"),
+        (".well-known/void?format=html&", "VoID"),
+        ("sparql?", "SPARQL"),
+    ],
+)
+def test_sitemap_lists_the_downloads_catalog_void_and_editor_pages(
+    live_server, config, path, heading
+):
+    locs = sitemap_locations(live_server)
+    for lang in ("de", "en"):
+        loc = f"{config.public_url}{path}lang={lang}"
+        assert loc in locs
+        # a crawler (which asks for HTML first) gets the page in that language
+        response = requests.get(
+            live_server + loc[len(config.public_url) :], headers={"Accept": BROWSER}, timeout=10
+        )
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert f'<html lang="{lang}">' in response.text
+    h1 = lxml.html.fromstring(response.text).xpath("//h1//text()")  # the English page
+    assert heading in " ".join(h1)
+
+
+def test_the_catalog_and_void_pages_name_their_sitemap_url_as_canonical(live_server, config):
+    for path in ("catalog", ".well-known/void"):
+        doc = page(live_server, path + "?lang=en", Accept=BROWSER)
+        canonical = doc.xpath("//link[@rel='canonical']/@href")
+        assert canonical == [f"{config.public_url}{path}?format=html&lang=en"]
+
+
 def test_robots_txt_points_to_the_sitemap(live_server, config):
     response = requests.get(live_server + "robots.txt", timeout=10)
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert f"Sitemap: {config.public_url}sitemap.xml" in response.text.splitlines()
     assert "Disallow: /sparql" in response.text.splitlines()
+
+
+def rfc9309_allows(lines: list[str], path: str) -> bool:
+    """RFC 9309 matching for ``User-agent: *``: the longest matching rule wins, ``allow`` on a
+    tie; ``*`` matches any characters and a final ``$`` the end of the URL."""
+    best: tuple[int, bool] = (-1, True)
+    for line in lines:
+        field, _, value = line.partition(":")
+        field, value = field.strip().lower(), value.strip()
+        if field not in ("allow", "disallow") or not value:
+            continue
+        pattern = re.escape(value.rstrip("$")).replace(r"\*", ".*")
+        if value.endswith("$"):
+            pattern += "$"
+        if re.match(pattern, path):
+            candidate = (len(value), field == "allow")
+            best = max(best, candidate)
+    return best[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/sparql", True),
+        ("/sparql?lang=de", True),
+        ("/sparql?lang=en", True),
+        ("/sparql?query=ASK%7B%7D", False),
+        ("/sparql?lang=en&query=ASK%7B%7D", False),
+        ("/search?q=x", False),
+        ("/page/project/kudequa?lang=en", True),
+        ("/catalog?format=html&lang=de", True),
+    ],
+)
+def test_robots_txt_opens_only_the_editor_page_of_the_endpoint(live_server, path, allowed):
+    lines = requests.get(live_server + "robots.txt", timeout=10).text.splitlines()
+    assert rfc9309_allows(lines, path) is allowed
+
+
+def test_robots_txt_keeps_first_match_parsers_off_the_endpoint(live_server):
+    # Python's parser (like other older ones) takes the first matching line and knows no "$".
+    from urllib.robotparser import RobotFileParser
+
+    robots = RobotFileParser()
+    robots.parse(requests.get(live_server + "robots.txt", timeout=10).text.splitlines())
+    assert not robots.can_fetch("*", live_server + "sparql?query=ASK%7B%7D")
+    assert not robots.can_fetch("*", live_server + "search?q=x")
+    assert robots.can_fetch("*", live_server + "page/project/kudequa")
 
 
 def test_pages_have_landmarks_one_h1_and_a_skip_link(live_server):
@@ -219,6 +316,12 @@ def test_pages_have_landmarks_one_h1_and_a_skip_link(live_server):
         assert doc.xpath("//a[@href='#main']"), path
         assert doc.xpath("//meta[@name='viewport']"), path
         assert doc.get("lang") in ("de", "en"), path
+
+
+def test_the_icon_browsers_ask_for_uninvited_is_there(live_server):
+    response = requests.get(live_server + "favicon.ico", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("image/svg+xml")
 
 
 def test_pages_load_nothing_from_other_servers(live_server):

@@ -130,3 +130,24 @@ def test_browsers_get_a_readable_void_page(live_server):
     assert response.headers["Content-Type"].startswith("text/html")
     assert "ror.org" in response.text
     assert "Vary" in response.headers and "Accept" in response.headers["Vary"]
+
+
+def test_void_counts_the_resources_but_not_the_iris_that_moved(
+    void, dataset, knowledge_graph, config
+):
+    resources = {
+        s
+        for s in knowledge_graph.subjects()
+        if isinstance(s, URIRef) and str(s).startswith(config.base_iri + "id/")
+    }
+    moved = URIRef(config.base_iri + "id/themes")  # data/redirects.ttl
+    assert moved in resources and (moved, RDF.type, None) not in knowledge_graph
+    assert int(void.value(dataset, VOID.entities)) == len(resources) - 1
+
+
+def test_a_moved_and_a_removed_iri_more_leave_the_entity_count_as_it_was(
+    server_with_redirects, void, dataset
+):
+    with_redirects = fetch(server_with_redirects)
+    assert with_redirects.value(dataset, VOID.entities) == void.value(dataset, VOID.entities)
+    assert int(with_redirects.value(dataset, VOID.triples)) > int(void.value(dataset, VOID.triples))

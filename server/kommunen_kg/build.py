@@ -51,6 +51,7 @@ from .dumps import (
 from .enrich import Entailments
 from .metadata import (
     LINK_TARGETS,
+    RETIRING,
     DumpFile,
     Statistics,
     metadata_triples,
@@ -217,11 +218,14 @@ def store_statistics(store: ox.Store, graphs: list[ox.NamedNode], base_iri: str)
             )
         )
     )
+    # Not an entity: an IRI that data/redirects.ttl moves or removes (untyped, retiring).
+    retiring = " UNION ".join(f"{{ ?s <{p}> ?r }}" for p in RETIRING)
     entities = next(
         iter(
             select(
                 "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
-                f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base_iri}id/")) }}'
+                f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base_iri}id/")) '
+                f"FILTER(EXISTS {{ ?s <{RDF_TYPE}> ?t }} || NOT EXISTS {{ {retiring} }}) }}"
             )
         )
     )

@@ -170,6 +170,8 @@ def _answer(view: Callable[[Triples], list[ox.Triple]], template: str, path: str
             VOID=VOID,
             path=path,
             alternates=site.language_urls(path, format="html"),
+            # The URL that is this page for every client, as the alternates and sitemap say.
+            canonical=site.public(path, format="html", lang=who.lang),
         )
         response.vary.add("Accept")
         return response

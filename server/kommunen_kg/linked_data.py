@@ -6,7 +6,9 @@ to an RDF description for an RDF client, chosen by ``Accept`` with ``Vary: Accep
 
 ``GET /data/{kind}/{slug}.{ttl|jsonld|nt|rdf}`` is that description in one syntax (or, without
 an extension, in the syntax ``Accept`` asks for), with ``Link`` headers to its other forms, to
-the page, and (``rel=canonical``) to the thing's IRI.
+the page, and to the thing it describes (``rel="describes"``, RFC 6892). The thing's IRI is
+not the document's canonical URL: it names the thing, not this document. ``rel="canonical"``
+(RFC 6596) is sent where it names a document: a negotiated answer's own form's URL.
 """
 
 from __future__ import annotations
@@ -72,8 +74,9 @@ def shapes() -> Response:
     return _see_other("shapes")
 
 
-def link_header(iri: str, current: RdfForm | None) -> str:
-    """``Link`` to the other forms, the page and the IRI itself (RFC 8288)."""
+def link_header(iri: str, current: RdfForm | None, negotiated: bool = False) -> str:
+    """``Link`` (RFC 8288) to the other forms, the page, and the thing described; a negotiated
+    answer also names its form's own URL as canonical."""
     addresses = site.addresses()
     root = site.root()
     links = [
@@ -82,7 +85,9 @@ def link_header(iri: str, current: RdfForm | None) -> str:
         if f is not current
     ]
     links.append(f'<{root}{addresses.page_url(iri)}>; rel="alternate"; type="text/html"')
-    links.append(f'<{iri}>; rel="canonical"')
+    links.append(f'<{iri}>; rel="describes"')
+    if negotiated and current is not None:
+        links.append(f'<{root}{addresses.data_url(iri, current.extension)}>; rel="canonical"')
     return ", ".join(links)
 
 
@@ -103,7 +108,7 @@ def data(rest: str) -> Response:
     pub = site.publication()
     body = serialise(resolved.describe().triples, form, pub.iris.prefixes())
     response = Response(body, content_type=form.content_type)
-    response.headers["Link"] = link_header(resolved.iri, form)
+    response.headers["Link"] = link_header(resolved.iri, form, negotiated)
     if negotiated:
         response.vary.add("Accept")
         response.headers["Content-Location"] = site.root() + (

@@ -208,19 +208,35 @@ class Statistics:
     links: Counter  # target slug -> number of owl:sameAs links into it
 
 
+# What data/redirects.ttl states about a moved or removed IRI (see describe.status).
+RETIRING = (DCTERMS + "isReplacedBy", PROV + "invalidatedAtTime")
+
+
 def statistics(triples: Sequence[ox.Triple], base_iri: str) -> Statistics:
+    """VoID statistics, triple by triple.
+
+    ``entities`` are the resources under ``{base}id/``: an IRI that data/redirects.ttl lists
+    as moved or removed (it carries no ``rdf:type``) is a subject of the graph but names no
+    resource any more, so it is not counted.
+    """
     classes: Counter = Counter()
     properties: Counter = Counter()
     links: Counter = Counter()
     subjects: set = set()
     objects: set = set()
     entities: set = set()
+    typed: set = set()
+    retired: set = set()
     for t in triples:
         subjects.add(t.subject)
         objects.add(t.object)
         properties[t.predicate.value] += 1
         if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base_iri + "id/"):
             entities.add(t.subject.value)
+            if t.predicate.value == RDF_TYPE:
+                typed.add(t.subject.value)
+            elif t.predicate.value in RETIRING:
+                retired.add(t.subject.value)
         if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
             classes[t.object.value] += 1
         if t.predicate.value == OWL + "sameAs" and isinstance(t.object, ox.NamedNode):
@@ -229,7 +245,7 @@ def statistics(triples: Sequence[ox.Triple], base_iri: str) -> Statistics:
                     links[slug] += 1
     return Statistics(
         triples=len(triples),
-        entities=len(entities),
+        entities=len(entities - (retired - typed)),
         distinct_subjects=len(subjects),
         distinct_objects=len(objects),
         classes=classes,

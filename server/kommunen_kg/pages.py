@@ -206,13 +206,17 @@ def home() -> Response:
         return response
     who = site.reader()
     model = home_model(who)
-    return site.render(
+    response = site.render(
         "home.html",
         who=who,
         home=model,
         alternates=site.language_urls("/"),
         jsonld=model.jsonld,
     )
+    # The page is one of two answers chosen by Accept: a cache must not hand it to an RDF
+    # client (nor the redirect to a browser).
+    response.vary.add("Accept")
+    return response
 
 
 def _page_number() -> int:

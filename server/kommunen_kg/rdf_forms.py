@@ -18,6 +18,8 @@ from werkzeug.datastructures import MIMEAccept
 from .dumps import compact_jsonld, sorted_triples
 
 HTML = "text/html"
+# XHTML clients read the same page (HTML5 served as text/html is what they get).
+XHTML = "application/xhtml+xml"
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,18 @@ def _offers(forms: Iterable[RdfForm]) -> dict[str, RdfForm]:
 def choose(accept: MIMEAccept, with_page: bool) -> RdfForm | str | None:
     """The page (:data:`HTML`), an RDF form, or None when the client accepts none of them.
 
-    A missing ``Accept`` header means ``*/*``.
+    A missing ``Accept`` header means ``*/*``. A client that asks for XHTML (and nothing
+    else) gets the page too; XHTML is offered last, so that ``application/*`` still means
+    an RDF form.
     """
     offers = _offers(RDF_FORMS)
-    candidates = ([HTML] if with_page else []) + list(offers)
+    candidates = [HTML, *offers, XHTML] if with_page else list(offers)
     if not accept:
         return HTML if with_page else TURTLE
     best = accept.best_match(candidates)
     if best is None:
         return None
-    return HTML if best == HTML else offers[best]
+    return HTML if best in (HTML, XHTML) else offers[best]
 
 
 def serialise(triples: Iterable[ox.Triple], form: RdfForm, prefixes: dict[str, str]) -> bytes:

@@ -43,11 +43,9 @@ def browser():
         launched.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page that records console errors, page errors and failed requests."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
-    tab = context.new_page()
+def watch(tab) -> list[str]:
+    """Records on ``tab.problems`` what a person would see go wrong: console errors and
+    warnings, uncaught page errors, failed requests and answers of 400 or more."""
     tab.problems = []
     tab.on(
         "console",
@@ -67,8 +65,37 @@ def page(browser):
             else None
         ),
     )
-    yield tab
-    context.close()
+    return tab.problems
+
+
+@pytest.fixture
+def new_tab(browser):
+    """Opens watched tabs in fresh contexts (``new_tab(locale="en-GB")``), closed afterwards."""
+    contexts = []
+
+    def open_tab(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        tab = context.new_page()
+        watch(tab)
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_tab):
+    """A fresh desktop tab, in German, that records its problems (:func:`watch`)."""
+    return new_tab(viewport={"width": 1280, "height": 900}, locale="de-DE")
+
+
+def heading_levels(tab) -> list[int]:
+    """The levels of the page's headings in document order (h1 -> 1)."""
+    return tab.evaluate(
+        "[...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1])"
+    )
 
 
 def shot(tab, name: str) -> Path:

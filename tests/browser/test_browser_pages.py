@@ -1,4 +1,5 @@
-"""The pages in a real browser: rendering, following links, switching language, keyboard, phone.
+"""The pages in a real browser: rendering, following links, switching language, keyboard, phone,
+heading order; every test also finds no console error, page error or failed request.
 
 Screenshots land in tests/artifacts/ (not committed) for a person to look at.
 """
@@ -6,10 +7,11 @@ Screenshots land in tests/artifacts/ (not committed) for a person to look at.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
-from .conftest import shot
+from .conftest import ARTIFACTS, heading_levels, shot
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +82,7 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_s
     assert box is not None and box["y"] >= 0
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
+    assert page.problems == []
 
 
 @pytest.mark.parametrize(
@@ -93,15 +96,15 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_s
         "page/scheme/themes",
     ],
 )
-def test_pages_fit_a_phone_screen(browser, live_server, path):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    tab = context.new_page()
+def test_pages_fit_a_phone_screen(new_tab, live_server, path):
+    tab = new_tab(viewport={"width": 375, "height": 740}, is_mobile=True)
     tab.goto(live_server + path)
+    tab.wait_for_load_state("networkidle")
     overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     name = "browser-phone-" + (path.replace("/", "-") or "home")
-    tab.screenshot(path=str(shot.__globals__["ARTIFACTS"] / f"{name}.png"), full_page=False)
-    context.close()
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
     assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+    assert tab.problems == []
 
 
 def test_the_theme_tree_is_navigable(page, live_server):
@@ -115,3 +118,53 @@ def test_the_theme_tree_is_navigable(page, live_server):
         "Siedlungswasserwirtschaft",
     ]
     shot(page, "browser-theme")
+    assert page.problems == []
+
+
+# One page of each main kind: home, each kind of resource, documents, lists, downloads,
+# harvesting pages, the editor, and the page of an unknown address.
+PAGE_KINDS = [
+    "",
+    "page/event/herbst-konferenz-2020",
+    "page/event/herbst-konferenz-2020-daseinsvorsorge-sichern",
+    "page/session/2020-11-11-schlaglichter",
+    "page/talk/2020-11-11-kudequa",
+    "page/panel/2020-11-11-podium",
+    "page/person/peter-dehne",
+    "page/organisation/difu",
+    "page/project/kudequa",
+    "page/funding/kommunen-innovativ",
+    "page/publication/memorandum-kommunen-innovativ-erhalten",
+    "page/theme/mobilitaet",
+    "page/scheme/themes",
+    "page/dataset/kommunen-innovativ",
+    "page/def",
+    "page/shapes",
+    "browse",
+    "browse/person",
+    "search?q=mobil",
+    "dumps/",
+    "catalog?format=html",
+    ".well-known/void?format=html",
+    "sparql",
+    "id/nothing/here",
+]
+
+
+@pytest.mark.parametrize("path", PAGE_KINDS)
+def test_headings_start_at_one_h1_and_skip_no_level(page, live_server, path):
+    page.goto(live_server + path)
+    page.wait_for_load_state("networkidle")
+    levels = heading_levels(page)
+    assert levels[0] == 1 and levels.count(1) == 1, levels
+    skips = [(a, b) for a, b in pairwise(levels) if b > a + 1]
+    assert skips == [], f"{path}: a heading skips a level after another: {skips}"
+    if path.startswith("id/"):  # the unknown address: its own 404, and nothing else
+        expected = [
+            f"404: {live_server}{path}",
+            "console error: Failed to load resource: "
+            "the server responded with a status of 404 (NOT FOUND)",
+        ]
+        assert page.problems == expected
+    else:
+        assert page.problems == []
