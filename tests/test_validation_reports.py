@@ -415,6 +415,19 @@ CASES = {
             ("data/projects.ttl", "person:andrzej-sielicki", "<id/people/Andrzej_Sielicki>")
         ],
     ),
+    "redirect to an IRI that is not in the graph": dict(
+        file="data/redirects.ttl",
+        old="<id/themes> dcterms:isReplacedBy <id/scheme/themes> .",
+        new="<id/themes> dcterms:isReplacedBy <id/scheme/theme> .",
+        focus="id/themes",
+        subject="<id/themes>",
+        path="http://purl.org/dc/terms/isReplacedBy",
+        value=BASE + "id/scheme/theme",
+        en="The new IRI (dcterms:isReplacedBy) is a single IRI of a resource of the graph, not "
+        "a missing or mistyped one.",
+        de="Die neue IRI (dcterms:isReplacedBy) ist eine einzige IRI einer Ressource des "
+        "Graphen, nicht eine fehlende oder vertippte.",
+    ),
 }
 
 
