@@ -268,21 +268,26 @@ def test_a_syntax_error_names_file_line_and_column(sources_copy):
     assert not (config.graphs_dir / "current").exists()
 
 
-def test_cli_build_exits_1_with_a_german_report_when_asked(sources_copy):
-    talks = sources_copy / "data" / "talks.ttl"
+def build_with_an_organisation_as_speaker(sources: Path, *options: str):
+    """``kommunen-kg build OPTIONS`` on sources where a talk names an organisation as speaker."""
+    talks = sources / "data" / "talks.ttl"
     talks.write_text(
         talks.read_text(encoding="utf-8").replace(
             "ki:speaker person:thomas-eble ;", "ki:speaker <id/organisation/rvo> ;"
         ),
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "kommunen_kg", "build", "--lang", "de", "-q"],
-        cwd=sources_copy,
+    return subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", "build", *options, "-q"],
+        cwd=sources,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_cli_build_exits_1_with_a_german_report_when_asked(sources_copy):
+    result = build_with_an_organisation_as_speaker(sources_copy, "--lang", "de")
     assert result.returncode == 1
     assert "FEHLER  data/talks.ttl:" in result.stderr
     assert "talk:2020-11-11-komobil2035" in result.stderr
@@ -294,20 +299,7 @@ def test_the_readme_example_report_is_what_the_build_prints_for_that_mistake(sou
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     intro = "A violation stops the build with exit code 1 and a report like this"
     example = readme[readme.index(intro) :].split("```\n", 2)[1]
-    talks = sources_copy / "data" / "talks.ttl"
-    talks.write_text(
-        talks.read_text(encoding="utf-8").replace(
-            "ki:speaker person:thomas-eble ;", "ki:speaker <id/organisation/rvo> ;"
-        ),
-        encoding="utf-8",
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "kommunen_kg", "build", "-q"],
-        cwd=sources_copy,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = build_with_an_organisation_as_speaker(sources_copy)
     assert result.returncode == 1
     assert example in result.stderr
 
