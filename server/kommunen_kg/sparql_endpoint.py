@@ -7,8 +7,10 @@ This module is a strict translation of HTTP onto the engine, with exact status c
   dataset (they override FROM / FROM NAMED, as the protocol says);
 * the answer's format by ``format=`` or by ``Accept`` (see :mod:`negotiation`); a browser gets
   the query editor, a GET without a query the Service Description (:mod:`service_description`);
-* what is refused before anything runs (see :mod:`query_analysis`): updates (403), SERVICE to
-  endpoints off the allow-list (403), queries over the length limit (413);
+* what is refused before anything runs (see :mod:`query_analysis` and :mod:`query_shape`):
+  updates (403), SERVICE to endpoints off the allow-list or in a form that cannot be checked
+  (403), queries over the length limit (413), structures deep or long enough to crash the
+  engine (400);
 * engine errors: a syntax error is 400 with line and column, a timeout 503, an engine that
   cannot answer now 503 with Retry-After;
 * a result cut at the result limit says so in ``X-Result-Truncated: true`` beside
@@ -40,6 +42,7 @@ from .engine import (
 from .example_queries import default_query, load_examples
 from .negotiation import Format
 from .query_analysis import QueryTooLong, vet
+from .query_shape import QueryTooComplex
 
 bp = Blueprint("sparql", __name__)
 
@@ -340,6 +343,8 @@ def _error_for(exc: QueryError) -> Response:
         return _text(400, f"Syntax error in the SPARQL query{where}: {exc}")
     if isinstance(exc, QueryTooLong):
         return _text(413, str(exc))
+    if isinstance(exc, QueryTooComplex):
+        return _text(400, str(exc))
     if isinstance(exc, QueryRefused):
         return _text(403, str(exc))
     if isinstance(exc, QueryTimeout):
