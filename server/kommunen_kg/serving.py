@@ -14,6 +14,10 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+# The longest request line gunicorn allows short of "unlimited" (it answers 414 beyond): GET
+# queries up to about 8 KB of URL; longer queries go by POST, as the service description says.
+MAX_REQUEST_LINE = 8190
+
 
 class _Gunicorn(BaseApplication):
     """Gunicorn driven from Python instead of its own command line."""
@@ -61,9 +65,7 @@ def run_gunicorn(
         "timeout": int(timeout) + 30,
         "graceful_timeout": 10,
         "keepalive": 5,
-        # The longest request line gunicorn allows short of "unlimited": GET queries up to about
-        # 8 KB; longer queries go by POST, as the service description says.
-        "limit_request_line": 8190,
+        "limit_request_line": MAX_REQUEST_LINE,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "warning",
