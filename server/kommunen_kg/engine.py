@@ -221,9 +221,10 @@ def serialise_result(result: object, result_format: str, limit: int) -> QueryRes
         statements: Iterable = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     else:
         statements = triples
-    return QueryResponse(
-        "graph", ox.serialize(statements, format=rdf_format), media_type, truncated, len(triples)
-    )
+    body = ox.serialize(statements, format=rdf_format)
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        body = results.well_formed_xml(body)
+    return QueryResponse("graph", body, media_type, truncated, len(triples))
 
 
 class EmbeddedEngine:
