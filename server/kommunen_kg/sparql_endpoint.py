@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import negotiation, service_description
+from . import negotiation, service_description, site
 from .engine import (
     DatasetSpec,
     EngineUnavailable,
@@ -191,22 +191,18 @@ def _not_acceptable(offers: tuple[Format, ...]) -> Response:
     )
 
 
-def _page_language() -> str:
-    wanted = request.args.get("lang")
-    if wanted in ("de", "en"):
-        return wanted
-    return request.accept_languages.best_match(["de", "en"], default="de") or "de"
-
-
 def editor_page() -> Response:
     """The query editor (YASGUI) with the example queries; a query in the URL opens in it.
 
-    The examples and the dataset's title belong to the published release; a server of ad-hoc
-    files (``kommunen-kg serve FILES``) shows the bare editor.
+    It stands in the site's frame (header, skip link, footer, language switch; the switch keeps
+    a shared ``?query=``). The examples and the dataset's title belong to the published release;
+    a server of ad-hoc files (``kommunen-kg serve FILES``) shows the bare editor in the frame.
     """
     publication = _publication()
     iris = publication.iris
-    lang = _page_language()
+    # A wrong ?lang= on the endpoint's URL is no reason to refuse the page.
+    who = site.fallback_reader()
+    lang = who.lang
     other = "en" if lang == "de" else "de"
     dataset = publication.config.dataset
     title = (dataset.title_de if lang == "de" else dataset.title_en) if publication.release else ""
@@ -219,17 +215,18 @@ def editor_page() -> Response:
         }
         for ex in (load_examples() if publication.release else ())
     ]
-    html = render_template(
+    response = site.render(
         "query.html",
-        lang=lang,
+        who=who,
         title=title,
         endpoint=url_for("sparql.sparql"),
         description_url=url_for("sparql.sparql", format="turtle"),
         default_query=default_query(iris),
         examples=examples,
-        config=publication.config,
+        # The editor itself, whatever query a shared link opens in it.
+        canonical=site.public(request.path, lang=lang),
+        alternates=site.language_urls(request.path),
     )
-    response = Response(html, mimetype="text/html")
     response.vary.update(("Accept", "Accept-Language"))
     return response
 
@@ -406,9 +403,16 @@ def sparql() -> Response:
         return _error_for(exc)
 
 
-@bp.get("/query")
+QUERY_PAGE_METHODS = "GET, HEAD, OPTIONS"
+
+
+@bp.route("/query", methods=["GET", "HEAD", "OPTIONS"], provide_automatic_options=False)
 def query_page() -> Response:
     """The query editor under a name people guess; ``/sparql`` serves it to browsers, too."""
+    if request.method == "OPTIONS":
+        response = Response(status=204, headers={"Allow": QUERY_PAGE_METHODS})
+        del response.headers["Content-Type"]
+        return response
     return editor_page()
 
 
@@ -418,7 +422,9 @@ def allow_any_origin(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Methods"] = response.headers.get(
+            "Allow", ALLOWED_METHODS
+        )
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(
             "Access-Control-Request-Headers", "Accept, Content-Type"
         )
