@@ -185,6 +185,41 @@ def test_description_of_ad_hoc_files_lists_their_named_graphs(tmp_path, config):
     assert services == {url + "sparql"}
 
 
+def test_description_of_ad_hoc_files_counts_their_graphs_once_not_per_request(tmp_path, config):
+    """Counting scans the whole store; it is done as the application is made. A quad added to
+    the store afterwards (which no server does) shows that no request counts again."""
+    from kommunen_kg.app import create_app
+    from kommunen_kg.publication import open_sources
+
+    from .support import server_in_thread
+
+    source = tmp_path / "one-graph.trig"
+    source.write_text(
+        "<http://example.org/g1> { <http://example.org/a> <http://example.org/p> 1, 2 . }\n",
+        encoding="utf-8",
+    )
+    publication = open_sources(config, [source])
+    app = create_app(publication)
+    publication.store.add(
+        ox.Quad(
+            ox.NamedNode("http://example.org/a"),
+            ox.NamedNode("http://example.org/p"),
+            ox.Literal("3"),
+            ox.NamedNode("http://example.org/g2"),
+        )
+    )
+    with server_in_thread(app) as url:
+        answers = [description(url)[1] for _ in range(2)]
+    for store in answers:
+        rows = store.query(
+            f"SELECT ?name ?n {{ ?d <{SD}namedGraph> ?ng . ?ng <{SD}name> ?name ; "
+            f"<{SD}graph> ?g . ?g <http://rdfs.org/ns/void#triples> ?n }}"
+        )
+        assert {row["name"].value: int(row["n"].value) for row in rows} == {
+            "http://example.org/g1": 2
+        }
+
+
 def test_browser_gets_the_editor_instead_of_the_description(live_server):
     response = requests.get(
         live_server + "sparql",

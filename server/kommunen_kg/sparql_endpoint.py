@@ -22,6 +22,7 @@ Every error is a ``text/plain`` message meant for the person who wrote the query
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -232,15 +233,36 @@ def editor_page() -> Response:
 
 
 def _named_graphs(publication) -> list[tuple[str, int | None]]:
-    """The named graphs of what is served, with their sizes, for the Service Description."""
+    """The named graphs of what is served, with their sizes, for the Service Description.
+
+    A release's manifest lists them. For ad-hoc files (``kommunen-kg serve FILES``) counting
+    them scans the whole store, so it is done once per application, and before the server forks
+    its workers (:func:`_count_before_forking`), so that they share the answer and none copies
+    the store's pages by scanning it. Only a store that is refilled in place (the conformance
+    runner's, with ``answer_cache`` off) is counted per request.
+    """
     release = publication.release
     if release is not None and "graphs" in release.manifest:
         counts = release.manifest.get("counts", {})
         return [(iri, counts.get(name)) for name, iri in release.manifest["graphs"].items()]
+    if not publication.answer_cache:
+        return _count_named_graphs(publication)
+    return site.cached("named_graphs", lambda: _count_named_graphs(publication))
+
+
+def _count_named_graphs(publication) -> list[tuple[str, int | None]]:
     rows = publication.trusted.select(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
     )
     return [(row["g"].value, int(row["n"].value)) for row in rows if "g" in row]
+
+
+@bp.record_once
+def _count_before_forking(state) -> None:
+    """Counts the named graphs as the application is made (see :func:`_named_graphs`); a store
+    that cannot answer yet is counted at the first request instead."""
+    with state.app.app_context(), contextlib.suppress(QueryError):
+        _named_graphs(_publication())
 
 
 def description(fmt: Format) -> Response:
