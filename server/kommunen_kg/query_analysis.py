@@ -456,9 +456,9 @@ def _service_places(text: str) -> Iterator[int]:
             yield match.start()
 
 
-def _hidden(position: int, reading: tuple[Token, ...]) -> bool:
-    """True when ``position`` lies inside a string literal or a comment of this reading."""
-    starts = [tok.position for tok in reading]
+def _hidden(position: int, reading: tuple[Token, ...], starts: list[int]) -> bool:
+    """True when ``position`` lies inside a string literal or a comment of this reading
+    (``starts``: where its tokens start)."""
     index = bisect_right(starts, position) - 1
     if index < 0:
         return False
@@ -477,11 +477,12 @@ def unchecked_service_calls(query: str, analysis: QueryAnalysis) -> list[int]:
     places = set(_service_places(query))
     places.update(origins[position] for position in _service_places(unescaped))
     checked = {call.position for call in analysis.services}
+    readings = [(r, [tok.position for tok in r]) for r in analysis.readings]
     return sorted(
         place
         for place in places
         if place not in checked
-        and not (analysis.readings and all(_hidden(place, r) for r in analysis.readings))
+        and not (readings and all(_hidden(place, r, starts) for r, starts in readings))
     )
 
 
