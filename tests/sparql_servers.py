@@ -1,9 +1,10 @@
 """Helpers of the SPARQL endpoint tests: servers with other limits, and a listener that counts.
 
 ``serve_with`` starts the real application over the same store as the session's publication,
-with other server settings (a small result limit, an allow-list, ...). ``Listener`` is a plain
-TCP socket on a loopback port that records every connection made to it, to prove that a query
-made none.
+with other server settings (a small result limit, an allow-list, ...); ``serve_with_pool`` does
+the same with client queries in a query pool, as ``kommunen-kg serve`` runs them. ``Listener``
+is a plain TCP socket on a loopback port that records every connection made to it, to prove
+that a query made none.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import replace
 
 from kommunen_kg.engine import Engine
 from kommunen_kg.publication import Publication
+from kommunen_kg.query_pool import QueryPool
 
 from .support import server_in_thread
 
@@ -43,6 +45,22 @@ def serve_with(
 
     with server_in_thread(create_app(publication_with(publication, engine, **server))) as url:
         yield url
+
+
+@contextlib.contextmanager
+def serve_with_pool(publication: Publication, **server: object) -> Iterator[tuple[str, QueryPool]]:
+    """Like :func:`serve_with`, with a started query pool as the engine: a query that crashed
+    the engine would kill a worker process, not the test run."""
+    config = publication_with(publication, **server).config
+    pool = QueryPool.from_config(
+        publication.store, config.server.union_default_graph, config.server
+    )
+    pool.start()
+    try:
+        with serve_with(publication, engine=pool, **server) as url:
+            yield url, pool
+    finally:
+        pool.close()
 
 
 class Listener:

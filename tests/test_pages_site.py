@@ -306,6 +306,7 @@ def test_pages_have_landmarks_one_h1_and_a_skip_link(live_server):
         "browse",
         "search?q=a",
         "id/x/y",
+        "query",
     ):
         response = requests.get(live_server + path, timeout=10)
         doc = lxml.html.fromstring(response.text)

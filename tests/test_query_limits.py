@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from kommunen_kg.app import create_app
-from kommunen_kg.engine import DatasetSpec, EmbeddedEngine, QueryRequest
+from kommunen_kg.engine import DatasetSpec, EmbeddedEngine, EngineUnavailable, QueryRequest
 from kommunen_kg.publication import Publication
 from kommunen_kg.query_pool import QueryPool
 
@@ -235,6 +235,44 @@ def test_a_query_over_the_memory_limit_is_stopped_with_a_clear_503(config, publi
             assert ask(url, SMALL).status_code == 200
     finally:
         pool.close()
+
+
+def test_a_worker_the_engine_crashes_on_gets_a_503_that_does_not_blame_memory(publication):
+    """vet() refuses the structures known to crash pyoxigraph; a crash that got past it (here the
+    pool is asked directly) is reported as what it was, and a fresh worker takes over."""
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1)
+    pool.start()
+    try:
+        deep = "SELECT * WHERE " + "{" * 5000 + "}" * 5000
+        with pytest.raises(EngineUnavailable) as error:
+            pool.run(QueryRequest(deep, "json"))
+        message = str(error.value)
+        assert "crashed on this query (SIGSEGV)" in message
+        assert "did not run out of memory" in message
+        assert "memory limit" not in message
+        assert pool.run(QueryRequest("ASK {}", "json")).body == b'{"head": {}, "boolean": true}'
+    finally:
+        pool.close()
+
+
+def test_an_engine_error_of_an_unexpected_kind_is_a_400_and_logged_by_the_server(
+    config, publication, caplog
+):
+    """No client query is known to make pyoxigraph raise anything but its syntax, IO and
+    evaluation errors; a base IRI it refuses (a ValueError) stands in for the unexpected."""
+    odd = replace(config, dataset=replace(config.dataset, base_iri="https://example.org/a b/"))
+    pool, app = pool_app(publication, limited(odd))
+    try:
+        with server_in_thread(app) as url:
+            response = ask(url, SMALL)
+    finally:
+        pool.close()
+    assert response.status_code == 400
+    assert "could not be evaluated: ValueError: Invalid base IRI" in response.text
+    (record,) = [r for r in caplog.records if r.name == "kommunen_kg.engine"]
+    assert record.levelname == "ERROR"
+    assert "ValueError" in record.getMessage()
+    assert "Traceback" in record.getMessage()  # from the worker, where it was raised
 
 
 def test_when_every_worker_is_busy_a_client_gets_503_with_retry_after(config, publication):

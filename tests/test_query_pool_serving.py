@@ -188,6 +188,18 @@ def test_serve_stops_a_runaway_query_and_answers_others_meanwhile(serve_args, tm
         assert not wait_gone([busy], 1.0)
 
 
+def test_serve_answers_a_get_url_over_8_kb_with_414_and_takes_the_query_by_post(
+    serve_args, tmp_path
+):
+    """The request-line limit the README and the Service Description state (8,190 bytes)."""
+    long = SMALL + " " * 8200 + "# padded past the request-line limit"
+    with serving(serve_args, tmp_path / "serve.log") as (url, _process):
+        by_get = requests.get(url + "sparql", params={"query": long}, timeout=10)
+        by_post = ask(url, long)
+    assert by_get.status_code == 414
+    assert by_post.status_code == 200
+
+
 def test_query_processes_hold_no_inherited_file_descriptors(serve_args, tmp_path):
     with serving(serve_args, tmp_path / "serve.log") as (url, process):
         assert ask(url, SMALL).status_code == 200

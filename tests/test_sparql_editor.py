@@ -12,8 +12,9 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
+import lxml.html
 import pytest
 import requests
 
@@ -35,7 +36,8 @@ class _Assets(HTMLParser):
         attrs = dict(attrs)
         if tag == "script" and attrs.get("src"):
             self.urls.append(attrs["src"])
-        if tag == "link" and attrs.get("href"):
+        # What the page loads; canonical and alternate links only name URLs.
+        if tag == "link" and attrs.get("href") and attrs.get("rel") in ("stylesheet", "icon"):
             self.urls.append(attrs["href"])
         self._in_config = tag == "script" and attrs.get("id") == "editor-config"
 
@@ -113,6 +115,35 @@ def test_editor_language_follows_accept_language(live_server):
     assert "Accept-Language" in response.headers["Vary"]
 
 
+def test_editor_language_switch_keeps_a_shared_query(live_server):
+    response = requests.get(
+        live_server + "query",
+        params={"query": "ASK { ?s ?p 'x' }", "lang": "de"},
+        headers={"Accept": FIREFOX},
+        timeout=10,
+    )
+    doc = lxml.html.fromstring(response.text)
+    (switch,) = doc.xpath("//a[contains(@class, 'lang-switch')]/@href")
+    assert parse_qs(urlparse(switch).query) == {"query": ["ASK { ?s ?p 'x' }"], "lang": ["en"]}
+
+
+def test_editor_names_its_canonical_url_and_its_languages(live_server, config):
+    doc = lxml.html.fromstring(page(live_server, "query", lang="en").text)
+    assert doc.xpath("//link[@rel='canonical']/@href") == [config.public_url + "query?lang=en"]
+    alternates = dict(
+        zip(
+            doc.xpath("//link[@rel='alternate'][@hreflang]/@hreflang"),
+            doc.xpath("//link[@rel='alternate'][@hreflang]/@href"),
+            strict=True,
+        )
+    )
+    assert alternates == {
+        "de": config.public_url + "query?lang=de",
+        "en": config.public_url + "query?lang=en",
+        "x-default": config.public_url + "query",
+    }
+
+
 def test_example_queries_declare_the_prefixes_they_use(publication):
     for example in EXAMPLES:
         text = example.text(publication.iris)
@@ -161,5 +192,7 @@ def test_editor_of_ad_hoc_files_has_no_dataset_examples(tmp_path, config):
     with server_in_thread(create_app(open_sources(config, [source]))) as url:
         assets = page(url, "sparql")
     assert json.loads(assets.config)["examples"] == []
-    assert "Kommunen innovativ" not in assets.words
+    # The site's frame stays (its brand included); the dataset's title and examples do not.
+    assert config.dataset.title_de not in assets.words
+    assert config.dataset.title_en not in assets.words
     assert '<div id="yasgui">' in assets.text

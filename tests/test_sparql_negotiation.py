@@ -7,6 +7,7 @@ talk HTTP to the real endpoint and parse every format back.
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pyoxigraph as ox
 import pytest
@@ -163,6 +164,27 @@ def test_every_graph_format_is_served_with_charset_and_parses(live_server, media
     assert "Accept" in [v.strip() for v in response.headers["Vary"].split(",")]
     quads = list(ox.parse(response.content, format=RDF_PARSERS[media_type]))
     assert len(quads) == 5
+
+
+def test_xml_results_are_well_formed_whatever_characters_a_literal_holds(live_server):
+    # U+0001, U+000B and U+FFFE cannot be written in XML 1.0; a carriage return can, escaped.
+    query = 'SELECT ("a\\u0001b\\u000Bc\\rd\\uFFFEe" AS ?x) {}'
+    response = get(live_server, query, Accept="application/sparql-results+xml")
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)  # raises unless it is XML
+    (literal,) = root.iter("{http://www.w3.org/2005/sparql-results#}literal")
+    assert literal.text == "a\ufffdb\ufffdc\rd\ufffde"
+    (solution,) = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.XML)
+    assert solution["x"].value == "a\ufffdb\ufffdc\rd\ufffde"
+
+
+def test_rdf_xml_is_well_formed_whatever_characters_a_literal_holds(live_server):
+    query = 'CONSTRUCT { <urn:x:s> <urn:x:p> "a\\u0001b\\rc" } {}'
+    response = get(live_server, query, Accept="application/rdf+xml")
+    assert response.status_code == 200
+    ElementTree.fromstring(response.content)
+    (quad,) = ox.parse(response.content, format=ox.RdfFormat.RDF_XML)
+    assert quad.object.value == "a\ufffdb\rc"
 
 
 def test_ask_in_csv_and_tsv_is_a_single_value(live_server):

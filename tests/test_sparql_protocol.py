@@ -137,6 +137,14 @@ def test_options_answers_with_the_allowed_methods(live_server):
     assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
 
 
+def test_options_on_the_editor_page_answers_like_the_endpoint(live_server):
+    response = requests.options(live_server + "query", timeout=10)
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.content == b""
+    assert "Content-Type" not in response.headers
+
+
 def test_cors_preflight_is_answered_for_any_origin(live_server):
     response = requests.options(
         sparql(live_server),

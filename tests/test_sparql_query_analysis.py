@@ -1,17 +1,22 @@
 """The lexical analysis of client queries (no HTTP): form, SERVICE calls, dataset clauses.
 
 The scanner must skip exactly what the grammar skips (comments, strings, IRIs) and must never
-miss a SERVICE that the engine would execute; it may see one too many. The last test checks the
+miss a SERVICE that the engine would execute; it may see one too many. Where pyoxigraph reads
+a text otherwise than a tokenizer (a "<" that is less-than, escapes, glued keywords), the scan
+follows every reading and a conservative second check refuses what it cannot resolve. The last test checks the
 form it finds against pyoxigraph for every query of the W3C syntax suites.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import pyoxigraph as ox
 import pytest
 
 from kommunen_kg.engine import QueryRefused
 from kommunen_kg.query_analysis import (
+    QueryTooComplex,
     QueryTooLong,
     ServiceRefused,
     UpdateRefused,
@@ -19,7 +24,9 @@ from kommunen_kg.query_analysis import (
     vet,
 )
 
+from .sparql_servers import Listener
 from .support import CONFORMANCE
+from .test_sparql_limits_and_refusals import BYPASSES
 
 
 @pytest.mark.parametrize(
@@ -157,3 +164,90 @@ def test_form_agrees_with_the_engine_on_every_query_that_parses():
             assert form == "SELECT", path.name
         checked += 1
     assert checked > 50
+
+
+# --- texts the engine reads differently from a tokenizer -----------------------------------
+
+
+@pytest.mark.parametrize("template", BYPASSES)
+def test_each_bypass_text_reaches_the_network_when_given_to_the_engine_itself(template):
+    """Why these texts are among the refusal tests: pyoxigraph connects for each of them."""
+    store = ox.Store()
+    store.update("INSERT DATA { <urn:s> <urn:p> true, 1e5, 1, <urn:o> }")
+    with Listener() as listener:
+        query = template.format(url=listener.url)
+        with pytest.raises(ServiceRefused):
+            vet(query, max_length=20000)
+        with contextlib.suppress(OSError, RuntimeError):  # the listener answers nothing
+            result = store.query(query)
+            list(result) if isinstance(result, ox.QuerySolutions) else result
+        listener.settle(0.3)
+        assert listener.connections
+
+
+def test_an_ambiguous_iri_is_read_both_ways():
+    query = "PREFIX : <http://a/>\nSELECT * { FILTER(?a<?b)SERVICE:x#>\n{} }"
+    assert len(analyse(query).readings) == 2
+    assert [c.position for c in analyse(query).services] == [query.index("SERVICE")]
+    assert len(analyse("SELECT * { ?s <http://a/#b> <urn:c> }").readings) == 1
+
+
+def test_service_in_a_string_is_no_call_in_any_reading():
+    # Read as less-than, "<urn:a#b>" opens a comment that hides the string; either way no call.
+    query = 'SELECT * { ?s ?p <urn:a#b> BIND("SERVICE <http://a/> {}" AS ?x) }'
+    analysis = vet(query, max_length=1000)
+    assert len(analysis.readings) == 2
+    assert analysis.services == ()
+
+
+def test_an_iri_after_no_operand_has_one_reading():
+    for query in (
+        "PREFIX p: <urn:a#>\nBASE <urn:b#>\nSELECT * { ?s a <urn:c#d> . <urn:e#f> ?p ?o }",
+        "SELECT * { VALUES ?x { <urn:a#b> } FILTER(?x = <urn:a#b> || ?x != <urn:a#c>) }",
+    ):
+        assert len(analyse(query).readings) == 1, query
+
+
+def test_too_many_ambiguous_iris_are_refused_with_advice():
+    query = "SELECT * {\n" + "\n".join(f"?s ?p <urn:a#{i}> ." for i in range(10)) + "\n}"
+    with pytest.raises(QueryTooComplex, match="prefixed names"):
+        vet(query, max_length=1000)
+
+
+def test_code_an_iri_may_hide_counts_towards_the_bounds():
+    # After an operand, "<!!!...1)>" is less-than and a chain of "!" to the engine.
+    query = "ASK { FILTER((1<" + "!" * 1500 + "1)>0) }"
+    with pytest.raises(QueryTooComplex, match="at most 1000"):
+        vet(query, max_length=20000)
+    hierarchical = "SELECT * { ?s ?p <http://example.org/" + "a/" * 1500 + "> }"
+    assert vet(hierarchical, max_length=20000).form == "SELECT"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * { ?s ?p 1SERVICE<http://a/>{} }",
+        "SELECT * { ?s ?p -1.5e-3SERVICE<http://a/>{} }",
+        "SELECT * { ?s ?p falseSERVICE <http://a/> {} }",
+        "SELECT * { SERVICE # comment\n SILENT # comment\n ?e {} }",
+        "SELECT * { SERV\\U00000049CE <http://a/> {} }",
+        'SELECT * { ?s ?p "x" FILTER(?s != <urn:a#b>) } # "\n SERVICE <http://a/> {}',
+    ],
+)
+def test_vet_refuses_service_calls_the_scan_cannot_resolve(query):
+    with pytest.raises(ServiceRefused):
+        vet(query, max_length=1000)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?x1service ?service_count { ?x1service ?p ?service_count }",
+        "PREFIX ex: <http://example.org/>\nSELECT * { ?s ex:a-service ?o ; ex:self-service 1 }",
+        "SELECT * { ?s ?p <http://example.org/?q=service&x=SERVICE> }",
+        "PREFIX serviceType: <http://example.org/>\nSELECT * { ?s serviceType:x ?o }",
+        "SELECT * { ?s ?p ?o } # no SERVICE <http://a/> here",
+    ],
+)
+def test_vet_passes_words_that_only_contain_service(query):
+    assert vet(query, max_length=1000).services == ()

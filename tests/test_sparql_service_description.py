@@ -11,6 +11,9 @@ import pyoxigraph as ox
 import pytest
 import requests
 
+from kommunen_kg.query_shape import MAX_CHAIN, MAX_NESTING
+from kommunen_kg.serving import MAX_REQUEST_LINE
+
 from .sparql_servers import serve_with
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -113,11 +116,40 @@ def test_description_states_every_limit(live_server, config):
         "resultLimit": server.result_limit,
         "maxQueryLength": server.max_query_length,
         "maxRequestSize": server.max_request_size,
+        "maxRequestLine": MAX_REQUEST_LINE,
+        "queryMemoryLimit": server.query_memory_limit,
+        "queryQueueTimeout": server.query_queue_timeout,
+        "maxNestingDepth": MAX_NESTING,
+        "maxChainLength": MAX_CHAIN,
     }
     rdfs_comment = "http://www.w3.org/2000/01/rdf-schema#comment"
     comments = values(store, f"SELECT ?c {{ ?s a <{SD}Service> ; <{rdfs_comment}> ?c }}")
     assert any("Limits" in c and str(server.result_limit) in c for c in comments)
     assert any("Grenzen" in c for c in comments)
+
+
+def _stated_limits(url: str) -> dict[str, float]:
+    _, store = description(url)
+    rows = store.query(
+        f"SELECT ?id ?value {{ ?s <{SCHEMA}additionalProperty> ?p . "
+        f"?p <{SCHEMA}propertyID> ?id ; <{SCHEMA}value> ?value }}"
+    )
+    return {row["id"].value: float(row["value"].value) for row in rows}
+
+
+def test_description_states_the_configured_memory_and_queue_limits(publication):
+    with serve_with(publication, query_memory_limit=256, query_queue_timeout=2.5) as url:
+        limits = _stated_limits(url)
+    assert limits["queryMemoryLimit"] == 256
+    assert limits["queryQueueTimeout"] == 2.5
+
+
+def test_the_stated_nesting_limit_is_the_one_the_endpoint_applies(live_server):
+    depth = int(_stated_limits(live_server)["maxNestingDepth"])
+    for levels, status in ((depth, 200), (depth + 1, 400)):
+        query = "ASK " + "{" * levels + "}" * levels
+        response = requests.get(live_server + "sparql", params={"query": query}, timeout=10)
+        assert response.status_code == status, response.text
 
 
 def test_description_names_federation_when_an_allow_list_is_set(publication):
@@ -151,6 +183,41 @@ def test_description_of_ad_hoc_files_lists_their_named_graphs(tmp_path, config):
     }
     services = values(store, f"SELECT ?s {{ ?s a <{SD}Service> }}")
     assert services == {url + "sparql"}
+
+
+def test_description_of_ad_hoc_files_counts_their_graphs_once_not_per_request(tmp_path, config):
+    """Counting scans the whole store; it is done as the application is made. A quad added to
+    the store afterwards (which no server does) shows that no request counts again."""
+    from kommunen_kg.app import create_app
+    from kommunen_kg.publication import open_sources
+
+    from .support import server_in_thread
+
+    source = tmp_path / "one-graph.trig"
+    source.write_text(
+        "<http://example.org/g1> { <http://example.org/a> <http://example.org/p> 1, 2 . }\n",
+        encoding="utf-8",
+    )
+    publication = open_sources(config, [source])
+    app = create_app(publication)
+    publication.store.add(
+        ox.Quad(
+            ox.NamedNode("http://example.org/a"),
+            ox.NamedNode("http://example.org/p"),
+            ox.Literal("3"),
+            ox.NamedNode("http://example.org/g2"),
+        )
+    )
+    with server_in_thread(app) as url:
+        answers = [description(url)[1] for _ in range(2)]
+    for store in answers:
+        rows = store.query(
+            f"SELECT ?name ?n {{ ?d <{SD}namedGraph> ?ng . ?ng <{SD}name> ?name ; "
+            f"<{SD}graph> ?g . ?g <http://rdfs.org/ns/void#triples> ?n }}"
+        )
+        assert {row["name"].value: int(row["n"].value) for row in rows} == {
+            "http://example.org/g1": 2
+        }
 
 
 def test_browser_gets_the_editor_instead_of_the_description(live_server):

@@ -16,6 +16,7 @@ keep to the same interface.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -23,6 +24,8 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from . import results
+
+log = logging.getLogger(__name__)
 
 # Result formats by name: (media type, pyoxigraph format)
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
@@ -64,6 +67,30 @@ class QueryTimeout(QueryError):
 
 class EngineUnavailable(QueryError):
     """The engine cannot answer now (a remote store is down, all workers are busy)."""
+
+
+def is_engine_failure(exc: BaseException) -> bool:
+    """An exception a query may raise in the engine: any ``Exception``, and pyo3's
+    ``PanicException`` (a Rust panic), which derives from ``BaseException`` only."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def unexpected_error(kind: str, message: str, query: str, details: str = "") -> QueryError:
+    """An engine error of no kind this module knows, for the client a :class:`QueryError`.
+
+    The client gets a 400 with the engine's words instead of a 500; the server's log gets the
+    error with its traceback (``details``, or the one being handled), because an exception
+    nobody expected may as well be a bug of ours.
+    """
+    log.error(
+        "The query engine raised %s: %s (answered as an error of the query)\nQuery: %.2000s%s",
+        kind,
+        message,
+        query,
+        "\n" + details if details else "",
+        exc_info=not details,
+    )
+    return QueryError(f"{kind}: {message}")
 
 
 @dataclass(frozen=True)
@@ -194,9 +221,10 @@ def serialise_result(result: object, result_format: str, limit: int) -> QueryRes
         statements: Iterable = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     else:
         statements = triples
-    return QueryResponse(
-        "graph", ox.serialize(statements, format=rdf_format), media_type, truncated, len(triples)
-    )
+    body = ox.serialize(statements, format=rdf_format)
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        body = results.well_formed_xml(body)
+    return QueryResponse("graph", body, media_type, truncated, len(triples))
 
 
 class EmbeddedEngine:
@@ -218,6 +246,22 @@ class EmbeddedEngine:
             raise syntax_error_from(exc) from exc
 
     def run(self, request: QueryRequest) -> QueryResponse:
+        """Answers a client's query; every failure is a :class:`QueryError`."""
+        try:
+            return self.evaluate(request)
+        except QueryError:
+            raise
+        except BaseException as exc:
+            if not is_engine_failure(exc):
+                raise
+            raise unexpected_error(type(exc).__name__, str(exc), request.query) from exc
+
+    def evaluate(self, request: QueryRequest) -> QueryResponse:
+        """:meth:`run` without its last net: an exception of a kind nobody expected passes.
+
+        A query worker calls this and sends such an exception to the server process, which
+        logs it (a worker never logs: see query_pool).
+        """
         kwargs = query_kwargs(request.dataset)
         if request.base_iri:
             kwargs["base_iri"] = request.base_iri

@@ -30,9 +30,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask import Flask, Response, request
 from werkzeug.http import parse_accept_header
+
+from .serving import MAX_REQUEST_LINE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
@@ -174,6 +177,29 @@ def _preflight() -> Response | None:
     return response
 
 
+def _request_line_too_long() -> Response | None:
+    """414 for a request line over the limit the Service Description states, whichever WSGI
+    server runs: gunicorn refuses such lines itself, granian would accept them."""
+    environ = request.environ
+    target = len(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "") or (
+        len(quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")))
+        + len(environ.get("QUERY_STRING", ""))
+        + 1
+    )
+    length = len(request.method) + 1 + target + 1 + len(environ.get("SERVER_PROTOCOL", ""))
+    if length <= MAX_REQUEST_LINE:
+        return None
+    response = Response(
+        f"The request line is {length} bytes long; this server accepts at most "
+        f"{MAX_REQUEST_LINE}. Send a long SPARQL query by POST (as the body with Content-Type "
+        "application/sparql-query, or as a form).\n",
+        414,
+        mimetype="text/plain",
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def _parse_time(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
@@ -187,5 +213,6 @@ def init_app(app: Flask, version: str, released: str | None) -> None:
     started = datetime.now(UTC).replace(microsecond=0)
     app.config[VERSION_KEY] = version
     app.config[LAST_MODIFIED_KEY] = max(started, _parse_time(released)) if released else started
+    app.before_request(_request_line_too_long)
     app.before_request(_preflight)
     app.after_request(_finish)

@@ -30,7 +30,12 @@ crash message), so that it never holds a client connection or the listening sock
 ignores SIGINT (Ctrl-C reaches the whole process group; the server decides), never logs, and
 dies with its parent (PR_SET_PDEATHSIG, and EOF on its socket when idle). Results go back
 serialised by :func:`engine.serialise_result` (which applies the result limit), so a worker
-answers exactly what :class:`EmbeddedEngine` would, errors included.
+answers exactly what :class:`EmbeddedEngine` would, errors included; an exception of a kind
+nobody expected comes back as its name, words and traceback, for the server to log.
+
+A worker that dies while answering says nothing, so the server asks the zygote, its parent, how
+it ended (:func:`ending_message`): an abort is an allocation beyond the memory limit, a
+segmentation fault the engine crashing on the query, a kill the operating system or a shutdown.
 
 Scheduling: a query still running after ``demote_after`` seconds gets a lower CPU priority
 (nice), so that on a machine with few cores the short queries of other clients win the CPU from
@@ -68,6 +73,8 @@ from .engine import (
     QueryRequest,
     QueryResponse,
     QueryTimeout,
+    is_engine_failure,
+    unexpected_error,
 )
 
 _HEADER = struct.Struct("!Q")  # length prefix of every message on a worker socket
@@ -76,6 +83,7 @@ _PR_SET_NAME = 15
 _PR_SET_PDEATHSIG = 1
 _SPAWN_TIMEOUT = 10.0  # seconds the zygote may take to fork a worker before we give up
 _REAP_WAIT = 1.0  # seconds to wait for a killed worker to be gone before answering
+_ENDINGS_KEPT = 256  # how many ended workers the zygote remembers until the server asks
 
 _LIBC: ctypes.CDLL | None = None  # Linux: ask the kernel to kill a child when its parent dies
 if sys.platform == "linux":
@@ -224,11 +232,17 @@ def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: _WorkerL
             os._exit(0)
         try:
             request: QueryRequest = pickle.loads(message)
-            reply: tuple = ("ok", engine.run(request))
+            reply: tuple = ("ok", engine.evaluate(request))
         except MemoryError:
             reply = ("error", _memory_error(limits.memory_limit))
-        except Exception as exc:
+        except QueryError as exc:
             reply = ("error", exc)
+        except BaseException as exc:
+            if not is_engine_failure(exc):
+                raise
+            # Of a kind nobody expected: the server logs it (this process must not), with
+            # the traceback from here.
+            reply = ("unexpected", (type(exc).__name__, str(exc), traceback.format_exc()))
         retire = recycle_faults > 0 and _minor_faults() - start_faults > recycle_faults
         try:
             payload = pickle.dumps((*reply, retire), protocol=pickle.HIGHEST_PROTOCOL)
@@ -284,15 +298,27 @@ def _worker_main(
 def _zygote_main(
     control: socket.socket, parent: int, engine: EmbeddedEngine, limits: _WorkerLimits
 ) -> None:
-    """The zygote's loop: each byte on the control socket asks for one new query worker."""
+    """The zygote's loop: ``F`` asks for one new query worker, ``S`` and a pid how one ended.
+
+    The zygote is the parent of every query worker, so only it can learn how one ended (a
+    crash, the memory limit, a kill); the server asks when a worker died while answering, so
+    that the client hears the cause. Workers that ended are reaped at each command.
+    """
     _become_child(control.fileno(), parent, b"kkg-zygote")
-    # Workers are reaped by the kernel as soon as they exit (no zombies to wait for).
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ended workers wait to be reaped here
     me = os.getpid()
+    ended: dict[int, int] = {}  # pid -> wait status, of workers reaped but not yet asked for
     while True:
         command = control.recv(1)
         if not command:
             os._exit(0)
+        _reap(ended)
+        if command == b"S":
+            asked = _recv_exact_blocking(control, _PID.size)
+            if asked is None:
+                os._exit(0)
+            control.sendall(_PID.pack(_ending(_PID.unpack(asked)[0], ended)))
+            continue
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
@@ -309,6 +335,82 @@ def _zygote_main(
         ours.close()
         if pidfd is not None:
             os.close(pidfd)
+
+
+def _reap(ended: dict[int, int]) -> None:
+    """Reaps every worker that has ended, keeping how it ended (the last few hundred)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        ended[pid] = status
+        while len(ended) > _ENDINGS_KEPT:
+            del ended[next(iter(ended))]
+
+
+def _ending(pid: int, ended: dict[int, int]) -> int:
+    """The wait status of worker ``pid`` once it has ended (waiting briefly), else -1."""
+    deadline = time.monotonic() + _REAP_WAIT
+    while pid not in ended:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return -1
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return -1
+        time.sleep(0.01)
+    return ended.pop(pid)
+
+
+def ending_message(status: int | None, memory_limit: int) -> str:
+    """Why a query worker stopped while answering, from its wait status, for the client.
+
+    Only an abort is the memory limit (an allocation beyond it makes the engine abort); a
+    segmentation fault is the engine crashing on the query (a structure nested too deep), and
+    saying "memory" then would send the client looking in the wrong place.
+    """
+    start = "The query worker stopped while answering"
+    if status is None:
+        return (
+            f"{start}, for a reason the server could not learn (it may be shutting down). Try "
+            "again; if it happens again, narrow the query down."
+        )
+    if os.WIFEXITED(status):
+        return (
+            f"{start}: it exited with code {os.WEXITSTATUS(status)}. Try again; if it happens "
+            "again, narrow the query down."
+        )
+    number = os.WTERMSIG(status)
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    if number == signal.SIGABRT:
+        limit = (
+            f"more than the memory limit of {memory_limit} MB per query"
+            if memory_limit > 0
+            else "more memory than the server has"
+        )
+        return (
+            f"{start}: the query needed {limit}, and the engine stopped ({name}). Narrow it "
+            "down (LIMIT, more specific patterns, no ORDER BY over a large result)."
+        )
+    if number == signal.SIGKILL:
+        return (
+            f"{start}: it was killed ({name}), by the server shutting down or by the operating "
+            "system, which does so when it runs short of memory. Try again shortly."
+        )
+    if number in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE):
+        return (
+            f"{start}: the query engine crashed on this query ({name}); it did not run out of "
+            "memory. Structures nested very deep make it crash: write the query flatter."
+        )
+    return f"{start}: it was stopped by {name}. Try again shortly."
 
 
 # --- the server side ------------------------------------------------------------------------
@@ -594,13 +696,18 @@ class QueryPool:
             self._idle.append(worker)
             self._cond.notify()
 
-    def _replace(self, worker: _Worker) -> None:
-        """Kills ``worker`` and puts a fresh one in its place."""
+    def _replace(self, worker: _Worker, *, learn_ending: bool = False) -> int | None:
+        """Kills ``worker`` and puts a fresh one in its place.
+
+        With ``learn_ending``, returns how the worker ended (its wait status, None when
+        unknown), asked of the zygote after the kill.
+        """
         worker.kill()
+        ending = self._ending_of(worker.pid) if learn_ending else None
         with self._cond:
             self._busy.pop(worker.pid, None)
             if self._closed:
-                return
+                return ending
             self._starting += 1
         try:
             fresh = self._spawn()
@@ -608,14 +715,35 @@ class QueryPool:
             with self._cond:
                 self._starting -= 1
                 self._cond.notify()
-            return
+            return ending
         with self._cond:
             self._starting -= 1
             if self._closed:
                 fresh.close()
-                return
+                return ending
             self._idle.append(fresh)
             self._cond.notify()
+        return ending
+
+    def _ending_of(self, pid: int) -> int | None:
+        """How the worker ``pid`` ended (a wait status), asked of its parent, the zygote."""
+        with self._zygote_lock:
+            if self._zygote is None:
+                return None
+            zygote, control = self._zygote
+            try:
+                control.sendall(b"S" + _PID.pack(pid))
+                answer = _recv_exact_blocking(control, _PID.size)
+                if answer is None:
+                    raise ConnectionError("the zygote closed its socket")
+            except OSError:
+                # Out of step or gone: the next worker comes from a new zygote.
+                control.close()
+                self._zygote = None
+                _wait_for_child(zygote, 0.2)
+                return None
+        (status,) = _PID.unpack(answer)
+        return status if status >= 0 else None
 
     # -- the Engine interface --
 
@@ -634,12 +762,8 @@ class QueryPool:
                 "stopped. Narrow it down (more specific patterns, LIMIT) and try again."
             ) from None
         except (_WorkerDied, OSError):
-            self._replace(worker)
-            raise EngineUnavailable(
-                "The query worker stopped while answering (the query may have needed more "
-                f"than the memory limit of {self.memory_limit} MB, or the server is shutting "
-                "down). Narrow the query down or try again."
-            ) from None
+            ending = self._replace(worker, learn_ending=True)
+            raise EngineUnavailable(ending_message(ending, self.memory_limit)) from None
         except BaseException:
             self._replace(worker)
             raise
@@ -650,6 +774,9 @@ class QueryPool:
             self._release(worker)
         if status == "ok":
             return value
+        if status == "unexpected":
+            kind, text, details = value
+            raise unexpected_error(kind, text, request.query, details)
         raise value
 
     def _receive(self, worker: _Worker, deadline: float, started: float) -> bytes:

@@ -3,13 +3,21 @@
 pyoxigraph serialises a whole result iterator at once; an endpoint with a result limit has to
 stop after N rows and say so. This module writes the formats from a bounded list of rows:
 SPARQL 1.1 Query Results JSON, XML, CSV and TSV.
+
+XML 1.0 cannot carry every character an RDF literal may hold: most control characters
+(U+0000-U+001F but tab, line feed and carriage return) and U+FFFE, U+FFFF are not allowed even as
+character references. A document with one is not XML at all, and every client's parser rejects
+the whole answer; so they are written as U+FFFD, the replacement character. A carriage return
+is written as ``&#13;``, as a parser turns a literal one into a line feed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape
+from xml.sax.saxutils import quoteattr as _quoteattr
 
 import pyoxigraph as ox
 
@@ -18,6 +26,27 @@ RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = Sequence[Term | None]
+
+# What XML 1.0 does not allow (https://www.w3.org/TR/xml/#charsets), as text and as bytes of
+# UTF-8 (where no byte below 0x80 is part of a longer character).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+REPLACEMENT = "\ufffd"
+
+
+def escape(text: str) -> str:
+    """Character data for XML: escaped, and well-formed whatever the text holds."""
+    return _escape(_NOT_XML.sub(REPLACEMENT, text), {"\r": "&#13;"})
+
+
+def quoteattr(text: str) -> str:
+    return _quoteattr(_NOT_XML.sub(REPLACEMENT, text))
+
+
+def well_formed_xml(document: bytes) -> bytes:
+    """A UTF-8 XML document another writer made (pyoxigraph's RDF/XML), with the characters
+    XML does not allow replaced and carriage returns kept (that writer puts none of its own)."""
+    return _NOT_XML_BYTES.sub(REPLACEMENT.encode("utf-8"), document).replace(b"\r", b"&#13;")
 
 
 def _json_term(term: Term) -> dict:

@@ -21,6 +21,8 @@ from .config import ServerConfig
 from .engine import GRAPH_FORMATS
 from .namespaces import DCTERMS, RDF_TYPE, RDFS, SCHEMA, SD, VOID, XSD
 from .negotiation import GRAPH_OFFERS, RESULT_OFFERS, Format
+from .query_shape import MAX_CHAIN, MAX_NESTING
+from .serving import MAX_REQUEST_LINE
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 ENTAILMENT_NS = "http://www.w3.org/ns/entailment/"
@@ -92,27 +94,71 @@ def limits(server: ServerConfig) -> list[tuple[str, float | int, str, str, str]]
             "größte Anfrage (HTTP-Body)",
             "maximum request size (HTTP body)",
         ),
+        (
+            "maxRequestLine",
+            MAX_REQUEST_LINE,
+            "bytes",
+            "längste Anfragezeile (URL einer GET-Anfrage)",
+            "longest request line (the URL of a GET request)",
+        ),
+        (
+            "queryMemoryLimit",
+            server.query_memory_limit,
+            "MB",
+            "Arbeitsspeicher je Anfrage",
+            "memory per query",
+        ),
+        (
+            "queryQueueTimeout",
+            server.query_queue_timeout,
+            "s",
+            "längste Wartezeit, wenn alle Abfrageprozesse belegt sind",
+            "longest wait while every query worker is busy",
+        ),
+        (
+            "maxNestingDepth",
+            MAX_NESTING,
+            "levels",
+            "tiefste Verschachtelung von Klammern ({ }, ( ), [ ])",
+            "deepest nesting of brackets ({ }, ( ), [ ])",
+        ),
+        (
+            "maxChainLength",
+            MAX_CHAIN,
+            "items",
+            "längste Kette (Operatoren, Trennzeichen, Gruppen, Terme in Klammern)",
+            "longest chain (operators, separators, groups, terms in parentheses)",
+        ),
     ]
 
 
 def limits_text(server: ServerConfig, lang: str) -> str:
     if lang == "de":
         return (
-            f"Grenzen: Eine Anfrage läuft höchstens {server.query_timeout:g} s (danach 503); "
-            f"geliefert werden höchstens {server.result_limit} Zeilen oder Tripel (ein gekürztes "
-            f"Ergebnis trägt den Header X-Result-Truncated: true); eine Anfrage darf höchstens "
+            f"Grenzen: Eine Anfrage läuft höchstens {server.query_timeout:g} s (danach 503) und "
+            f"belegt höchstens {server.query_memory_limit} MB Arbeitsspeicher; geliefert werden "
+            f"höchstens {server.result_limit} Zeilen oder Tripel (ein gekürztes Ergebnis trägt "
+            f"den Header X-Result-Truncated: true); eine Anfrage darf höchstens "
             f"{server.max_query_length} Zeichen lang sein, ein HTTP-Body höchstens "
-            f"{server.max_request_size} Bytes groß; lange Anfragen bitte per POST senden, da "
-            "HTTP-Server die Länge von URLs begrenzen. Der Endpunkt ist nur lesbar (kein SPARQL "
-            "Update); SERVICE ist nur für freigegebene Endpunkte erlaubt."
+            f"{server.max_request_size} Bytes groß, die Anfragezeile einer GET-Anfrage höchstens "
+            f"{MAX_REQUEST_LINE} Bytes: lange Anfragen bitte per POST senden. Klammern dürfen "
+            f"höchstens {MAX_NESTING} Ebenen tief geschachtelt sein, Ketten höchstens "
+            f"{MAX_CHAIN} Glieder haben (sonst 400). Sind alle Abfrageprozesse belegt, wartet "
+            f"eine Anfrage höchstens {server.query_queue_timeout:g} s (danach 503). Der "
+            "Endpunkt ist nur lesbar (kein SPARQL Update); SERVICE ist nur für freigegebene "
+            "Endpunkte erlaubt."
         )
     return (
-        f"Limits: a query runs for at most {server.query_timeout:g} s (then 503); at most "
-        f"{server.result_limit} rows or triples are returned (a cut result carries the header "
-        f"X-Result-Truncated: true); a query may be at most {server.max_query_length} characters "
-        f"long, a request body at most {server.max_request_size} bytes; send long queries by "
-        "POST, as HTTP servers limit the length of URLs. The endpoint is read-only (no SPARQL "
-        "Update); SERVICE is allowed only to allow-listed endpoints."
+        f"Limits: a query runs for at most {server.query_timeout:g} s (then 503) and may take "
+        f"at most {server.query_memory_limit} MB of memory; at most {server.result_limit} rows "
+        "or triples are returned (a cut result carries the header X-Result-Truncated: true); a "
+        f"query may be at most {server.max_query_length} characters long, a request body at "
+        f"most {server.max_request_size} bytes, the request line of a GET at most "
+        f"{MAX_REQUEST_LINE} bytes: send long queries by POST. Brackets may nest at most "
+        f"{MAX_NESTING} levels deep, chains have at most {MAX_CHAIN} items (else 400). While "
+        f"every query worker is busy, a query waits at most {server.query_queue_timeout:g} s "
+        "(then 503). The endpoint is read-only (no SPARQL Update); SERVICE is allowed only to "
+        "allow-listed endpoints."
     )
 
 

@@ -7,8 +7,10 @@ This module is a strict translation of HTTP onto the engine, with exact status c
   dataset (they override FROM / FROM NAMED, as the protocol says);
 * the answer's format by ``format=`` or by ``Accept`` (see :mod:`negotiation`); a browser gets
   the query editor, a GET without a query the Service Description (:mod:`service_description`);
-* what is refused before anything runs (see :mod:`query_analysis`): updates (403), SERVICE to
-  endpoints off the allow-list (403), queries over the length limit (413);
+* what is refused before anything runs (see :mod:`query_analysis` and :mod:`query_shape`):
+  updates (403), SERVICE to endpoints off the allow-list or in a form that cannot be checked
+  (403), queries over the length limit (413), structures deep or long enough to crash the
+  engine (400);
 * engine errors: a syntax error is 400 with line and column, a timeout 503, an engine that
   cannot answer now 503 with Retry-After;
 * a result cut at the result limit says so in ``X-Result-Truncated: true`` beside
@@ -20,14 +22,15 @@ Every error is a ``text/plain`` message meant for the person who wrote the query
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import negotiation, service_description
+from . import negotiation, service_description, site
 from .engine import (
     DatasetSpec,
     EngineUnavailable,
@@ -40,6 +43,7 @@ from .engine import (
 from .example_queries import default_query, load_examples
 from .negotiation import Format
 from .query_analysis import QueryTooLong, vet
+from .query_shape import QueryTooComplex
 
 bp = Blueprint("sparql", __name__)
 
@@ -188,22 +192,18 @@ def _not_acceptable(offers: tuple[Format, ...]) -> Response:
     )
 
 
-def _page_language() -> str:
-    wanted = request.args.get("lang")
-    if wanted in ("de", "en"):
-        return wanted
-    return request.accept_languages.best_match(["de", "en"], default="de") or "de"
-
-
 def editor_page() -> Response:
     """The query editor (YASGUI) with the example queries; a query in the URL opens in it.
 
-    The examples and the dataset's title belong to the published release; a server of ad-hoc
-    files (``kommunen-kg serve FILES``) shows the bare editor.
+    It stands in the site's frame (header, skip link, footer, language switch; the switch keeps
+    a shared ``?query=``). The examples and the dataset's title belong to the published release;
+    a server of ad-hoc files (``kommunen-kg serve FILES``) shows the bare editor in the frame.
     """
     publication = _publication()
     iris = publication.iris
-    lang = _page_language()
+    # A wrong ?lang= on the endpoint's URL is no reason to refuse the page.
+    who = site.fallback_reader()
+    lang = who.lang
     other = "en" if lang == "de" else "de"
     dataset = publication.config.dataset
     title = (dataset.title_de if lang == "de" else dataset.title_en) if publication.release else ""
@@ -216,31 +216,53 @@ def editor_page() -> Response:
         }
         for ex in (load_examples() if publication.release else ())
     ]
-    html = render_template(
+    response = site.render(
         "query.html",
-        lang=lang,
+        who=who,
         title=title,
         endpoint=url_for("sparql.sparql"),
         description_url=url_for("sparql.sparql", format="turtle"),
         default_query=default_query(iris),
         examples=examples,
-        config=publication.config,
+        # The editor itself, whatever query a shared link opens in it.
+        canonical=site.public(request.path, lang=lang),
+        alternates=site.language_urls(request.path),
     )
-    response = Response(html, mimetype="text/html")
     response.vary.update(("Accept", "Accept-Language"))
     return response
 
 
 def _named_graphs(publication) -> list[tuple[str, int | None]]:
-    """The named graphs of what is served, with their sizes, for the Service Description."""
+    """The named graphs of what is served, with their sizes, for the Service Description.
+
+    A release's manifest lists them. For ad-hoc files (``kommunen-kg serve FILES``) counting
+    them scans the whole store, so it is done once per application, and before the server forks
+    its workers (:func:`_count_before_forking`), so that they share the answer and none copies
+    the store's pages by scanning it. Only a store that is refilled in place (the conformance
+    runner's, with ``answer_cache`` off) is counted per request.
+    """
     release = publication.release
     if release is not None and "graphs" in release.manifest:
         counts = release.manifest.get("counts", {})
         return [(iri, counts.get(name)) for name, iri in release.manifest["graphs"].items()]
+    if not publication.answer_cache:
+        return _count_named_graphs(publication)
+    return site.cached("named_graphs", lambda: _count_named_graphs(publication))
+
+
+def _count_named_graphs(publication) -> list[tuple[str, int | None]]:
     rows = publication.trusted.select(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
     )
     return [(row["g"].value, int(row["n"].value)) for row in rows if "g" in row]
+
+
+@bp.record_once
+def _count_before_forking(state) -> None:
+    """Counts the named graphs as the application is made (see :func:`_named_graphs`); a store
+    that cannot answer yet is counted at the first request instead."""
+    with state.app.app_context(), contextlib.suppress(QueryError):
+        _named_graphs(_publication())
 
 
 def description(fmt: Format) -> Response:
@@ -342,6 +364,8 @@ def _error_for(exc: QueryError) -> Response:
         return _text(400, f"Syntax error in the SPARQL query{where}: {exc}")
     if isinstance(exc, QueryTooLong):
         return _text(413, str(exc))
+    if isinstance(exc, QueryTooComplex):
+        return _text(400, str(exc))
     if isinstance(exc, QueryRefused):
         return _text(403, str(exc))
     if isinstance(exc, QueryTimeout):
@@ -403,9 +427,16 @@ def sparql() -> Response:
         return _error_for(exc)
 
 
-@bp.get("/query")
+QUERY_PAGE_METHODS = "GET, HEAD, OPTIONS"
+
+
+@bp.route("/query", methods=["GET", "HEAD", "OPTIONS"], provide_automatic_options=False)
 def query_page() -> Response:
     """The query editor under a name people guess; ``/sparql`` serves it to browsers, too."""
+    if request.method == "OPTIONS":
+        response = Response(status=204, headers={"Allow": QUERY_PAGE_METHODS})
+        del response.headers["Content-Type"]
+        return response
     return editor_page()
 
 
@@ -415,7 +446,9 @@ def allow_any_origin(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Methods"] = response.headers.get(
+            "Allow", ALLOWED_METHODS
+        )
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(
             "Access-Control-Request-Headers", "Accept, Content-Type"
         )
