@@ -1,8 +1,8 @@
 """``kommunen-kg serve`` answers client queries from its query pool and leaves no process behind.
 
 Each test starts the real command on a loopback port with a 2 s query time limit and looks at
-its process tree through /proc: gunicorn's master, its workers, and under each worker the query
-pool's zygote (``kkg-zygote``) and query workers (``kkg-query``).
+its process tree through /proc: the server's master, its workers, and under each worker the query
+pool's zygote (``kkg-zygote``) and query workers (``kkg-query``), under granian and gunicorn alike.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from kommunen_kg.serving import SERVERS
+
 from .support import ROOT, free_port, wait_until_up
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -28,9 +30,10 @@ SMALL = "SELECT ?p ?o WHERE { <https://w3id.org/kommunen-innovativ/id/project/le
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
 
-@pytest.fixture
-def serve_args(tmp_path: Path, config, release) -> list[str]:
-    """Arguments that serve the session's release with a 2 s query time limit."""
+@pytest.fixture(params=SERVERS)
+def serve_args(request, tmp_path: Path, config, release) -> list[str]:
+    """Arguments that serve the session's release with a 2 s query time limit, under each of
+    the WSGI servers ``kommunen-kg serve --server`` offers."""
     toml = tmp_path / "kommunen-kg.toml"
     toml.write_text(
         "[paths]\n"
@@ -42,7 +45,7 @@ def serve_args(tmp_path: Path, config, release) -> list[str]:
         "query_workers_min = 1\n",
         encoding="utf-8",
     )
-    return ["--config", str(toml), "--no-build", "--workers", "2"]
+    return ["--config", str(toml), "--no-build", "--workers", "2", "--server", request.param]
 
 
 @contextlib.contextmanager
