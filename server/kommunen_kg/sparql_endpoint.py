@@ -321,6 +321,7 @@ def run_query(operation: Operation) -> Response:
         timeout=server.query_timeout,
         limit=server.result_limit,
         base_iri=publication.config.base_iri,
+        extension_functions=tuple(sorted(analysis.extension_functions)),
     )
     # A release never changes, so the validator of an answer is known before the query runs:
     # a client that holds the answer gets 304 without the query being evaluated again.
