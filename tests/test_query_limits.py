@@ -7,6 +7,7 @@ time limit is 2 s, and look at the worker processes through /proc.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -325,21 +326,87 @@ def test_a_worker_is_reused_for_query_after_query(publication):
         pool.close()
 
 
+EVERYTHING = QueryRequest(
+    "SELECT * WHERE { ?s ?p ?o }", "json", DatasetSpec(union_default_graph=True)
+)
+
+
 def test_a_worker_that_made_much_memory_its_own_is_replaced_after_its_query(publication):
-    # pyoxigraph writes to the store pages a query reads, so they stop being shared.
-    pool = QueryPool(publication.store, min_workers=1, max_workers=1, recycle_memory=1)
+    # Nothing of it counts as the store's share here, so the pages a scan copies are too much.
+    pool = QueryPool(
+        publication.store, min_workers=1, max_workers=1, recycle_memory=1, store_share=0
+    )
     pool.start()
     try:
         (before,) = pool.worker_pids()["idle"]
-        everything = QueryRequest(
-            "SELECT * WHERE { ?s ?p ?o }", "json", DatasetSpec(union_default_graph=True)
-        )
-        assert pool.run(everything).count > 1000
+        assert pool.run(EVERYTHING).count > 1000
         (after,) = pool.worker_pids()["idle"]
         assert after != before
         assert not alive(before)
     finally:
         pool.close()
+
+
+def test_a_busy_worker_keeps_the_store_pages_it_copied_for_the_next_query(publication):
+    # pyoxigraph writes to the store pages a query reads; a fresh worker would copy them again.
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1, recycle_memory=1)
+    pool.start()
+    try:
+        (before,) = pool.worker_pids()["idle"]
+        assert pool.run(EVERYTHING).count > 1000
+        assert pool.worker_pids()["idle"] == [before]
+    finally:
+        pool.close()
+
+
+def test_an_idle_worker_that_holds_copied_pages_is_replaced_by_a_fresh_one(publication):
+    pool = QueryPool(
+        publication.store, min_workers=1, max_workers=1, recycle_memory=1, idle_timeout=0.3
+    )
+    pool.start()
+    try:
+        pool.run(EVERYTHING)
+        (used,) = pool.worker_pids()["idle"]
+        deadline = time.monotonic() + 5
+        while pool.worker_pids()["idle"] in ([used], []) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (fresh,) = pool.worker_pids()["idle"]
+        assert fresh != used
+        assert not alive(used)
+    finally:
+        pool.close()
+
+
+def test_idle_workers_beyond_the_minimum_are_retired(publication):
+    pool = QueryPool(publication.store, min_workers=1, max_workers=3, idle_timeout=1.0)
+    pool.start()
+    try:
+        slow = QueryRequest(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 1",
+            "json",
+            DatasetSpec(union_default_graph=True),
+            timeout=0.5,
+        )
+        threads = [threading.Thread(target=_swallow, args=(pool.run, slow)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        grown = pool.worker_pids()["idle"]
+        assert len(grown) >= 2  # the three queries overlapped (a loaded machine may serialise two)
+        deadline = time.monotonic() + 5
+        while len(pool.worker_pids()["idle"]) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (kept,) = pool.worker_pids()["idle"]
+        assert kept in grown
+        assert not any(alive(pid) for pid in grown if pid != kept)
+    finally:
+        pool.close()
+
+
+def _swallow(call, *args) -> None:
+    with contextlib.suppress(Exception):
+        call(*args)
 
 
 def test_after_its_zygote_was_killed_the_pool_forks_a_new_one_and_answers(publication):

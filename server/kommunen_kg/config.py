@@ -61,13 +61,17 @@ class ServerConfig:
     # Client queries run in worker processes that are killed at the timeout (query_pool.py);
     # per server worker process: kept ready, at most, requests that may wait when all are
     # busy, how long they wait, the memory (MB) one query may allocate on top of the store,
-    # and the store pages (MB) a worker may copy for itself before it is replaced.
+    # and the memory (MB) a worker may hold of its own beyond the store's pages it reads
+    # before it is replaced.
     query_workers_min: int = 2
     query_workers_max: int = 8
     query_queue_length: int = 16
     query_queue_timeout: float = 5.0
     query_memory_limit: int = 1024
     query_worker_recycle_memory: int = 128
+    # Seconds a query worker may stay idle before the pool shrinks back to query_workers_min
+    # and gives back the store pages the idle workers copied (0: never).
+    query_worker_idle_timeout: float = 60.0
     # Answers to repeated GET requests kept per server worker process (MB; 0: none), replayed
     # without entering the application (response_cache.py).
     response_cache_size: int = 32

@@ -273,9 +273,7 @@ class EmbeddedEngine:
         kwargs = query_kwargs(request.dataset)
         if request.base_iri:
             kwargs["base_iri"] = request.base_iri
-        functions = unknown_functions(
-            request.query, request.base_iri, request.extension_functions
-        )
+        functions = unknown_functions(request.query, request.base_iri, request.extension_functions)
         if functions:
             kwargs["custom_functions"] = functions
         try:

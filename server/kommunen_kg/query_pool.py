@@ -4,10 +4,17 @@ WHY: pyoxigraph cannot cancel a running query. A thread that runs a runaway quer
 product, an exploding property path) keeps its CPU until the query ends, which may be never.
 The only reliable way to stop it is to run it in a process of its own and kill that process.
 Forking is cheap here because the store lives in memory: a process forked after the store is
-loaded shares its pages copy-on-write, so a fresh query worker costs little memory. (pyoxigraph
-writes reference counts into the store pages a query reads, so a worker that scanned much of
-the store holds its own copy of those pages; it is replaced once that passes
-``recycle_memory``.)
+loaded shares its pages copy-on-write, so a fresh query worker costs little memory.
+
+pyoxigraph writes reference counts into the store pages a query reads, so a worker copies the
+pages it touches, once: its first query over much of the store is 2-3 times slower than the
+next (measured: 40 ms then 19 ms at 1e5 triples). Replacing a worker because it holds those
+copies would make every heavy query pay that again (at 1e6 triples that halves the throughput
+of a count over the store), so a busy worker may keep up to the store's share (the server
+process's resident size when the pool is made) plus ``recycle_memory``; only beyond that, where
+the query's own allocations stayed, is it replaced after its query. Memory comes back when the
+load does: a worker idle for ``idle_timeout`` seconds is retired if the pool has more than
+``min_workers``, and replaced by a fresh one if it holds more than ``recycle_memory`` of its own.
 
 The processes of one server process (a gunicorn worker, or a test process)::
 
@@ -209,14 +216,13 @@ class _WorkerLimits:
     """What a query worker is allowed, in MB: see QueryPool."""
 
     memory_limit: int
-    recycle_memory: int
 
 
 def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: _WorkerLimits) -> None:
     """The query worker's loop: one request in, one answer out, until the socket closes.
 
-    Each answer says whether this worker should be replaced: when it has taken more than
-    ``recycle_memory`` MB of pages as its own. pyoxigraph's in-memory store writes to the
+    Each answer says how many bytes of pages this worker has made its own so far (the server
+    decides whether to replace it, see QueryPool). pyoxigraph's in-memory store writes to the
     pages it reads (reference counts), so a query that scans the store copies those
     copy-on-write pages into the worker; a fresh worker shares them again. Minor page faults
     count the pages it has touched (an upper bound, cheap to read; the exact figure in
@@ -224,7 +230,6 @@ def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: _WorkerL
     """
     _limit_memory(limits.memory_limit)
     page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-    recycle_faults = limits.recycle_memory * 1024 * 1024 // page
     start_faults = _minor_faults()
     while True:
         message = _recv_blocking(sock)
@@ -243,14 +248,26 @@ def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: _WorkerL
             # Of a kind nobody expected: the server logs it (this process must not), with
             # the traceback from here.
             reply = ("unexpected", (type(exc).__name__, str(exc), traceback.format_exc()))
-        retire = recycle_faults > 0 and _minor_faults() - start_faults > recycle_faults
+        copied = (_minor_faults() - start_faults) * page
         try:
-            payload = pickle.dumps((*reply, retire), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((*reply, copied), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
-            payload = pickle.dumps(("error", _memory_error(limits.memory_limit), True))
+            payload = pickle.dumps(("error", _memory_error(limits.memory_limit), _EXHAUSTED))
         except Exception:  # an exception that does not pickle: keep its words
-            payload = pickle.dumps(("error", QueryError(str(reply[1])), retire))
+            payload = pickle.dumps(("error", QueryError(str(reply[1])), copied))
         _send_message(sock, payload)
+
+
+_EXHAUSTED = 1 << 62  # "copied" of a worker that ran out of memory: replace it
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory: what a query worker forked from it could copy."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return 0
 
 
 def _minor_faults() -> int:
@@ -424,6 +441,8 @@ class _Worker:
     sock: socket.socket
     pidfd: int | None
     demoted: bool = False
+    copied: int = 0  # bytes of pages it has made its own, as of its last answer
+    idle_since: float = 0.0
 
     def signal_kill(self) -> None:
         """SIGKILL now: the process stops at once and its CPU is free."""
@@ -478,8 +497,11 @@ class QueryPool:
 
     Limits in MB: ``memory_limit`` is what one query may allocate on top of the shared store
     (beyond it the worker dies and ``run`` raises :class:`EngineUnavailable`);
-    ``recycle_memory`` is how much of the store's pages a worker may have made its own before
-    it is replaced after its query (0: never), which bounds the memory of idle workers.
+    ``recycle_memory`` is how much memory of its own a worker may hold on top of the store's
+    share (``store_share`` bytes; by default this process's resident size now, with the store
+    loaded) before it is replaced after its query, and how much an idle worker may hold before
+    it is replaced by a fresh one (0: never replaced for memory). Workers idle for
+    ``idle_timeout`` seconds beyond ``min_workers`` are retired. See the module docstring.
 
     Call :meth:`start` in each server process while it is still single-threaded (gunicorn's
     ``post_fork``); ``run`` starts the pool itself when that was not done, from whatever
@@ -497,6 +519,8 @@ class QueryPool:
         queue_timeout: float = 5.0,
         memory_limit: int = 1024,
         recycle_memory: int = 128,
+        store_share: int | None = None,
+        idle_timeout: float = 60.0,
         demote_after: float = 1.0,
         demoted_nice: int = 10,
     ):
@@ -508,7 +532,13 @@ class QueryPool:
         self.queue_length = queue_length
         self.queue_timeout = queue_timeout
         self.memory_limit = memory_limit
-        self._limits = _WorkerLimits(memory_limit, recycle_memory)
+        self._limits = _WorkerLimits(memory_limit)
+        share = _resident_bytes() if store_share is None else store_share
+        own = recycle_memory * 1024 * 1024
+        self._busy_budget = share + own if recycle_memory > 0 else None
+        self._idle_budget = own if recycle_memory > 0 else None
+        self.idle_timeout = idle_timeout
+        self._stopping = threading.Event()
         self.demote_after = demote_after
         self.demoted_nice = demoted_nice
         self._owner = 0  # pid of the process whose pool this is (0: not started)
@@ -538,6 +568,7 @@ class QueryPool:
             queue_timeout=server.query_queue_timeout,
             memory_limit=server.query_memory_limit,
             recycle_memory=server.query_worker_recycle_memory,
+            idle_timeout=server.query_worker_idle_timeout,
         )
 
     # -- life cycle --
@@ -555,8 +586,12 @@ class QueryPool:
         for _ in range(self.min_workers):
             worker = self._spawn()
             with self._cond:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
                 self._cond.notify()
+        # Started after the zygote was forked: that fork needs this process single-threaded.
+        if self.idle_timeout > 0:
+            threading.Thread(target=self._tidy_loop, name="kkg-pool-tidy", daemon=True).start()
 
     def _after_fork_in_child(self) -> None:
         """A forked copy of a pool is not started: the parent's workers are not ours.
@@ -566,6 +601,7 @@ class QueryPool:
         """
         self._cond = threading.Condition()
         self._zygote_lock = threading.Lock()
+        self._stopping = threading.Event()  # the parent's tidying thread does not live here
         for worker in [*self._idle, *self._busy.values()]:
             worker.close()
         self._idle.clear()
@@ -583,6 +619,7 @@ class QueryPool:
             if self._owner != os.getpid() or self._closed:
                 return
             self._closed = True
+            self._stopping.set()
             idle, self._idle = self._idle, []
             busy = list(self._busy.values())
             self._cond.notify_all()
@@ -693,8 +730,53 @@ class QueryPool:
             if self._closed:
                 worker.close()
                 return
+            worker.idle_since = time.monotonic()
             self._idle.append(worker)
             self._cond.notify()
+
+    def _tidy_loop(self) -> None:
+        """Every quarter of ``idle_timeout``, gives back what idle workers hold (see _tidy)."""
+        while not self._stopping.wait(max(self.idle_timeout / 4, 0.05)):
+            with contextlib.suppress(EngineUnavailable):
+                self._tidy()
+
+    def _tidy(self) -> None:
+        """Retires workers idle for ``idle_timeout`` beyond ``min_workers``, and replaces idle
+        ones that hold more than ``recycle_memory`` of their own by fresh ones."""
+        now = time.monotonic()
+        with self._cond:
+            if self._closed:
+                return
+            stale = sorted(
+                (w for w in self._idle if now - w.idle_since >= self.idle_timeout),
+                key=lambda w: w.idle_since,
+            )
+            surplus = len(self._idle) + len(self._busy) + self._starting - self.min_workers
+            retired = stale[: max(surplus, 0)]
+            budget = self._idle_budget
+            refreshed = [w for w in stale[len(retired) :] if budget and w.copied > budget]
+            for worker in (*retired, *refreshed):
+                self._idle.remove(worker)
+            self._starting += len(refreshed)
+        for worker in retired:
+            worker.kill()
+        for worker in refreshed:
+            worker.kill()
+            try:
+                fresh = self._spawn()
+            except EngineUnavailable:
+                with self._cond:
+                    self._starting -= 1
+                    self._cond.notify()
+                raise
+            with self._cond:
+                self._starting -= 1
+                if self._closed:
+                    fresh.close()
+                    return
+                fresh.idle_since = time.monotonic()
+                self._idle.append(fresh)
+                self._cond.notify()
 
     def _replace(self, worker: _Worker, *, learn_ending: bool = False) -> int | None:
         """Kills ``worker`` and puts a fresh one in its place.
@@ -721,6 +803,7 @@ class QueryPool:
             if self._closed:
                 fresh.close()
                 return ending
+            fresh.idle_since = time.monotonic()
             self._idle.append(fresh)
             self._cond.notify()
         return ending
@@ -767,8 +850,9 @@ class QueryPool:
         except BaseException:
             self._replace(worker)
             raise
-        status, value, retire = pickle.loads(message)
-        if retire or worker.demoted:
+        status, value, copied = pickle.loads(message)
+        worker.copied = copied
+        if worker.demoted or (self._busy_budget is not None and copied > self._busy_budget):
             self._replace(worker)
         else:
             self._release(worker)
