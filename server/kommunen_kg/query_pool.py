@@ -737,8 +737,7 @@ class QueryPool:
     def _tidy_loop(self) -> None:
         """Every quarter of ``idle_timeout``, gives back what idle workers hold (see _tidy)."""
         while not self._stopping.wait(max(self.idle_timeout / 4, 0.05)):
-            with contextlib.suppress(EngineUnavailable):
-                self._tidy()
+            self._tidy()
 
     def _tidy(self) -> None:
         """Retires workers idle for ``idle_timeout`` beyond ``min_workers``, and replaces idle
@@ -757,26 +756,35 @@ class QueryPool:
             refreshed = [w for w in stale[len(retired) :] if budget and w.copied > budget]
             for worker in (*retired, *refreshed):
                 self._idle.remove(worker)
-            self._starting += len(refreshed)
         for worker in retired:
             worker.kill()
         for worker in refreshed:
             worker.kill()
-            try:
-                fresh = self._spawn()
-            except EngineUnavailable:
-                with self._cond:
-                    self._starting -= 1
-                    self._cond.notify()
-                raise
+            with self._cond:
+                if self._closed:
+                    return
+                self._starting += 1
+            self._add_fresh()
+
+    def _add_fresh(self) -> None:
+        """Forks a worker in place of one just killed (the caller counted it in ``_starting``)
+        and parks it as idle; when no worker can be forked now, the pool is one smaller until a
+        request needs one."""
+        try:
+            fresh = self._spawn()
+        except EngineUnavailable:
             with self._cond:
                 self._starting -= 1
-                if self._closed:
-                    fresh.close()
-                    return
-                fresh.idle_since = time.monotonic()
-                self._idle.append(fresh)
                 self._cond.notify()
+            return
+        with self._cond:
+            self._starting -= 1
+            if self._closed:
+                fresh.close()
+                return
+            fresh.idle_since = time.monotonic()
+            self._idle.append(fresh)
+            self._cond.notify()
 
     def _replace(self, worker: _Worker, *, learn_ending: bool = False) -> int | None:
         """Kills ``worker`` and puts a fresh one in its place.
@@ -791,21 +799,7 @@ class QueryPool:
             if self._closed:
                 return ending
             self._starting += 1
-        try:
-            fresh = self._spawn()
-        except EngineUnavailable:
-            with self._cond:
-                self._starting -= 1
-                self._cond.notify()
-            return ending
-        with self._cond:
-            self._starting -= 1
-            if self._closed:
-                fresh.close()
-                return ending
-            fresh.idle_since = time.monotonic()
-            self._idle.append(fresh)
-            self._cond.notify()
+        self._add_fresh()
         return ending
 
     def _ending_of(self, pid: int) -> int | None:
