@@ -84,27 +84,28 @@ def _environ_name(header: str) -> str:
     return "HTTP_" + header.strip().upper().replace("-", "_")
 
 
-def _storable(status: int, headers: list[tuple[str, str]]) -> tuple[bool, str | None]:
-    """Whether an answer may be kept, and its Vary header (an RFC 9111 shared cache's rules)."""
+def _storable(status: int, headers: list[tuple[str, str]]) -> tuple[int | None, str | None]:
+    """The stated length of an answer that may be kept (None: it may not), and its Vary
+    header, by an RFC 9111 shared cache's rules."""
     if status not in CACHEABLE_STATUS:
-        return False, None
+        return None, None
     vary = None
-    has_length = False
+    length = None
     for name, value in headers:
         lower = name.lower()
         if lower == "cache-control":
             directives = value.lower()
             if any(d in directives for d in ("no-store", "no-cache", "private")):
-                return False, None
+                return None, None
         elif lower == "vary":
             if "*" in value:
-                return False, None
+                return None, None
             vary = value if vary is None else f"{vary}, {value}"
         elif lower == "set-cookie":
-            return False, None
-        elif lower == "content-length":
-            has_length = True
-    return has_length, vary
+            return None, None
+        elif lower == "content-length" and value.isdigit():
+            length = int(value)
+    return length, vary
 
 
 def _keyed_headers(vary: str | None) -> tuple[str, ...]:
@@ -213,11 +214,8 @@ class ResponseCache:
         except ValueError:
             return body_iter
         headers: list[tuple[str, str]] = captured["headers"]
-        storable, vary = _storable(status, headers)
-        length = next((v for k, v in headers if k.lower() == "content-length"), None)
-        if not storable or length is None or not length.isdigit():
-            return body_iter
-        if int(length) > self.max_entry_bytes:
+        length, vary = _storable(status, headers)
+        if length is None or length > self.max_entry_bytes:
             return body_iter
         try:
             body = b"".join(body_iter)
@@ -225,7 +223,7 @@ class ResponseCache:
             close = getattr(body_iter, "close", None)
             if close is not None:
                 close()
-        if len(body) == int(length):
+        if len(body) == length:
             self._keep(
                 url,
                 environ,
