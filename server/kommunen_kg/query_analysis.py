@@ -103,24 +103,36 @@ class QueryTooLong(QueryRefused):
 # rejects the rest) but never ends a string earlier than the grammar would. Prefixed names take
 # no dots, so a name can never swallow a keyword that follows a dot: where this differs from the
 # grammar, the scan sees one word more, never one less.
+#
+# Every alternative is linear in what it matches, and no failed attempt rescans text a later
+# token starts in (hostile texts such as ``a-a-a-...`` or ``\"""x`` on every line made the
+# scan quadratic, a 20,000-character query took seconds):
+# * a string that does not end is a string up to where it would have to end (the line for
+#   '...' and "...", the text for long ones). At code level the engine reads a quote as a
+#   string, too, and then rejects the query, so nothing of it runs;
+# * a name (``[^\W\d][\w-]*``) is taken as one run, with or without ``:local``; a run without
+#   a colon is split afterwards into the words and ``-`` it consists of (``_RUN_PART``), as a
+#   scan token by token would have found them.
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>)
   | (?P<string>
-        \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-      | '''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-      | "(?:[^"\\\r\n]|\\.)*"
-      | '(?:[^'\\\r\n]|\\.)*'
+        \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*+(?:\"\"\"|"{0,2}\\?\Z)
+      | '''(?:(?:'|'')?(?:[^'\\]|\\.))*+(?:'''|'{0,2}\\?\Z)
+      | "(?:[^"\\\r\n]|\\.)*+(?:"|(?=[\r\n])|\\?\Z)
+      | '(?:[^'\\\r\n]|\\.)*+(?:'|(?=[\r\n])|\\?\Z)
     )
   | (?P<var>[?$]\w+)
-  | (?P<pname>(?P<prefix>[^\W\d][\w\-]*)?:(?P<local>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*))
-  | (?P<word>[^\W\d]\w*)
+  | (?P<name>[^\W\d][\w\-]*+)(?::(?P<local>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+))?
+  | :(?P<nslocal>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+# The words and other characters a name run without a colon consists of.
+_RUN_PART = re.compile(r"(?P<word>[^\W\d]\w*)|(?P<other>.)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -151,16 +163,27 @@ class _Readings(list):
     complete: bool = True
 
 
-def _token(match: re.Match) -> Token:
-    if match.group("pname") is not None:
-        return Token(
-            "pname",
-            match.group(0),
-            match.start(),
-            match.group("prefix") or "",
-            match.group("local") or "",
-        )
-    return Token(match.lastgroup or "other", match.group(0), match.start())
+def _scan(text: str, position: int = 0) -> Iterator[Token]:
+    """The tokens of ``text`` from ``position`` on, whitespace dropped; linear in the text."""
+    for match in _TOKEN.finditer(text, position):
+        kind = match.lastgroup
+        start = match.start()
+        if kind == "ws":
+            continue
+        if kind == "nslocal":
+            yield Token("pname", match.group(0), start, "", match.group("nslocal"))
+        elif kind in ("name", "local"):
+            if match.group("local") is not None:
+                yield Token(
+                    "pname", match.group(0), start, match.group("name"), match.group("local")
+                )
+            elif "-" not in match.group(0):
+                yield Token("word", match.group(0), start)
+            else:
+                for part in _RUN_PART.finditer(match.group(0)):
+                    yield Token(part.lastgroup or "other", part.group(0), start + part.start())
+        else:
+            yield Token(kind or "other", match.group(0), start)
 
 
 def _after_an_operand(previous: list[Token]) -> bool:
@@ -210,10 +233,7 @@ def readings(query: str) -> _Readings:
     pending: list[tuple[list[Token], int]] = [([], 0)]
     while pending:
         toks, position = pending.pop()
-        for match in _TOKEN.finditer(query, position):
-            if match.lastgroup == "ws":
-                continue
-            tok = _token(match)
+        for tok in _scan(query, position):
             if tok.kind == "iri" and _two_readings(tok, toks):
                 if len(found) + len(pending) + 1 < MAX_READINGS:
                     pending.append(([*toks, Token("other", "<", tok.position)], tok.position + 1))
@@ -230,9 +250,9 @@ def significant(reading: list[Token]) -> list[Token]:
 
 def tokens(query: str) -> Iterator[Token]:
     """The significant tokens of the ordinary reading: whitespace and comments are dropped."""
-    for match in _TOKEN.finditer(query):
-        if match.lastgroup not in ("ws", "comment"):
-            yield _token(match)
+    for tok in _scan(query):
+        if tok.kind != "comment":
+            yield tok
 
 
 @dataclass(frozen=True)
@@ -379,14 +399,21 @@ def _service_at(
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _SERVICE_WORD = re.compile(r"SERVICE", re.IGNORECASE)
 _SILENT_WORD = re.compile(r"SILENT", re.IGNORECASE)
-_GAP = re.compile(r"(?:\s|\#[^\r\n]*)*")  # what the grammar skips between two keywords
-_PREFIX_NAME = re.compile(r"([^\W\d_][\w.\-]*)?:")
+# What the grammar skips between two keywords: whitespace and comments. Possessive, so that a
+# run of "#" is one comment and not 2**n ways to split it (a text of 30 "#" took minutes).
+_GAPS = re.compile(r"(?:\s|\#[^\r\n]*+)++")
+_SPACES = re.compile(r"\s*+")
+_PREFIX_WORD = re.compile(r"PREFIX", re.IGNORECASE)
+_NAME_START = re.compile(r"[^\W\d_]")
+_NAME_RUNS = re.compile(r"[\w.\-]+")
 # A character before SERVICE that makes it part of something else: a variable, a prefixed
 # name, an IRI (path, fragment, query), a comment.
 _PART_OF_SOMETHING = frozenset("?$:-/#=&%")
 # The words the engine lets SERVICE follow without a space: a number (1SERVICE, 1e5SERVICE)
 # and the booleans (trueSERVICE).
-_GLUED_LITERAL = re.compile(r"(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|true|false)$", re.IGNORECASE)
+_GLUED_LITERAL = re.compile(
+    r"(?:(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][+-]?\d++)?+|true|false)$", re.IGNORECASE
+)
 
 
 def _escape_char(match: re.Match) -> str:
@@ -429,30 +456,87 @@ def _starts_a_keyword(text: str, position: int) -> bool:
     return first == 0 or not (text[first - 1].isalnum() or text[first - 1] in "_?$:%")
 
 
-def _declared(text: str, prefix: str) -> bool:
-    """True when the text declares ``prefix:`` anywhere (an undeclared one does not parse)."""
-    return re.search(r"PREFIX" + _GAP.pattern + re.escape(prefix) + ":", text, re.I) is not None
+class _Layout:
+    """Where the gaps (whitespace and comments) and the names of one text lie, found once.
 
+    The conservative check asks, for every SERVICE and PREFIX in the text, where the gap after
+    it ends and whether a declared prefixed name follows. Matched afresh each time, a text with
+    many of them (thousands of ``# SERVICE a:`` comments, ``SERVICE #SERVICE #...`` on one line)
+    cost time quadratic in its length; here each answer is a look-up in runs found in one pass.
+    """
 
-def _calls_an_endpoint(text: str, position: int) -> bool:
-    """True when an endpoint may start at ``position``: ``<``, a variable, a prefixed name."""
-    if position >= len(text):
-        return False
-    if text[position] in "<?$:":
-        return True
-    name = _PREFIX_NAME.match(text, position)
-    return name is not None and _declared(text, name.group(1) or "")
+    def __init__(self, text: str):
+        self.text = text
+        self._gaps = [(m.start(), m.end()) for m in _GAPS.finditer(text)]
+        self._gap_starts = [start for start, _ in self._gaps]
+        self._names = [(m.start(), m.end()) for m in _NAME_RUNS.finditer(text)]
+        self._name_starts = [start for start, _ in self._names]
+        self._declared: frozenset[str] | None = None
+
+    @staticmethod
+    def _around(runs: list[tuple[int, int]], starts: list[int], position: int) -> int | None:
+        """The end of the run in which ``position`` lies, or None."""
+        index = bisect_right(starts, position) - 1
+        if index >= 0 and runs[index][1] > position:
+            return runs[index][1]
+        return None
+
+    def gap_end(self, position: int) -> int:
+        """Where the gap that starts at ``position`` ends (``position`` when there is none).
+
+        Inside a longer gap (in one of its comments) the gap from here either meets a character
+        of that comment's text first, or it reaches a ``#`` or the line's end and from there on
+        is the longer gap.
+        """
+        end = self._around(self._gaps, self._gap_starts, position)
+        if end is None:
+            return position
+        after_spaces = _SPACES.match(self.text, position).end()
+        if after_spaces < end and self.text[after_spaces] != "#":
+            return after_spaces
+        return end
+
+    def name_at(self, position: int) -> str | None:
+        """The prefix of a prefixed name starting at ``position`` ("" for ``:x``), or None."""
+        text = self.text
+        if text.startswith(":", position):
+            return ""
+        if not _NAME_START.match(text, position):
+            return None
+        end = self._around(self._names, self._name_starts, position)
+        if end is not None and text.startswith(":", end):
+            return text[position:end]
+        return None
+
+    def declared(self) -> frozenset[str]:
+        """Every prefix the text may declare: ``PREFIX``, a gap, ``name:``, anywhere in it (an
+        undeclared prefix does not parse)."""
+        if self._declared is None:
+            names = (self.name_at(self.gap_end(m.end())) for m in _PREFIX_WORD.finditer(self.text))
+            self._declared = frozenset(name for name in names if name is not None)
+        return self._declared
+
+    def calls_an_endpoint(self, position: int) -> bool:
+        """True when an endpoint may start at ``position``: ``<``, a variable, a prefixed name."""
+        if position >= len(self.text):
+            return False
+        if self.text[position] in "<?$:":
+            return True
+        name = self.name_at(position)
+        return name is not None and name in self.declared()
 
 
 def _service_places(text: str) -> Iterator[int]:
     """Where the word SERVICE stands in the shape of a call (see the module docstring)."""
+    layout: _Layout | None = None
     for match in _SERVICE_WORD.finditer(text):
         if not _starts_a_keyword(text, match.start()):
             continue
-        after = _GAP.match(text, match.end()).end()
+        layout = layout or _Layout(text)
+        after = layout.gap_end(match.end())
         silent = _SILENT_WORD.match(text, after)
-        endpoints = [after] + ([_GAP.match(text, silent.end()).end()] if silent else [])
-        if any(_calls_an_endpoint(text, where) for where in endpoints):
+        endpoints = [after] + ([layout.gap_end(silent.end())] if silent else [])
+        if any(layout.calls_an_endpoint(where) for where in endpoints):
             yield match.start()
 
 

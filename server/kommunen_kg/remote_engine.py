@@ -70,12 +70,14 @@ _CHUNK = 64 * 1024
 # --- which dataset a query names -------------------------------------------------------------
 
 # Strings, IRIs and comments, blanked before looking for FROM so that "FROM" inside them
-# does not count. Order matters: long strings before short ones.
+# does not count. Order matters: long strings before short ones. A string that does not end
+# runs to where it would have to (the line, or the text for long ones): tried again at every
+# later quote, an unended string made the scan quadratic in the query's length.
 _OPAQUE = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
+    r'"""(?:[^"\\]|\\.|"(?!""))*+(?:"""|\\?\Z)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*+(?:'''|\\?\Z)"
+    r'|"(?:[^"\\\n]|\\.)*+(?:"|(?=\n)|\\?\Z)'
+    r"|'(?:[^'\\\n]|\\.)*+(?:'|(?=\n)|\\?\Z)"
     r"|<[^<>\"{}|^`\\\s]*>"
     r"|#[^\n]*",
     re.S,
@@ -168,7 +170,7 @@ class HttpClient:
 
 _POSITIONS = (
     re.compile(r"error at (\d+):(\d+): (.*)", re.S),  # Oxigraph
-    re.compile(r"(.*?)\bat line (\d+), column (\d+)(.*)", re.S),  # Jena, RDF4J
+    re.compile(r"\bat line (\d+), column (\d+)"),  # Jena, RDF4J
 )
 _TIMEOUT_WORDS = re.compile(r"time ?out|timed out|cancell?ed|canceled", re.I)
 
@@ -186,8 +188,8 @@ def remote_syntax_error(text: str, shift: int = 0) -> QuerySyntaxError:
         match = _POSITIONS[1].search(text)
         if not match:
             return QuerySyntaxError(text)
-        line, column = int(match.group(2)), int(match.group(3))
-        words = (match.group(1) + match.group(4)).strip() or text
+        line, column = int(match.group(1)), int(match.group(2))
+        words = (text[: match.start()] + text[match.end() :]).strip() or text
     if line == 1 and shift:
         column = max(1, column - shift)
     return QuerySyntaxError(words.strip(), line, column)
