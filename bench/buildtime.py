@@ -25,7 +25,7 @@ def _peak_mib() -> float:
 
 
 def measure_build(config_path: str) -> dict:
-    from kommunen_kg.build import build
+    from kommunen_kg.build.pipeline import build
     from kommunen_kg.config import load_config
 
     config = load_config(config_path)

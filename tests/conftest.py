@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kommunen_kg.build import build
+from kommunen_kg.build.pipeline import build
 from kommunen_kg.config import Config, load_config
-from kommunen_kg.publication import Publication, open_release
-from kommunen_kg.release import Release
+from kommunen_kg.rdf.release import Release
+from kommunen_kg.web.publication import Publication, open_release
 
 from .support import CONFORMANCE_TOTALS, ROOT, server_in_thread
 
@@ -49,7 +49,7 @@ def publication(config: Config, release: Release) -> Publication:
 @pytest.fixture(scope="session")
 def app(publication: Publication):
     """The real application over the built release (the one ``live_server`` serves)."""
-    from kommunen_kg.app import create_app
+    from kommunen_kg.web.app import create_app
 
     return create_app(publication)
 
@@ -103,7 +103,7 @@ def publication_with_redirects(tmp_path_factory: pytest.TempPathFactory) -> Publ
 @pytest.fixture(scope="session")
 def server_with_redirects(publication_with_redirects: Publication) -> str:
     """Base URL (ending in /) of the real application serving :func:`publication_with_redirects`."""
-    from kommunen_kg.app import create_app
+    from kommunen_kg.web.app import create_app
 
     with server_in_thread(create_app(publication_with_redirects)) as url:
         yield url

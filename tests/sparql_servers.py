@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from kommunen_kg.engine import Engine
-from kommunen_kg.publication import Publication
-from kommunen_kg.query_pool import QueryPool
+from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.pool import QueryPool
+from kommunen_kg.web.publication import Publication
 
 from .support import server_in_thread
 
@@ -41,7 +41,7 @@ def publication_with(
 def serve_with(
     publication: Publication, engine: Engine | None = None, **server: object
 ) -> Iterator[str]:
-    from kommunen_kg.app import create_app
+    from kommunen_kg.web.app import create_app
 
     with server_in_thread(create_app(publication_with(publication, engine, **server))) as url:
         yield url

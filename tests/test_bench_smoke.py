@@ -17,7 +17,7 @@ import pytest
 
 from bench.generate import generate
 from bench.servers import available
-from kommunen_kg.build import build
+from kommunen_kg.build.pipeline import build
 from kommunen_kg.config import load_config
 
 from .support import ROOT
@@ -61,7 +61,7 @@ def test_cold_variants_give_the_same_answers_as_warm_queries(tmp_path):
     import pyoxigraph as ox
 
     from bench.workload import cold_variant, sparql_items
-    from kommunen_kg.publication import load_release_store
+    from kommunen_kg.web.publication import load_release_store
 
     generated = generate(1_000, tmp_path / "data")
     config = load_config(_config(tmp_path))

@@ -15,9 +15,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kommunen_kg.build import BuildFailed, build
+from kommunen_kg.build.pipeline import BuildFailed, build
 from kommunen_kg.config import load_config
-from kommunen_kg.release import ReleaseFolder
+from kommunen_kg.rdf.release import ReleaseFolder
 
 from .support import ROOT
 

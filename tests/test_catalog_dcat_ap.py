@@ -38,7 +38,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 
-from kommunen_kg.build import METADATA_FILES
+from kommunen_kg.build.pipeline import METADATA_FILES
 
 from .support import CONFORMANCE, ROOT, server_in_thread
 
@@ -281,9 +281,9 @@ def test_catalog_states_the_contributor_id_only_when_configured(
 ):
     from dataclasses import replace
 
-    from kommunen_kg.app import create_app
-    from kommunen_kg.build import build
-    from kommunen_kg.publication import open_release
+    from kommunen_kg.build.pipeline import build
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_release
 
     contributor = "http://dcat-ap.de/def/contributors/testContributor"
     configured = replace(config, dataset=replace(config.dataset, contributor_id=contributor))

@@ -49,10 +49,10 @@ def _build_time(epoch: int):
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory: pytest.TempPathFactory):
     """(url, first release, second release): the server publishes the second."""
-    from kommunen_kg.app import create_app
-    from kommunen_kg.build import build
+    from kommunen_kg.build.pipeline import build
     from kommunen_kg.config import load_config
-    from kommunen_kg.publication import open_release
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_release
 
     root = tmp_path_factory.mktemp("two-releases")
     for name in ("ontology", "data"):
@@ -237,8 +237,8 @@ def test_the_manifest_of_a_release_is_served(live_server, release):
 
 @pytest.fixture(scope="module")
 def adhoc_server(config):
-    from kommunen_kg.app import create_app
-    from kommunen_kg.publication import open_sources
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_sources
 
     publication = open_sources(config, [ROOT / "data" / "people.ttl"])
     with server_in_thread(create_app(publication)) as url:

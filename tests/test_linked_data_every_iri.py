@@ -22,8 +22,8 @@ import pytest
 import rdflib
 import requests
 
-from kommunen_kg.addresses import Addresses
-from kommunen_kg.publication import Publication
+from kommunen_kg.web.addresses import Addresses
+from kommunen_kg.web.publication import Publication
 
 DCTERMS = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"

@@ -8,7 +8,7 @@ import pytest
 import requests
 from lxml import etree
 
-from kommunen_kg.addresses import Addresses
+from kommunen_kg.web.addresses import Addresses
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SITEMAP = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}

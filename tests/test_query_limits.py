@@ -1,6 +1,6 @@
 """No client query can take the server down: time limit, result limit, memory limit, busy pool.
 
-Client queries run in the query pool's worker processes (kommunen_kg.query_pool). These tests
+Client queries run in the query pool's worker processes (kommunen_kg.sparql.pool). These tests
 send real queries over HTTP to the application served from a thread with a pool engine whose
 time limit is 2 s, and look at the worker processes through /proc.
 """
@@ -17,10 +17,10 @@ from dataclasses import replace
 import pytest
 import requests
 
-from kommunen_kg.app import create_app
-from kommunen_kg.engine import DatasetSpec, EmbeddedEngine, EngineUnavailable, QueryRequest
-from kommunen_kg.publication import Publication
-from kommunen_kg.query_pool import QueryPool
+from kommunen_kg.sparql.engine import DatasetSpec, EmbeddedEngine, EngineUnavailable, QueryRequest
+from kommunen_kg.sparql.pool import QueryPool
+from kommunen_kg.web.app import create_app
+from kommunen_kg.web.publication import Publication
 
 from .support import server_in_thread
 
@@ -270,7 +270,7 @@ def test_an_engine_error_of_an_unexpected_kind_is_a_400_and_logged_by_the_server
         pool.close()
     assert response.status_code == 400
     assert "could not be evaluated: ValueError: Invalid base IRI" in response.text
-    (record,) = [r for r in caplog.records if r.name == "kommunen_kg.engine"]
+    (record,) = [r for r in caplog.records if r.name == "kommunen_kg.sparql.engine"]
     assert record.levelname == "ERROR"
     assert "ValueError" in record.getMessage()
     assert "Traceback" in record.getMessage()  # from the worker, where it was raised

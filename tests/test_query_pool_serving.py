@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kommunen_kg.serving import SERVERS
+from kommunen_kg.web.serving import SERVERS
 
 from .support import ROOT, free_port, wait_until_up
 

@@ -25,27 +25,27 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from kommunen_kg.app import create_app
-from kommunen_kg.build import build
+from kommunen_kg.build.pipeline import build
 from kommunen_kg.config import Config, load_config
-from kommunen_kg.engine import (
+from kommunen_kg.rdf.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
+from kommunen_kg.rdf.release import Release
+from kommunen_kg.sparql.engine import (
     DatasetSpec,
     EngineUnavailable,
     QueryRequest,
     QuerySyntaxError,
     QueryTimeout,
 )
-from kommunen_kg.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
-from kommunen_kg.publication import Publication
-from kommunen_kg.publish_store import PublishFailed, PublishResult, publish, staging_graph
-from kommunen_kg.release import Release
-from kommunen_kg.remote_engine import (
+from kommunen_kg.sparql.publish import PublishFailed, PublishResult, publish, staging_graph
+from kommunen_kg.sparql.remote import (
     RemoteEngine,
     RemoteStoreError,
     StoreEndpoints,
     declares_dataset,
     open_remote_store,
 )
+from kommunen_kg.web.app import create_app
+from kommunen_kg.web.publication import Publication
 
 from .support import ROOT, free_port, server_in_thread, server_process
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from kommunen_kg.app import RESPONSE_CACHE_KEY
-from kommunen_kg.response_cache import ResponseCache
+from kommunen_kg.web.app import RESPONSE_CACHE_KEY
+from kommunen_kg.web.http.response_cache import ResponseCache
 
 from .support import server_in_thread
 

@@ -19,16 +19,16 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from kommunen_kg.build import KNOWLEDGE_GRAPH, load_sources, store_statistics
+from kommunen_kg.build.metadata import statistics
+from kommunen_kg.build.pipeline import KNOWLEDGE_GRAPH, load_sources, store_statistics
 from kommunen_kg.cli import main
 from kommunen_kg.config import load_config
-from kommunen_kg.dumps import compact_jsonld, graph_lines, jsonld_from_lines, lines_text
-from kommunen_kg.enrich import Entailments
-from kommunen_kg.lexical_forms import XSD, LiteralCodec, is_well_formed
-from kommunen_kg.metadata import statistics
-from kommunen_kg.namespaces import ProjectIRIs
-from kommunen_kg.shacl_run import validate_rdflib
-from kommunen_kg.sources import SourceFile, parse_sources
+from kommunen_kg.rdf.dumps import compact_jsonld, graph_lines, jsonld_from_lines, lines_text
+from kommunen_kg.rdf.entailment import Entailments
+from kommunen_kg.rdf.lexical_forms import XSD, LiteralCodec, is_well_formed
+from kommunen_kg.rdf.namespaces import ProjectIRIs
+from kommunen_kg.rdf.sources import SourceFile, parse_sources
+from kommunen_kg.shacl.run import validate_rdflib
 
 from .support import ROOT
 
@@ -115,7 +115,7 @@ def test_a_sparql_constraint_that_needs_pre_binding_runs_per_focus_node():
 
 
 def test_a_sparql_constraint_runs_over_all_focus_nodes_at_once_when_it_can():
-    from kommunen_kg.shacl_sparql import _inject_focus
+    from kommunen_kg.shacl.compile import _inject_focus
 
     query = "SELECT $this ?v WHERE { $this <http://example.org/p> ?v FILTER(?v > 1) }"
     assert _inject_focus(query, "{ FOCUS }") is not None

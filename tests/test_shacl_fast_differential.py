@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kommunen_kg.build import check
+from kommunen_kg.build.pipeline import check
 from kommunen_kg.config import load_config
 
 from .support import ROOT

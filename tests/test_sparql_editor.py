@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 import requests
 
-from kommunen_kg.example_queries import load_examples
+from kommunen_kg.web.endpoint.example_queries import load_examples
 
 EXAMPLES = load_examples()
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -182,8 +182,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_editor_of_ad_hoc_files_has_no_dataset_examples(tmp_path, config):
-    from kommunen_kg.app import create_app
-    from kommunen_kg.publication import open_sources
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_sources
 
     from .support import server_in_thread
 

@@ -17,15 +17,15 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from kommunen_kg.app import create_app
-from kommunen_kg.engine import (
+from kommunen_kg.sparql.engine import (
     EmbeddedEngine,
     EngineUnavailable,
     QueryRequest,
     QueryResponse,
     QueryTimeout,
 )
-from kommunen_kg.publication import Publication
+from kommunen_kg.web.app import create_app
+from kommunen_kg.web.publication import Publication
 
 from .sparql_servers import Listener, serve_with, serve_with_pool
 from .support import server_in_thread
@@ -403,7 +403,7 @@ def test_an_engine_error_of_an_unexpected_kind_is_a_400_and_logged(publication, 
         response = requests.get(sparql(url), params={"query": "ASK {}"}, timeout=10)
     assert response.status_code == 400
     assert "could not be evaluated: ValueError: Invalid base IRI" in response.text
-    (record,) = [r for r in caplog.records if r.name == "kommunen_kg.engine"]
+    (record,) = [r for r in caplog.records if r.name == "kommunen_kg.sparql.engine"]
     assert record.levelname == "ERROR"
     assert record.exc_info is not None  # with its traceback
 

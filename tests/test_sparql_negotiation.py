@@ -1,6 +1,6 @@
 """Content negotiation: Accept with q-values and wildcards, the format parameter, 406, charset.
 
-The first tests call :mod:`kommunen_kg.negotiation` directly (it has no Flask in it); the others
+The first tests call :mod:`kommunen_kg.web.http.negotiation` directly (it has no Flask in it); the others
 talk HTTP to the real endpoint and parse every format back.
 """
 
@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from kommunen_kg import negotiation as n
+from kommunen_kg.web.http import negotiation as n
 
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROME = (

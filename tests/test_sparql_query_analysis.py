@@ -14,8 +14,7 @@ import contextlib
 import pyoxigraph as ox
 import pytest
 
-from kommunen_kg.engine import QueryRefused
-from kommunen_kg.query_analysis import (
+from kommunen_kg.sparql.analysis import (
     QueryTooComplex,
     QueryTooLong,
     ServiceRefused,
@@ -23,6 +22,7 @@ from kommunen_kg.query_analysis import (
     analyse,
     vet,
 )
+from kommunen_kg.sparql.engine import QueryRefused
 
 from .sparql_servers import Listener
 from .support import CONFORMANCE

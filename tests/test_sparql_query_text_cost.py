@@ -19,9 +19,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kommunen_kg.query_analysis import QueryRefused, tokens, vet
-from kommunen_kg.query_shape import QueryTooComplex
-from kommunen_kg.remote_engine import declares_dataset
+from kommunen_kg.sparql.analysis import QueryRefused, tokens, vet
+from kommunen_kg.sparql.remote import declares_dataset
+from kommunen_kg.sparql.shape import QueryTooComplex
 
 from .sparql_servers import Listener
 

@@ -11,8 +11,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from kommunen_kg.query_shape import MAX_CHAIN, MAX_NESTING
-from kommunen_kg.serving import MAX_REQUEST_LINE
+from kommunen_kg.sparql.shape import MAX_CHAIN, MAX_NESTING
+from kommunen_kg.web.serving import MAX_REQUEST_LINE
 
 from .sparql_servers import serve_with
 
@@ -160,8 +160,8 @@ def test_description_names_federation_when_an_allow_list_is_set(publication):
 
 
 def test_description_of_ad_hoc_files_lists_their_named_graphs(tmp_path, config):
-    from kommunen_kg.app import create_app
-    from kommunen_kg.publication import open_sources
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_sources
 
     from .support import server_in_thread
 
@@ -188,8 +188,8 @@ def test_description_of_ad_hoc_files_lists_their_named_graphs(tmp_path, config):
 def test_description_of_ad_hoc_files_counts_their_graphs_once_not_per_request(tmp_path, config):
     """Counting scans the whole store; it is done as the application is made. A quad added to
     the store afterwards (which no server does) shows that no request counts again."""
-    from kommunen_kg.app import create_app
-    from kommunen_kg.publication import open_sources
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_sources
 
     from .support import server_in_thread
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kommunen_kg.build import check
+from kommunen_kg.build.pipeline import check
 from kommunen_kg.cli import main
 from kommunen_kg.config import load_config
 

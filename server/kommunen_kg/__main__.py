@@ -1,5 +1,5 @@
 """``python -m kommunen_kg`` runs the command line, as the ``kommunen-kg`` script does."""
 
-from .cli import main
+from kommunen_kg.cli import main
 
 main()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .config import ConfigError, load_config
-from .serving import SERVERS
+from kommunen_kg import __version__
+from kommunen_kg.config import ConfigError, load_config
+from kommunen_kg.web.serving import SERVERS
 
 LANGS = click.Choice(["de", "en"])
 config_option = click.option(
@@ -86,9 +86,9 @@ def build(
     the file and line, the resource, the property, the value and what is wrong. The last good
     release stays as it was.
     """
-    from .build import BuildFailed
-    from .build import build as run_build
-    from .namespaces import ProjectIRIs
+    from kommunen_kg.build.pipeline import BuildFailed
+    from kommunen_kg.build.pipeline import build as run_build
+    from kommunen_kg.rdf.namespaces import ProjectIRIs
 
     config = _config(config_path, base_iri)
     try:
@@ -140,9 +140,9 @@ def validate(
     checks those instead, together with the vocabulary, themes and shapes of ontology/.
     Exit code 0 when the data conforms (warnings allowed), 1 otherwise.
     """
-    from .build import check
-    from .namespaces import ProjectIRIs
-    from .sources import (
+    from kommunen_kg.build.pipeline import check
+    from kommunen_kg.rdf.namespaces import ProjectIRIs
+    from kommunen_kg.rdf.sources import (
         ParsedSources,
         SourceError,
         discover,
@@ -176,7 +176,7 @@ def validate(
 
 def _sources_newer_than(config, stamp: float) -> list[Path]:
     """Source files (and the configuration) changed after ``stamp``."""
-    from .sources import discover
+    from kommunen_kg.rdf.sources import discover
 
     paths = [s.path for s in discover(config.ontology_dir, config.data_dir)]
     if config.source is not None:
@@ -190,10 +190,10 @@ def ensure_release(config, lang: str = "en"):
     A failing build never stops a server that has a good release: it reports the problems
     and serves the last good release.
     """
-    from .build import BuildFailed
-    from .build import build as run_build
-    from .namespaces import ProjectIRIs
-    from .release import CURRENT, ReleaseFolder
+    from kommunen_kg.build.pipeline import BuildFailed
+    from kommunen_kg.build.pipeline import build as run_build
+    from kommunen_kg.rdf.namespaces import ProjectIRIs
+    from kommunen_kg.rdf.release import CURRENT, ReleaseFolder
 
     folder = ReleaseFolder(config.graphs_dir)
     current = folder.current()
@@ -288,13 +288,13 @@ def serve(
     first when graphs/ is missing or older than the sources. With SOURCES (RDF files or
     folders in any common syntax), serves those instead. Stop with Ctrl-C.
     """
-    from .answer_cache import AnswerCache
-    from .app import create_app
-    from .publication import open_release, open_sources
-    from .query_pool import QueryPool
-    from .release import ReleaseFolder
-    from .serving import run_granian, run_gunicorn
-    from .sources import SourceError
+    from kommunen_kg.rdf.release import ReleaseFolder
+    from kommunen_kg.rdf.sources import SourceError
+    from kommunen_kg.sparql.answer_cache import AnswerCache
+    from kommunen_kg.sparql.pool import QueryPool
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_release, open_sources
+    from kommunen_kg.web.serving import run_granian, run_gunicorn
 
     config = _config(config_path, base_iri)
     if graphs is not None:
@@ -305,7 +305,7 @@ def serve(
         raise click.UsageError("give either SOURCES or --store, not both")
     try:
         if store:
-            from .remote_engine import RemoteStoreError, open_remote_store
+            from kommunen_kg.sparql.remote import RemoteStoreError, open_remote_store
 
             try:
                 publication = open_remote_store(config, store, pool_size=threads)
@@ -436,10 +436,10 @@ def publish(
     metadata). The parts are loaded under new names first, counted, and switched in with one
     SPARQL Update, so readers of `kommunen-kg serve --store` never see half a release.
     """
-    from .publish_store import PublishFailed
-    from .publish_store import publish as publish_release
-    from .release import ReleaseFolder
-    from .remote_engine import StoreEndpoints
+    from kommunen_kg.rdf.release import ReleaseFolder
+    from kommunen_kg.sparql.publish import PublishFailed
+    from kommunen_kg.sparql.publish import publish as publish_release
+    from kommunen_kg.sparql.remote import StoreEndpoints
 
     config = _config(config_path)
     if graphs is not None:

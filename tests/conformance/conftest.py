@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 
 from kommunen_kg.config import Config, DatasetConfig
-from kommunen_kg.publication import Publication
+from kommunen_kg.web.publication import Publication
 
 from ..support import server_in_thread
 
@@ -49,7 +49,7 @@ class ConformanceServer:
 
 @pytest.fixture(scope="session")
 def sparql11_server():
-    from kommunen_kg.app import create_app
+    from kommunen_kg.web.app import create_app
 
     config = Config(dataset=DatasetConfig(base_iri="http://example.org/conformance/"))
     config = replace(config, server=replace(config.server, union_default_graph=False))

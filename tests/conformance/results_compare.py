@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.compare import isomorphic, to_isomorphic
 
-from kommunen_kg.query_analysis import tokens
+from kommunen_kg.sparql.analysis import tokens
 
 Solution = dict[str, object]  # variable name -> pyoxigraph term
 

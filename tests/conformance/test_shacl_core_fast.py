@@ -15,7 +15,7 @@ import pytest
 import rdflib
 from rdflib import RDF, URIRef
 
-from kommunen_kg.shacl_run import validate_rdflib
+from kommunen_kg.shacl.run import validate_rdflib
 
 from ..support import count_outcome
 from .test_shacl_core import CASES, MF, SH, SHT, _results

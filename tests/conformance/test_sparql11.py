@@ -18,7 +18,7 @@ import pytest
 import requests
 from rdflib import Graph, URIRef
 
-from kommunen_kg.query_analysis import analyse
+from kommunen_kg.sparql.analysis import analyse
 
 from ..support import CONFORMANCE
 from .results_compare import (

@@ -1,0 +1,1 @@
+"""The build pipeline: sources -> validation -> enrichment -> dumps and metadata -> release."""

@@ -1,0 +1,108 @@
+"""The RDF forms of a resource description, and choosing one (or the page) by ``Accept``.
+
+Four forms are offered, each with a file extension for its own URL (``/data/talk/x.ttl``) and
+a media type for content negotiation. Negotiation uses werkzeug's parser of the ``Accept``
+header, which weighs q-values and wildcards as RFC 9110 says; ties go to the order of the
+offers, so ``*/*`` (curl, most libraries) gets the page, and an RDF client that names several
+syntaxes gets the one it rates highest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from werkzeug.datastructures import MIMEAccept
+
+from kommunen_kg.rdf.dumps import compact_jsonld, sorted_triples
+
+HTML = "text/html"
+# XHTML clients read the same page (HTML5 served as text/html is what they get).
+XHTML = "application/xhtml+xml"
+
+
+@dataclass(frozen=True)
+class RdfForm:
+    extension: str  # also the value of ?format= where a document offers it
+    media_type: str
+    label: str
+    rdf_format: ox.RdfFormat
+    # Other media types clients send for the same syntax.
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8"
+
+
+TURTLE = RdfForm("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE, ("application/x-turtle",))
+JSONLD = RdfForm(
+    "jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD, ("application/json",)
+)
+NTRIPLES = RdfForm(
+    "nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES, ("text/plain",)
+)
+RDFXML = RdfForm(
+    "rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML, ("application/xml", "text/xml")
+)
+
+RDF_FORMS: tuple[RdfForm, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
+BY_EXTENSION: dict[str, RdfForm] = {f.extension: f for f in RDF_FORMS}
+
+
+def _offers(forms: Iterable[RdfForm]) -> dict[str, RdfForm]:
+    offers: dict[str, RdfForm] = {}
+    for form in forms:
+        offers[form.media_type] = form
+    for form in forms:
+        for alias in form.aliases:
+            offers.setdefault(alias, form)
+    return offers
+
+
+def choose(accept: MIMEAccept, with_page: bool) -> RdfForm | str | None:
+    """The page (:data:`HTML`), an RDF form, or None when the client accepts none of them.
+
+    A missing ``Accept`` header means ``*/*``. A client that asks for XHTML (and nothing
+    else) gets the page too; XHTML is offered last, so that ``application/*`` still means
+    an RDF form.
+    """
+    offers = _offers(RDF_FORMS)
+    candidates = [HTML, *offers, XHTML] if with_page else list(offers)
+    if not accept:
+        return HTML if with_page else TURTLE
+    best = accept.best_match(candidates)
+    if best is None:
+        return None
+    return HTML if best in (HTML, XHTML) else offers[best]
+
+
+def serialise(triples: Iterable[ox.Triple], form: RdfForm, prefixes: dict[str, str]) -> bytes:
+    """One description in one form; triples are sorted so that equal data gives equal bytes
+    in every worker process (and so the same ETag)."""
+    ordered = sorted_triples(triples)
+    used = used_prefixes(ordered, prefixes)
+    if form is JSONLD:
+        return compact_jsonld(ordered, used)
+    return ox.serialize(
+        ordered,
+        format=form.rdf_format,
+        prefixes=used if form.rdf_format is not ox.RdfFormat.N_TRIPLES else None,
+    )
+
+
+def used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+    """Only the prefixes that abbreviate something here: shorter, more readable documents."""
+    iris: set[str] = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+    used = {}
+    for name, namespace in prefixes.items():
+        if any(i.startswith(namespace) and len(i) > len(namespace) for i in iris):
+            used[name] = namespace
+    return dict(sorted(used.items()))

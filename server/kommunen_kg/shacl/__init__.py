@@ -1,0 +1,1 @@
+"""SHACL validation: shapes compiled to SPARQL and run over the data, with their report."""

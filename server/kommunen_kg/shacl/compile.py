@@ -1,0 +1,1266 @@
+"""SHACL core, compiled into set-based SPARQL queries that Oxigraph runs over the whole data.
+
+pyshacl walks the data node by node in Python: for each focus node, for each constraint, it looks
+up value nodes in an rdflib graph. On a million triples that takes most of an hour. Here each
+shape becomes a handful of queries, each answering one question for *all* focus nodes at once
+("which focus nodes have fewer than one ``schema:name``", "which value nodes are not an
+``xsd:dateTime``"), and Oxigraph's query engine does the work in Rust.
+
+The compilation follows the SHACL specification (https://www.w3.org/TR/shacl/):
+
+* focus nodes: ``sh:targetNode``, ``sh:targetClass`` and implicit class targets
+  (``rdf:type/rdfs:subClassOf*`` in the data graph), ``sh:targetSubjectsOf``,
+  ``sh:targetObjectsOf``;
+* value nodes: SHACL property paths become SPARQL property paths (predicate, inverse, sequence,
+  alternative, zero-or-more, one-or-more, zero-or-one), as a set; a path that can be empty also
+  yields focus nodes that are not in the data;
+* constraints on single value nodes (``sh:class``, ``sh:datatype``, ``sh:nodeKind``, the four
+  ranges, ``sh:minLength``/``sh:maxLength``, ``sh:pattern``, ``sh:languageIn``, ``sh:in``,
+  ``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``) become one boolean expression each,
+  evaluated in one query per shape; conformance to a nested shape is itself such an expression
+  (with ``EXISTS`` for its property shapes), so nesting costs no extra round trips;
+* counting constraints (``sh:minCount``, ``sh:maxCount``, ``sh:qualifiedMinCount``/
+  ``sh:qualifiedMaxCount`` with ``sh:qualifiedValueShapesDisjoint``), ``sh:uniqueLang``,
+  ``sh:hasValue``, the property pairs (``sh:equals``, ``sh:disjoint``, ``sh:lessThan``,
+  ``sh:lessThanOrEquals``) and ``sh:closed`` become one grouped query each;
+* SHACL-SPARQL constraints (``sh:sparql`` with ``sh:select``) run once over all focus nodes when
+  ``$this`` is only used where a join gives the same answer as pre-binding, and once per focus
+  node (with Oxigraph's pre-binding, ``substitutions``) otherwise;
+* ``sh:deactivated``, ``sh:severity`` and ``sh:message`` (every language; ``{?var}`` and
+  ``{$this}`` filled in for SPARQL constraints) are honoured.
+
+Literal values are compared with SPARQL's operators (so XSD value semantics hold), language tags
+with ``langMatches``, terms in ``sh:in``/``sh:hasValue`` with ``sameTerm``. Literals the store
+would rewrite carry a stand-in datatype (see :mod:`lexical_forms`); the queries see through it.
+
+What this compiler does not cover (custom constraint components, SPARQL-based targets, a SPARQL
+constraint inside a nested shape, recursive shapes, blank nodes as ``sh:in`` members, counts
+above a small bound inside nested shapes, ...) makes :meth:`Compiler.unsupported` name a reason,
+and the caller validates that shape with pyshacl instead, so the result is always complete.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kommunen_kg.rdf.lexical_forms import LEXICAL, XSD, LiteralCodec
+
+SH = "http://www.w3.org/ns/shacl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDF_TYPE = RDF + "type"
+RDF_FIRST = RDF + "first"
+RDF_REST = RDF + "rest"
+RDF_NIL = RDF + "nil"
+RDF_LANGSTRING = RDF + "langString"
+RDFS_CLASS = RDFS + "Class"
+RDFS_SUBCLASSOF = RDFS + "subClassOf"
+XSD_STRING = XSD + "string"
+XSD_BOOLEAN = XSD + "boolean"
+XSD_INTEGER = XSD + "integer"
+VIOLATION = SH + "Violation"
+TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD_BOOLEAN))
+
+TARGETS = ("targetNode", "targetClass", "targetSubjectsOf", "targetObjectsOf")
+# Parameters whose values are checked one value node at a time.
+VALUE_PARAMETERS = (
+    "class",
+    "datatype",
+    "nodeKind",
+    "minExclusive",
+    "minInclusive",
+    "maxExclusive",
+    "maxInclusive",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "languageIn",
+    "in",
+    "node",
+    "not",
+    "and",
+    "or",
+    "xone",
+)
+# Every parameter of SHACL core this compiler knows, with its constraint component.
+COMPONENTS = {
+    "class": "ClassConstraintComponent",
+    "datatype": "DatatypeConstraintComponent",
+    "nodeKind": "NodeKindConstraintComponent",
+    "minCount": "MinCountConstraintComponent",
+    "maxCount": "MaxCountConstraintComponent",
+    "minExclusive": "MinExclusiveConstraintComponent",
+    "minInclusive": "MinInclusiveConstraintComponent",
+    "maxExclusive": "MaxExclusiveConstraintComponent",
+    "maxInclusive": "MaxInclusiveConstraintComponent",
+    "minLength": "MinLengthConstraintComponent",
+    "maxLength": "MaxLengthConstraintComponent",
+    "pattern": "PatternConstraintComponent",
+    "languageIn": "LanguageInConstraintComponent",
+    "uniqueLang": "UniqueLangConstraintComponent",
+    "equals": "EqualsConstraintComponent",
+    "disjoint": "DisjointConstraintComponent",
+    "lessThan": "LessThanConstraintComponent",
+    "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
+    "not": "NotConstraintComponent",
+    "and": "AndConstraintComponent",
+    "or": "OrConstraintComponent",
+    "xone": "XoneConstraintComponent",
+    "node": "NodeConstraintComponent",
+    "qualifiedMinCount": "QualifiedMinCountConstraintComponent",
+    "qualifiedMaxCount": "QualifiedMaxCountConstraintComponent",
+    "closed": "ClosedConstraintComponent",
+    "hasValue": "HasValueConstraintComponent",
+    "in": "InConstraintComponent",
+    "sparql": "SPARQLConstraintComponent",
+}
+# Parameters that belong to another one, or say nothing on their own.
+AUXILIARY = {
+    "flags",
+    "ignoredProperties",
+    "qualifiedValueShape",
+    "qualifiedValueShapesDisjoint",
+    "property",
+    "path",
+    "severity",
+    "message",
+    "deactivated",
+    "name",
+    "description",
+    "order",
+    "group",
+    "defaultValue",
+    "declare",
+    "prefixes",
+    *TARGETS,
+}
+# Parameters that only make sense with a path (property shapes).
+PROPERTY_ONLY = {
+    "minCount",
+    "maxCount",
+    "uniqueLang",
+    "lessThan",
+    "lessThanOrEquals",
+    "qualifiedMinCount",
+    "qualifiedMaxCount",
+}
+NODE_KINDS = {
+    SH + "IRI": "isIRI({v})",
+    SH + "BlankNode": "isBlank({v})",
+    SH + "Literal": "isLiteral({v})",
+    SH + "BlankNodeOrIRI": "(isIRI({v}) || isBlank({v}))",
+    SH + "BlankNodeOrLiteral": "(isBlank({v}) || isLiteral({v}))",
+    SH + "IRIOrLiteral": "(isIRI({v}) || isLiteral({v}))",
+}
+MAX_NESTED_COUNT = 3  # counts inside nested shapes are unrolled into this many distinct values
+CLASS_PATH = f"<{RDF_TYPE}>/<{RDFS_SUBCLASSOF}>*"
+
+
+class Unsupported(Exception):
+    """A shape uses something this compiler does not translate; pyshacl validates it."""
+
+
+@dataclass
+class RawResult:
+    """One validation result, in the terms of the data and the shapes graph."""
+
+    focus: object
+    value: object | None
+    path: object | None  # the sh:path node of the shape, or a predicate (closed, SPARQL ?path)
+    component: str
+    shape: object
+    severity: str
+    messages: list[ox.Literal] = field(default_factory=list)
+    constraint: object | None = None  # the sh:sparql node, for SPARQL constraints
+    bindings: dict[str, object] | None = None  # SPARQL constraints: for message templates
+
+
+class ShapesGraph:
+    """The shapes graph, indexed for the handful of lookups the compiler makes."""
+
+    def __init__(self, triples):
+        self.out: dict[object, dict[str, list]] = {}
+        self.inc: dict[tuple[str, object], list] = {}
+        for t in triples:
+            self.out.setdefault(t.subject, {}).setdefault(t.predicate.value, []).append(t.object)
+            self.inc.setdefault((t.predicate.value, t.object), []).append(t.subject)
+        self.triples = list(triples)
+
+    def objects(self, node, predicate: str) -> list:
+        return self.out.get(node, {}).get(predicate, [])
+
+    def value(self, node, predicate: str):
+        values = self.objects(node, predicate)
+        return values[0] if values else None
+
+    def subjects(self, predicate: str, obj) -> list:
+        return self.inc.get((predicate, obj), [])
+
+    def subjects_of(self, predicate: str) -> list:
+        return [s for (p, _o), subjects in self.inc.items() if p == predicate for s in subjects]
+
+    def objects_of(self, predicate: str) -> list:
+        return [o for (p, o) in self.inc if p == predicate]
+
+    def predicates(self, node) -> list[str]:
+        return list(self.out.get(node, {}))
+
+    def items(self, node) -> list | None:
+        """The members of an RDF list, or None when ``node`` is not a well-formed list."""
+        members, seen = [], set()
+        while node != ox.NamedNode(RDF_NIL):
+            if node in seen:
+                return None
+            seen.add(node)
+            first, rest = self.objects(node, RDF_FIRST), self.objects(node, RDF_REST)
+            if len(first) != 1 or len(rest) != 1:
+                return None
+            members.append(first[0])
+            node = rest[0]
+        return members
+
+
+def sparql_term(term, codec: LiteralCodec) -> str:
+    """A constant in query text; the stored form for literals, so that ``sameTerm`` holds."""
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return str(codec.encode(term))
+    raise Unsupported(f"a blank node ({term}) cannot be named in a query")
+
+
+def _true(term) -> bool:
+    return isinstance(term, ox.Literal) and term == TRUE
+
+
+def _integer(term) -> int:
+    if isinstance(term, ox.Literal) and re.fullmatch(r"[+-]?[0-9]+", term.value):
+        return int(term.value)
+    raise Unsupported(f"not an integer: {term}")
+
+
+@dataclass
+class Query:
+    """A query over the data and how to turn its solutions into results."""
+
+    text: str
+    results: Callable[[ox.QuerySolution], Iterator[RawResult]]
+    substitutions: list | None = None  # per-focus pre-binding, for SPARQL constraints
+
+
+class Compiler:
+    """Translates the shapes of one shapes graph into queries over one data store."""
+
+    def __init__(self, shapes: ShapesGraph, codec: LiteralCodec, select: Callable[[str], Iterator]):
+        self.g = shapes
+        self.codec = codec
+        self.select = select  # runs a query over the data (for per-focus SPARQL constraints)
+        self._fresh = itertools.count()
+        self._checked: dict[object, str | None] = {}
+        self._subclasses: dict[object, list[str] | None] = {}
+        self.shapes = self._shape_nodes()
+
+    # --- which nodes are shapes, which have targets ------------------------------------------
+
+    def _shape_nodes(self) -> set:
+        g = self.g
+        found = set(g.subjects(RDF_TYPE, ox.NamedNode(SH + "NodeShape")))
+        found |= set(g.subjects(RDF_TYPE, ox.NamedNode(SH + "PropertyShape")))
+        for name in (*TARGETS, "property", "node"):
+            found |= set(g.subjects_of(SH + name))
+        for name in ("property", "node", "not", "qualifiedValueShape"):
+            found |= set(g.objects_of(SH + name))
+        for name in ("and", "or", "xone"):
+            for lst in g.objects_of(SH + name):
+                found |= set(g.items(lst) or [])
+        return found
+
+    def class_types(self) -> set:
+        """rdfs:Class and its sub-classes in the shapes graph (for implicit class targets)."""
+        classes = {ox.NamedNode(RDFS_CLASS)}
+        pending = [ox.NamedNode(RDFS_CLASS)]
+        while pending:
+            for sub in self.g.subjects(RDFS_SUBCLASSOF, pending.pop()):
+                if sub not in classes:
+                    classes.add(sub)
+                    pending.append(sub)
+        return classes
+
+    def targeted(self) -> list:
+        """Shapes with targets, in a stable order."""
+        classes = self.class_types()
+        result = []
+        for shape in self.shapes:
+            has = any(self.g.objects(shape, SH + t) for t in TARGETS)
+            implicit = any(t in classes for t in self.g.objects(shape, RDF_TYPE))
+            if has or implicit:
+                result.append(shape)
+        return sorted(result, key=str)
+
+    def deactivated(self, shape) -> bool:
+        return any(_true(v) for v in self.g.objects(shape, SH + "deactivated"))
+
+    def path_node(self, shape):
+        return self.g.value(shape, SH + "path")
+
+    def severity(self, shape) -> str:
+        value = self.g.value(shape, SH + "severity")
+        return value.value if isinstance(value, ox.NamedNode) else VIOLATION
+
+    def messages(self, node) -> list[ox.Literal]:
+        return [m for m in self.g.objects(node, SH + "message") if isinstance(m, ox.Literal)]
+
+    # --- support check --------------------------------------------------------------------------
+
+    def unsupported(self, shape) -> str | None:
+        """Why ``shape`` (with everything it refers to) cannot be compiled, or None."""
+        try:
+            self._check(shape, ())
+        except Unsupported as exc:
+            return str(exc)
+        return None
+
+    def _check(self, shape, stack: tuple, nested: bool = False) -> None:
+        key = (shape, nested)
+        if key in self._checked:
+            if self._checked[key] is not None:
+                raise Unsupported(self._checked[key])
+            return
+        if shape in stack:
+            raise Unsupported(f"recursive shape {shape}")
+        try:
+            self._check_uncached(shape, (*stack, shape), nested)
+        except Unsupported as exc:
+            self._checked[key] = str(exc)
+            raise
+        self._checked[key] = None
+
+    def _check_uncached(self, shape, stack: tuple, nested: bool) -> None:
+        g = self.g
+        if isinstance(shape, ox.Literal):
+            raise Unsupported(f"a literal used as a shape: {shape}")
+        if self.deactivated(shape):
+            return
+        path = self.path_node(shape)
+        if len(g.objects(shape, SH + "path")) > 1:
+            raise Unsupported("more than one sh:path")
+        if path is not None:
+            self.path(path)
+        for target in g.objects(shape, SH + "target"):
+            raise Unsupported(f"SPARQL-based target {target}")
+        for predicate in g.predicates(shape):
+            if not predicate.startswith(SH):
+                continue
+            name = predicate[len(SH) :]
+            if name in AUXILIARY or name in COMPONENTS:
+                continue
+            if name in ("rule", "condition", "expression", "js", "shapesGraph", "entailment"):
+                raise Unsupported(f"sh:{name} (not SHACL core)")
+        qualified_shape = g.objects(shape, SH + "qualifiedValueShape")
+        for name in PROPERTY_ONLY:
+            if name.startswith("qualified") and not qualified_shape:
+                continue  # without sh:qualifiedValueShape they are no constraint
+            if g.objects(shape, SH + name) and path is None:
+                raise Unsupported(f"sh:{name} on a node shape")
+        # Custom constraint components: any parameter declared by one in the shapes graph.
+        for component in g.subjects(RDF_TYPE, ox.NamedNode(SH + "ConstraintComponent")):
+            for parameter in g.objects(component, SH + "parameter"):
+                p = g.value(parameter, SH + "path")
+                if p is not None and g.objects(shape, p.value):
+                    raise Unsupported(f"custom constraint component {component}")
+        if g.objects(shape, SH + "sparql"):
+            if nested:
+                raise Unsupported("a SPARQL constraint inside a nested shape")
+            if self.codec.active:
+                raise Unsupported("a SPARQL constraint over literals with stand-in datatypes")
+            for constraint in g.objects(shape, SH + "sparql"):
+                self._check_sparql(constraint)
+        for name in ("minCount", "maxCount", "minLength", "maxLength"):
+            for value in g.objects(shape, SH + name):
+                count = _integer(value)
+                if nested and name.endswith("Count") and count > MAX_NESTED_COUNT:
+                    raise Unsupported(f"sh:{name} {count} inside a nested shape")
+        qualified = g.objects(shape, SH + "qualifiedValueShape")
+        if len(qualified) > 1:
+            raise Unsupported("more than one sh:qualifiedValueShape")
+        for name in ("qualifiedMinCount", "qualifiedMaxCount"):
+            for value in g.objects(shape, SH + name):
+                count = _integer(value)
+                if nested and count > MAX_NESTED_COUNT:
+                    raise Unsupported(f"sh:{name} {count} inside a nested shape")
+        for name in ("in", "languageIn", "ignoredProperties", "and", "or", "xone"):
+            for lst in g.objects(shape, SH + name):
+                if g.items(lst) is None:
+                    raise Unsupported(f"sh:{name} is not a well-formed list")
+        for lst in g.objects(shape, SH + "in"):
+            for member in g.items(lst):
+                sparql_term(member, self.codec)
+        for value in g.objects(shape, SH + "hasValue"):
+            sparql_term(value, self.codec)
+        for name in ("minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
+            for value in g.objects(shape, SH + name):
+                if not isinstance(value, ox.Literal):
+                    raise Unsupported(f"sh:{name} {value} is not a literal")
+        for pattern in g.objects(shape, SH + "pattern"):
+            self._check_regex(pattern, g.value(shape, SH + "flags"))
+        for name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            for value in g.objects(shape, SH + name):
+                if not isinstance(value, ox.NamedNode):
+                    raise Unsupported(f"sh:{name} {value} is not an IRI")
+        for name in ("class", "datatype"):
+            for value in g.objects(shape, SH + name):
+                if not isinstance(value, ox.NamedNode):
+                    raise Unsupported(f"sh:{name} {value} is not an IRI")
+        for value in g.objects(shape, SH + "nodeKind"):
+            if not isinstance(value, ox.NamedNode) or value.value not in NODE_KINDS:
+                raise Unsupported(f"unknown sh:nodeKind {value}")
+        for sub in self._referenced(shape):
+            self._check(sub, stack, nested=True)
+        for prop in g.objects(shape, SH + "property"):
+            self._check(prop, stack, nested=nested)
+
+    def _referenced(self, shape) -> list:
+        """Shapes whose conformance this shape's constraints test (not sh:property)."""
+        g = self.g
+        found = [*g.objects(shape, SH + "node"), *g.objects(shape, SH + "not")]
+        found += g.objects(shape, SH + "qualifiedValueShape")
+        for name in ("and", "or", "xone"):
+            for lst in g.objects(shape, SH + name):
+                found += g.items(lst) or []
+        if self._disjoint(shape):
+            found += self._siblings(shape)
+        return found
+
+    def _check_regex(self, pattern, flags) -> None:
+        if not isinstance(pattern, ox.Literal):
+            raise Unsupported(f"sh:pattern {pattern} is not a literal")
+        flag_text = flags.value if isinstance(flags, ox.Literal) else ""
+        query = f'SELECT (REGEX("", {_string(pattern.value)}, {_string(flag_text)}) AS ?ok) {{}}'
+        solution = next(iter(ox.Store().query(query)))
+        if solution["ok"] is None:
+            raise Unsupported(f"Oxigraph cannot evaluate the pattern {pattern.value!r}")
+
+    def _check_sparql(self, constraint) -> None:
+        g = self.g
+        selects = g.objects(constraint, SH + "select")
+        if len(selects) != 1 or not isinstance(selects[0], ox.Literal):
+            raise Unsupported("a SPARQL constraint needs exactly one sh:select")
+        text = selects[0].value
+        if re.search(r"[?$](shapesGraph|currentShape)\b", text):
+            raise Unsupported("$shapesGraph / $currentShape in a SPARQL constraint")
+        if re.search(r"\$PATH\b", text) and self.path_node(self._owner(constraint)) is None:
+            raise Unsupported("$PATH in a SPARQL constraint of a node shape")
+
+    def _owner(self, constraint):
+        owners = self.g.subjects(SH + "sparql", constraint)
+        return owners[0] if owners else None
+
+    # --- paths --------------------------------------------------------------------------------
+
+    def path(self, node) -> str:
+        """The SPARQL property path of a SHACL path."""
+        g = self.g
+        if isinstance(node, ox.NamedNode):
+            return f"<{node.value}>"
+        if not isinstance(node, ox.BlankNode):
+            raise Unsupported(f"not a path: {node}")
+        if g.objects(node, RDF_FIRST):
+            members = g.items(node)
+            if not members or len(members) < 2:
+                raise Unsupported("a sequence path needs two or more members")
+            return "(" + "/".join(self.path(m) for m in members) + ")"
+        kinds = [p for p in g.predicates(node) if p.startswith(SH) and p.endswith("Path")]
+        if len(kinds) != 1 or len(g.objects(node, kinds[0])) != 1:
+            raise Unsupported(f"not a SHACL path: {node}")
+        kind, inner = kinds[0][len(SH) :], g.objects(node, kinds[0])[0]
+        if kind == "inversePath":
+            return f"^({self.path(inner)})"
+        if kind == "alternativePath":
+            members = g.items(inner)
+            if not members or len(members) < 2:
+                raise Unsupported("an alternative path needs two or more members")
+            return "(" + "|".join(self.path(m) for m in members) + ")"
+        suffix = {"zeroOrMorePath": "*", "oneOrMorePath": "+", "zeroOrOnePath": "?"}.get(kind)
+        if suffix is None:
+            raise Unsupported(f"unknown path kind sh:{kind}")
+        return f"({self.path(inner)}){suffix}"
+
+    def may_be_empty(self, node) -> bool:
+        """Whether the path matches zero steps (then a focus node is its own value node)."""
+        g = self.g
+        if isinstance(node, ox.NamedNode):
+            return False
+        if g.objects(node, RDF_FIRST):
+            return all(self.may_be_empty(m) for m in g.items(node) or [])
+        if g.objects(node, SH + "zeroOrMorePath") or g.objects(node, SH + "zeroOrOnePath"):
+            return True
+        inner = g.value(node, SH + "inversePath")
+        if inner is not None:
+            return self.may_be_empty(inner)
+        inner = g.value(node, SH + "oneOrMorePath")
+        if inner is not None:
+            return self.may_be_empty(inner)
+        alternatives = g.value(node, SH + "alternativePath")
+        if alternatives is not None:
+            return any(self.may_be_empty(m) for m in g.items(alternatives) or [])
+        return False
+
+    def values(self, shape, focus: str, value: str) -> str:
+        """Patterns binding ``value`` to each value node of ``focus`` (bound before them, in the
+        same group: never wrap the result in braces, or ``focus`` is unbound inside)."""
+        path = self.path_node(shape)
+        if path is None:
+            return f"BIND({focus} AS {value})"
+        if not self.may_be_empty(path):
+            return f"{focus} {self.path(path)} {value} ."
+        # SPARQL's zero-length paths only reach nodes of the graph; SHACL's reach every focus
+        # node. So: the focus node itself (branch 0) and the path's ends (branch 1).
+        branch, end = self.var("z"), self.var("e")
+        return (
+            f"VALUES {branch} {{ 0 1 }} OPTIONAL {{ {focus} {self.path(path)} {end} "
+            f"FILTER({branch} = 1) }} BIND(IF({branch} = 0, {focus}, {end}) AS {value}) "
+            f"FILTER(BOUND({value}))"
+        )
+
+    # --- expressions ------------------------------------------------------------------------
+
+    def var(self, stem: str = "v") -> str:
+        return f"?{stem}{next(self._fresh)}"
+
+    def numeric(self, v: str) -> str:
+        """``v`` with a stand-in datatype turned back into its real one, for comparisons."""
+        if not self.codec.wrapped_datatypes:
+            return v
+        prefix = _string(LEXICAL)
+        return (
+            f"IF(isLiteral({v}) && STRSTARTS(STR(DATATYPE({v})), {prefix}), "
+            f"STRDT(STR({v}), IRI(STRAFTER(STR(DATATYPE({v})), {prefix}))), {v})"
+        )
+
+    def subclasses(self, cls) -> list[str] | None:
+        """``cls`` and every class ``rdfs:subClassOf*`` it in the data graph, as query terms;
+        None when one is a blank node (which a query cannot name).
+
+        Asked once per class instead of walking ``rdf:type/rdfs:subClassOf*`` for every value
+        node: the data graph does not change while it is validated.
+        """
+        if cls not in self._subclasses:
+            found = []
+            term = sparql_term(cls, self.codec) if not isinstance(cls, ox.BlankNode) else None
+            if term is not None:
+                query = f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS_SUBCLASSOF}>* {term} }}"
+                for row in self.select(query):
+                    c = row["c"]
+                    if isinstance(c, ox.BlankNode):
+                        found = None
+                        break
+                    found.append(sparql_term(c, self.codec))
+            else:
+                found = None
+            self._subclasses[cls] = sorted(set(found)) if found is not None else None
+        return self._subclasses[cls]
+
+    def instance_test(self, v: str, cls) -> str:
+        """Whether ``v`` is a SHACL instance of ``cls`` (rdf:type/rdfs:subClassOf*)."""
+        classes_in = self.subclasses(cls)
+        if classes_in is None:
+            return f"EXISTS {{ {v} {CLASS_PATH} {sparql_term(cls, self.codec)} }}"
+        t = self.var("t")
+        return f"EXISTS {{ {v} <{RDF_TYPE}> {t} FILTER({t} IN ({', '.join(classes_in)})) }}"
+
+    def datatype_test(self, v: str, datatype: str) -> str:
+        if datatype == RDF_LANGSTRING:
+            return f'(isLiteral({v}) && LANG({v}) != "")'
+        if datatype == XSD_STRING:
+            return f'(isLiteral({v}) && LANG({v}) = "" && DATATYPE({v}) = <{XSD_STRING}>)'
+        # Ill-formed literals carry the stand-in datatype ILL_FORMED + datatype: no match.
+        test = f"DATATYPE({v}) = <{datatype}>"
+        if datatype in self.codec.wrapped_datatypes:
+            test = f"({test} || DATATYPE({v}) = <{LEXICAL}{datatype}>)"
+        return f"(isLiteral({v}) && {test})"
+
+    def condition(self, shape, name: str, parameter, v: str) -> str:
+        """A never-failing boolean expression: does value node ``v`` satisfy this constraint?"""
+        g, codec = self.g, self.codec
+        if name == "class":
+            return self.instance_test(v, parameter)
+        if name == "datatype":
+            return f"COALESCE({self.datatype_test(v, parameter.value)}, false)"
+        if name == "nodeKind":
+            return NODE_KINDS[parameter.value].format(v=v)
+        if name in ("minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
+            op = {"minExclusive": ">", "minInclusive": ">=", "maxExclusive": "<"}.get(name, "<=")
+            return f"COALESCE({self.numeric(v)} {op} {parameter!s}, false)"
+        if name in ("minLength", "maxLength"):
+            op = ">=" if name == "minLength" else "<="
+            return f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {_integer(parameter)}, false)"
+        if name == "pattern":
+            flags = g.value(shape, SH + "flags")
+            flag_text = flags.value if isinstance(flags, ox.Literal) else ""
+            return (
+                f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {_string(parameter.value)}, "
+                f"{_string(flag_text)}), false)"
+            )
+        if name == "languageIn":
+            ranges = [m.value for m in g.items(parameter) if isinstance(m, ox.Literal)]
+            if not ranges:
+                return "false"
+            matches = " || ".join(f"langMatches(LANG({v}), {_string(r)})" for r in ranges)
+            return f'COALESCE(isLiteral({v}) && LANG({v}) != "" && ({matches}), false)'
+        if name == "in":
+            members = g.items(parameter)
+            if not members:
+                return "false"
+            return (
+                "(" + " || ".join(f"sameTerm({v}, {sparql_term(m, codec)})" for m in members) + ")"
+            )
+        if name == "hasValue":
+            return f"sameTerm({v}, {sparql_term(parameter, codec)})"
+        if name == "node":
+            return self.conforms(parameter, v)
+        if name == "not":
+            return f"!({self.conforms(parameter, v)})"
+        if name == "and":
+            members = g.items(parameter)
+            return (
+                "(" + " && ".join(self.conforms(m, v) for m in members) + ")" if members else "true"
+            )
+        if name == "or":
+            members = g.items(parameter)
+            return (
+                "(" + " || ".join(self.conforms(m, v) for m in members) + ")"
+                if members
+                else "false"
+            )
+        if name == "xone":
+            members = g.items(parameter)
+            if not members:
+                return "false"
+            return "(" + " + ".join(f"IF({self.conforms(m, v)}, 1, 0)" for m in members) + ") = 1"
+        raise Unsupported(f"sh:{name}")  # pragma: no cover - guarded by _check
+
+    def value_conditions(self, shape) -> list[tuple[str, object]]:
+        """The (parameter name, parameter value) pairs checked one value node at a time."""
+        pairs = []
+        for name in VALUE_PARAMETERS:
+            for parameter in self.g.objects(shape, SH + name):
+                pairs.append((name, parameter))
+        if self.path_node(shape) is None:
+            for parameter in self.g.objects(shape, SH + "hasValue"):
+                pairs.append(("hasValue", parameter))
+        return pairs
+
+    def _distinct_values(self, focus: str, shape, count: int, extra: Callable[[str], str] | None):
+        """A pattern with ``count`` pairwise different value nodes (each passing ``extra``)."""
+        names = [self.var() for _ in range(count)]
+        parts = [self.values(shape, focus, name) for name in names]
+        tests = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
+        if extra is not None:
+            tests += [extra(name) for name in names]
+        return " ".join(parts) + (f" FILTER({' && '.join(tests)})" if tests else "")
+
+    def conforms(self, shape, v: str) -> str:
+        """A never-failing boolean expression: does node ``v`` conform to ``shape``?"""
+        g = self.g
+        if self.deactivated(shape):
+            return "true"
+        parts: list[str] = []
+        path = self.path_node(shape)
+        if path is None:
+            parts += [self.condition(shape, n, p, v) for n, p in self.value_conditions(shape)]
+            for prop in g.objects(shape, SH + "property"):
+                parts.append(self.conforms(prop, v))
+            if any(_true(c) for c in g.objects(shape, SH + "closed")):
+                other = self.var("o")
+                p = self.var("p")
+                parts.append(
+                    f"NOT EXISTS {{ {v} {p} {other} FILTER({self._not_allowed(shape, p)}) }}"
+                )
+            for name in ("equals", "disjoint"):
+                for other in g.objects(shape, SH + name):
+                    test = f"EXISTS {{ {v} <{other.value}> {v} }}"
+                    if name == "equals":
+                        w = self.var()
+                        parts.append(
+                            f"({test} && NOT EXISTS {{ {v} <{other.value}> {w} "
+                            f"FILTER(!sameTerm({w}, {v})) }})"
+                        )
+                    else:
+                        parts.append(f"!{test}")
+            return "(" + " && ".join(parts) + ")" if parts else "true"
+        # A property shape: its constraints hold for the value nodes of v.
+        w = self.var()
+        tests = [self.condition(shape, n, p, w) for n, p in self.value_conditions(shape)]
+        tests += [self.conforms(prop, w) for prop in g.objects(shape, SH + "property")]
+        if any(_true(c) for c in g.objects(shape, SH + "closed")):
+            other, p = self.var("o"), self.var("p")
+            tests.append(f"NOT EXISTS {{ {w} {p} {other} FILTER({self._not_allowed(shape, p)}) }}")
+        if tests:
+            parts.append(
+                f"NOT EXISTS {{ {self.values(shape, v, w)} FILTER(!({' && '.join(tests)})) }}"
+            )
+        for value in g.objects(shape, SH + "minCount"):
+            n = _integer(value)
+            if n > 0:
+                parts.append(f"EXISTS {{ {self._distinct_values(v, shape, n, None)} }}")
+        for value in g.objects(shape, SH + "maxCount"):
+            n = _integer(value)
+            parts.append(f"NOT EXISTS {{ {self._distinct_values(v, shape, n + 1, None)} }}")
+        for value in g.objects(shape, SH + "hasValue"):
+            x = self.var()
+            parts.append(
+                f"EXISTS {{ {self.values(shape, v, x)} "
+                f"FILTER(sameTerm({x}, {sparql_term(value, self.codec)})) }}"
+            )
+        if any(_true(u) for u in g.objects(shape, SH + "uniqueLang")):
+            a, b = self.var(), self.var()
+            parts.append(
+                f"NOT EXISTS {{ {self.values(shape, v, a)} {self.values(shape, v, b)} "
+                f"FILTER({self._same_lang(a, b)}) }}"
+            )
+        for name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            for other in g.objects(shape, SH + name):
+                a, b = self.var(), self.var()
+                o = f"<{other.value}>"
+                if name == "equals":
+                    parts.append(
+                        f"NOT EXISTS {{ {self.values(shape, v, a)} "
+                        f"FILTER NOT EXISTS {{ {v} {o} {a} }} }}"
+                    )
+                    c = self.var()
+                    parts.append(
+                        f"NOT EXISTS {{ {v} {o} {b} FILTER NOT EXISTS {{ "
+                        f"{self.values(shape, v, c)} FILTER(sameTerm({c}, {b})) }} }}"
+                    )
+                elif name == "disjoint":
+                    parts.append(f"NOT EXISTS {{ {self.values(shape, v, a)} {v} {o} {a} . }}")
+                else:
+                    op = "<" if name == "lessThan" else "<="
+                    parts.append(
+                        f"NOT EXISTS {{ {self.values(shape, v, a)} {v} {o} {b} . "
+                        f"FILTER(!COALESCE({self.numeric(a)} {op} {self.numeric(b)}, false)) }}"
+                    )
+        qualified = g.value(shape, SH + "qualifiedValueShape")
+        if qualified is not None:
+            test = self._qualified_test(shape, qualified)
+            for value in g.objects(shape, SH + "qualifiedMinCount"):
+                n = _integer(value)
+                if n > 0:
+                    parts.append(f"EXISTS {{ {self._distinct_values(v, shape, n, test)} }}")
+            for value in g.objects(shape, SH + "qualifiedMaxCount"):
+                n = _integer(value)
+                parts.append(f"NOT EXISTS {{ {self._distinct_values(v, shape, n + 1, test)} }}")
+        return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    @staticmethod
+    def _same_lang(a: str, b: str) -> str:
+        return (
+            f'COALESCE(!sameTerm({a}, {b}) && LANG({a}) != "" && '
+            f"LCASE(LANG({a})) = LCASE(LANG({b})), false)"
+        )
+
+    def _not_allowed(self, shape, p: str) -> str:
+        allowed = []
+        for prop in self.g.objects(shape, SH + "property"):
+            path = self.path_node(prop)
+            if isinstance(path, ox.NamedNode):
+                allowed.append(path)
+        for lst in self.g.objects(shape, SH + "ignoredProperties"):
+            allowed += [m for m in self.g.items(lst) or [] if isinstance(m, ox.NamedNode)]
+        if not allowed:
+            return "true"
+        return f"{p} NOT IN ({', '.join(f'<{a.value}>' for a in allowed)})"
+
+    def _disjoint(self, shape) -> bool:
+        return any(_true(v) for v in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
+
+    def _siblings(self, shape) -> list:
+        """The qualified value shapes of the sibling property shapes (SHACL 4.8.3)."""
+        siblings = []
+        for parent in self.g.subjects(SH + "property", shape):
+            for other in self.g.objects(parent, SH + "property"):
+                if other == shape:
+                    continue
+                siblings += self.g.objects(other, SH + "qualifiedValueShape")
+        return siblings
+
+    def _qualified_test(self, shape, qualified) -> Callable[[str], str]:
+        siblings = self._siblings(shape) if self._disjoint(shape) else []
+
+        def test(v: str) -> str:
+            parts = [self.conforms(qualified, v)]
+            parts += [f"!({self.conforms(s, v)})" for s in siblings if s != qualified]
+            return " && ".join(parts)
+
+        return test
+
+    # --- top-level queries ----------------------------------------------------------------------
+
+    def target_pattern(self, shape, var: str) -> str:
+        """A group pattern binding ``var`` to the focus nodes of a shape with targets."""
+        g, branches = self.g, []
+        nodes = [sparql_term(n, self.codec) for n in g.objects(shape, SH + "targetNode")]
+        if nodes:
+            branches.append(f"VALUES {var} {{ {' '.join(nodes)} }}")
+        classes = list(g.objects(shape, SH + "targetClass"))
+        if any(t in self.class_types() for t in g.objects(shape, RDF_TYPE)):
+            classes.append(shape)
+        for cls in classes:
+            classes_in = self.subclasses(cls)
+            if classes_in is None:
+                branches.append(f"{var} {CLASS_PATH} {sparql_term(cls, self.codec)} .")
+            else:
+                t = self.var("t")
+                branches.append(f"VALUES {t} {{ {' '.join(classes_in)} }} {var} <{RDF_TYPE}> {t} .")
+        for p in g.objects(shape, SH + "targetSubjectsOf"):
+            branches.append(f"{var} {sparql_term(p, self.codec)} {self.var('t')} .")
+        for p in g.objects(shape, SH + "targetObjectsOf"):
+            branches.append(f"{self.var('t')} {sparql_term(p, self.codec)} {var} .")
+        if not branches:
+            return f"VALUES {var} {{ }}"
+        union = " UNION ".join(f"{{ {b} }}" for b in branches)
+        return f"{{ SELECT DISTINCT {var} WHERE {{ {union} }} }}"
+
+    def queries(self, shape, focus: Callable[[str], tuple[str, list[str]]]) -> list[Query]:
+        """Every query that validates ``shape`` on the focus nodes ``focus`` binds (recursively
+        including its property shapes)."""
+        if self.deactivated(shape):
+            return []
+        g = self.g
+        found: list[Query] = []
+        path = self.path_node(shape)
+        severity = self.severity(shape)
+        messages = self.messages(shape)
+
+        def result(component: str, focus_node, value=None, path_value=path, **extra) -> RawResult:
+            return RawResult(
+                focus_node, value, path_value, SH + component, shape, severity, messages, **extra
+            )
+
+        this = "?this"
+        # ``focus`` binds ?this; for a property shape under a property shape it also binds the
+        # parent focus nodes (``ancestors``): SHACL validates the nested shape once per parent,
+        # so a value node shared by two parents gives two results.
+        head, ancestors = focus(this)
+        keys = "".join(" " + a for a in ancestors)
+        # 1. Value-node constraints, all in one query.
+        conditions = self.value_conditions(shape)
+        if conditions:
+            oks = [f"?ok{i}" for i in range(len(conditions))]
+            binds = " ".join(
+                f"BIND({self.condition(shape, n, p, '?value')} AS {ok})"
+                for (n, p), ok in zip(conditions, oks, strict=True)
+            )
+            text = (
+                f"SELECT DISTINCT ?this{keys} ?value {' '.join(oks)} WHERE {{ {head} "
+                f"{self.values(shape, this, '?value')} {binds} "
+                f"FILTER({' || '.join(f'!{ok}' for ok in oks)}) }}"
+            )
+
+            def value_results(row, conditions=conditions, oks=oks):
+                for (name, _parameter), ok in zip(conditions, oks, strict=True):
+                    flag = row[ok[1:]]
+                    if flag is None or flag.value != "true":
+                        component = COMPONENTS[name]
+                        # hasValue on a node shape reports no value (w3c/data-shapes#111)
+                        value = None if name == "hasValue" else row["value"]
+                        yield result(component, row["this"], value)
+
+            found.append(Query(text, value_results))
+        if path is not None:
+            found += self._count_queries(shape, head, keys, result)
+            found += self._pair_queries(shape, head, keys, result)
+        else:
+            for name in ("equals", "disjoint"):
+                for other in g.objects(shape, SH + name):
+                    o = f"<{other.value}>"
+                    if name == "equals":  # the focus node must be its only value of o
+                        texts = [
+                            f"SELECT ?this{keys} (?this AS ?value) WHERE {{ {head} "
+                            f"FILTER NOT EXISTS {{ ?this {o} ?this }} }}",
+                            f"SELECT DISTINCT ?this{keys} ?value WHERE {{ {head} ?this {o} ?value "
+                            f"FILTER(!sameTerm(?this, ?value)) }}",
+                        ]
+                    else:
+                        texts = [
+                            f"SELECT ?this{keys} (?this AS ?value) WHERE {{ {head} "
+                            f"?this {o} ?this }}"
+                        ]
+                    for text in texts:
+                        found.append(
+                            Query(
+                                text,
+                                lambda row, c=COMPONENTS[name]: iter(
+                                    [result(c, row["this"], row["value"])]
+                                ),
+                            )
+                        )
+        # Closed shapes: every predicate not allowed, with its objects.
+        if any(_true(c) for c in g.objects(shape, SH + "closed")):
+            text = (
+                f"SELECT DISTINCT ?this{keys} ?p ?o WHERE {{ {head} "
+                f"{self.values(shape, this, '?value')} "
+                f"?value ?p ?o FILTER({self._not_allowed(shape, '?p')}) }}"
+            )
+            found.append(
+                Query(
+                    text,
+                    lambda row: iter(
+                        [result("ClosedConstraintComponent", row["this"], row["o"], row["p"])]
+                    ),
+                )
+            )
+        # SHACL-SPARQL constraints.
+        for constraint in g.objects(shape, SH + "sparql"):
+            if self.deactivated(constraint):
+                continue
+            if ancestors:
+                raise Unsupported("a SPARQL constraint in a property shape of a property shape")
+            found += self._sparql_queries(shape, constraint, head, focus, result)
+        # Property shapes: on the focus nodes of a node shape, on the value nodes of a property
+        # shape.
+        if path is None:
+            child_focus = focus
+        else:
+
+            def child_focus(var: str, focus=focus, shape=shape) -> tuple[str, list[str]]:
+                parent = self.var("f")
+                pattern, above = focus(parent)
+                names = " ".join([*above, parent, var])
+                return (
+                    f"{{ SELECT DISTINCT {names} WHERE {{ {pattern} "
+                    f"{self.values(shape, parent, var)} }} }}",
+                    [*above, parent],
+                )
+
+        for prop in sorted(g.objects(shape, SH + "property"), key=str):
+            found += self.queries(prop, child_focus)
+        return found
+
+    def _count_queries(self, shape, head: str, keys: str, result) -> list[Query]:
+        g = self.g
+        found = []
+        values = self.values(shape, "?this", "?value")
+        mins = [_integer(v) for v in g.objects(shape, SH + "minCount")]
+        maxs = [_integer(v) for v in g.objects(shape, SH + "maxCount")]
+        for n in mins:
+            if n <= 0:
+                continue
+            if n == 1:
+                text = f"SELECT ?this{keys} WHERE {{ {head} FILTER NOT EXISTS {{ {values} }} }}"
+            else:
+                text = (
+                    f"SELECT ?this{keys} WHERE {{ {head} OPTIONAL {{ {values} }} }} "
+                    f"GROUP BY ?this{keys} HAVING (COUNT(DISTINCT ?value) < {n})"
+                )
+            found.append(
+                Query(text, lambda row: iter([result("MinCountConstraintComponent", row["this"])]))
+            )
+        for n in maxs:
+            text = (
+                f"SELECT ?this{keys} WHERE {{ {head} {values} }} "
+                f"GROUP BY ?this{keys} HAVING (COUNT(DISTINCT ?value) > {n})"
+            )
+            found.append(
+                Query(text, lambda row: iter([result("MaxCountConstraintComponent", row["this"])]))
+            )
+        for value in g.objects(shape, SH + "hasValue"):
+            term = sparql_term(value, self.codec)
+            text = (
+                f"SELECT ?this{keys} WHERE {{ {head} FILTER NOT EXISTS {{ {values} "
+                f"FILTER(sameTerm(?value, {term})) }} }}"
+            )
+            found.append(
+                Query(text, lambda row: iter([result("HasValueConstraintComponent", row["this"])]))
+            )
+        if any(_true(u) for u in g.objects(shape, SH + "uniqueLang")):
+            # one result per focus node and language tag used by two or more value nodes
+            text = (
+                f"SELECT ?this{keys} ?lang WHERE {{ {head} {values} "
+                f'FILTER(isLiteral(?value) && LANG(?value) != "") '
+                f"BIND(LCASE(LANG(?value)) AS ?lang) }} "
+                f"GROUP BY ?this{keys} ?lang HAVING (COUNT(DISTINCT ?value) > 1)"
+            )
+            found.append(
+                Query(
+                    text, lambda row: iter([result("UniqueLangConstraintComponent", row["this"])])
+                )
+            )
+        qualified = g.value(shape, SH + "qualifiedValueShape")
+        if qualified is not None:
+            test = self._qualified_test(shape, qualified)("?value")
+            for name, op in (("qualifiedMinCount", "<"), ("qualifiedMaxCount", ">")):
+                for value in g.objects(shape, SH + name):
+                    n = _integer(value)
+                    if name == "qualifiedMinCount" and n <= 0:
+                        continue
+                    if name == "qualifiedMinCount" and n == 1:
+                        text = (
+                            f"SELECT ?this{keys} WHERE {{ {head} FILTER NOT EXISTS {{ {values} "
+                            f"FILTER({test}) }} }}"
+                        )
+                    else:
+                        text = (
+                            f"SELECT ?this{keys} WHERE {{ {head} "
+                            f"OPTIONAL {{ {values} FILTER({test}) }} }} "
+                            f"GROUP BY ?this{keys} HAVING (COUNT(DISTINCT ?value) {op} {n})"
+                        )
+                    component = COMPONENTS[name]
+                    found.append(
+                        Query(text, lambda row, c=component: iter([result(c, row["this"])]))
+                    )
+        return found
+
+    def _pair_queries(self, shape, head: str, keys: str, result) -> list[Query]:
+        g = self.g
+        found = []
+        values = self.values(shape, "?this", "?value")
+        for name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            for other in g.objects(shape, SH + name):
+                o = f"<{other.value}>"
+                component = COMPONENTS[name]
+                if name == "equals":
+                    texts = [
+                        f"SELECT DISTINCT ?this{keys} ?value WHERE {{ {head} {values} "
+                        f"FILTER NOT EXISTS {{ ?this {o} ?value }} }}",
+                        f"SELECT DISTINCT ?this{keys} ?value WHERE {{ {head} ?this {o} ?value . "
+                        f"FILTER NOT EXISTS {{ {self.values(shape, '?this', '?w')} "
+                        f"FILTER(sameTerm(?w, ?value)) }} }}",
+                    ]
+                elif name == "disjoint":
+                    texts = [
+                        f"SELECT DISTINCT ?this{keys} ?value WHERE {{ {head} {values} "
+                        f"?this {o} ?value . }}"
+                    ]
+                else:
+                    op = "<" if name == "lessThan" else "<="
+                    texts = [
+                        f"SELECT DISTINCT ?this{keys} ?value ?other WHERE {{ {head} {values} "
+                        f"?this {o} ?other . FILTER(!COALESCE({self.numeric('?value')} {op} "
+                        f"{self.numeric('?other')}, false)) }}"
+                    ]
+                for text in texts:
+                    found.append(
+                        Query(
+                            text,
+                            lambda row, c=component: iter([result(c, row["this"], row["value"])]),
+                        )
+                    )
+        return found
+
+    def _sparql_queries(self, shape, constraint, head: str, focus, result) -> list[Query]:
+        g = self.g
+        text = g.value(constraint, SH + "select").value
+        path = self.path_node(shape)
+        if path is not None:
+            text = re.sub(r"(?<=[\s{}()])\$PATH\b", lambda _m: self.path(path), text)
+        prefixes = []
+        for declaration_of in g.objects(constraint, SH + "prefixes"):
+            for declaration in g.objects(declaration_of, SH + "declare"):
+                prefix = g.value(declaration, SH + "prefix")
+                namespace = g.value(declaration, SH + "namespace")
+                if isinstance(prefix, ox.Literal) and namespace is not None:
+                    prefixes.append(f"PREFIX {prefix.value}: <{namespace.value}>")
+        messages = self.messages(constraint)
+
+        def rows_to_results(row, focus_node=None):
+            bound = {name: row[name] for name in row.names}
+            this = bound.get("this") or focus_node
+            p = bound.get("path") or path
+            value = bound.get("value")
+            if value is None and path is None:
+                value = this
+            if "failure" in bound and bound["failure"] is not None:
+                value, p = (this if path is None else None), path
+            r = result(
+                "SPARQLConstraintComponent",
+                this,
+                value,
+                p,
+                constraint=constraint,
+                bindings={k: w for k, w in bound.items() if w is not None},
+            )
+            r.messages = messages or self.messages(shape)
+            yield r
+
+        full = "\n".join(prefixes) + "\n" + text
+        injected = _inject_focus(full, head)
+        if injected is not None:
+            return [Query(injected, rows_to_results)]
+        # Pre-binding, once per focus node (SEP-0007 substitution, as SHACL defines it).
+        focus_pattern = focus("?this")[0]
+        nodes = [row["this"] for row in self.select(f"SELECT ?this WHERE {{ {focus_pattern} }}")]
+        return [
+            Query(
+                full, lambda row, node=node: rows_to_results(row, node), [ox.Variable("this"), node]
+            )
+            for node in nodes
+        ]
+
+
+def _string(text: str) -> str:
+    return str(ox.Literal(text))
+
+
+_KEYWORD = re.compile(r"\b(SELECT|WHERE|OPTIONAL|MINUS|SERVICE|GRAPH|VALUES|UNION|EXISTS)\b", re.I)
+
+
+def _inject_focus(query: str, focus_pattern: str) -> str | None:
+    """The query with the focus pattern joined at the start of its WHERE group, when that gives
+    the same solutions as pre-binding ``$this``: a single SELECT whose ``$this`` occurs only in
+    its outermost group or inside FILTER (NOT) EXISTS blocks, and no VALUES, MINUS, SERVICE,
+    GRAPH or sub-group in which ``$this`` could be evaluated before the join. Otherwise None."""
+    code = _strip_strings(query)
+    keywords = [m.group(1).upper() for m in _KEYWORD.finditer(code)]
+    if keywords.count("SELECT") != 1 or {"MINUS", "SERVICE", "GRAPH", "VALUES"} & set(keywords):
+        return None
+    projection = re.match(
+        r"\s*(PREFIX[^\n]*\n\s*|BASE[^\n]*\n\s*)*SELECT\s+([^{]*?)\s*(WHERE\s*)?\{",
+        code,
+        re.I | re.S,
+    )
+    if projection is None or not re.search(
+        r"^(DISTINCT\s+|REDUCED\s+)?\*$|[?$]this\b", projection.group(2).strip(), re.I
+    ):
+        return None  # $this is not among the results: only pre-binding knows the focus node
+    if re.search(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", code, re.I):
+        return None
+    start = code.find("{")
+    if start < 0:
+        return None
+    depth, groups = 0, []  # for each open brace: does it open an EXISTS block?
+    for i in range(start, len(code)):
+        char = code[i]
+        if char == "{":
+            before = code[start:i].rstrip()
+            groups.append(before.upper().endswith("EXISTS"))
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            groups.pop()
+            if depth == 0:
+                end = i
+                break
+        elif depth > 1 and not all(groups[1:]):
+            return None  # a sub-group that is not an EXISTS block
+    else:
+        return None
+    if code[end + 1 :].strip():
+        return None  # GROUP BY, LIMIT, ...: they would work across focus nodes
+    return query[: start + 1] + " " + focus_pattern + " " + query[start + 1 :]
+
+
+def _strip_strings(query: str) -> str:
+    """The query with the contents of strings, IRIs and comments blanked out (same length)."""
+    out = list(query)
+    i, n = 0, len(query)
+    while i < n:
+        c = query[i]
+        if c == "#":
+            j = query.find("\n", i)
+            j = n if j < 0 else j
+            out[i:j] = " " * (j - i)
+            i = j
+        elif c == "<" and re.match(r"<[^\s<>\"{}|^`\\]*>", query[i:]):
+            j = i + re.match(r"<[^\s<>\"{}|^`\\]*>", query[i:]).end()
+            out[i + 1 : j - 1] = " " * (j - i - 2)
+            i = j
+        elif c in "\"'":
+            quote = query[i : i + 3] if query[i : i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not query.startswith(quote, j):
+                j += 2 if query[j] == "\\" else 1
+            j = min(n, j + len(quote))
+            out[i + len(quote) : j - len(quote)] = " " * max(0, j - i - 2 * len(quote))
+            i = j
+        else:
+            i += 1
+    return "".join(out)
+
+
+class Validator:
+    """Runs the compiled queries of every supported shape with targets over one store."""
+
+    def __init__(
+        self,
+        store: ox.Store,
+        graphs: list[ox.NamedNode],
+        shapes: list[ox.Triple],
+        codec: LiteralCodec | None = None,
+    ):
+        self.store = store
+        self.graphs = graphs
+        self.codec = codec or LiteralCodec()
+        self.compiler = Compiler(ShapesGraph(shapes), self.codec, self._select)
+        self.timings: dict[str, float] = {}
+
+    def _select(self, text: str, substitutions=None):
+        kwargs = {"default_graph": self.graphs}
+        if substitutions:
+            kwargs["substitutions"] = {substitutions[0]: substitutions[1]}
+        solutions = self.store.query(text, **kwargs)
+        names = [v.value for v in solutions.variables]
+        for solution in solutions:
+            yield _Row(solution, names)
+
+    def plan(self) -> tuple[list[tuple[object, list[Query]]], dict[object, str]]:
+        """The queries of each supported shape with targets, and why the others are not."""
+        planned, unsupported = [], {}
+        compiler = self.compiler
+        for shape in compiler.targeted():
+            if compiler.deactivated(shape):
+                continue
+            reason = compiler.unsupported(shape)
+            if reason is not None:
+                unsupported[shape] = reason
+                continue
+            try:
+                planned.append(
+                    (
+                        shape,
+                        compiler.queries(
+                            shape, lambda v, s=shape: (compiler.target_pattern(s, v), [])
+                        ),
+                    )
+                )
+            except Unsupported as exc:
+                unsupported[shape] = str(exc)
+        return planned, unsupported
+
+    def run(self, planned) -> list[RawResult]:
+        import time
+
+        results: list[RawResult] = []
+        decode = self.codec.decode
+        for shape, queries in planned:
+            started = time.perf_counter()
+            for query in queries:
+                for row in self._select(query.text, query.substitutions):
+                    for r in query.results(row):
+                        r.focus = decode(r.focus)
+                        r.value = decode(r.value) if r.value is not None else None
+                        if r.bindings:
+                            r.bindings = {k: decode(w) for k, w in r.bindings.items()}
+                        results.append(r)
+            self.timings[str(shape)] = self.timings.get(str(shape), 0.0) + (
+                time.perf_counter() - started
+            )
+        return results
+
+
+class _Row:
+    """A query solution that also knows its variables (for SPARQL constraint bindings)."""
+
+    __slots__ = ("_solution", "names")
+
+    def __init__(self, solution, names: list[str]):
+        self._solution = solution
+        self.names = names
+
+    def __getitem__(self, name: str):
+        return self._solution[name]

@@ -1,0 +1,110 @@
+"""Remembering answers: a release never changes, so neither does the answer to a query over it.
+
+Portal widgets and crawlers send the same queries again and again. Since a release is immutable,
+the answer to a query is fixed by (release version, query text, dataset, result format, limits),
+so it can be kept and replayed, and its validator (ETag) can be computed without running the
+query at all: a client that already holds the answer gets 304 Not Modified for the price of a
+hash. A new release has a new version, which changes every key and every ETag.
+
+Queries whose answer is not a function of the data are never cached: those calling NOW(),
+RAND(), UUID(), STRUUID() or BNODE(), and those with SERVICE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+
+import pyoxigraph as ox
+
+from kommunen_kg.sparql.engine import Engine, QueryRequest, QueryResponse
+
+_VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE|SERVICE)\b", re.IGNORECASE)
+
+
+def cacheable(query: str) -> bool:
+    """Whether the answer depends only on the data (conservatively: no volatile keyword at all)."""
+    return _VOLATILE.search(query) is None
+
+
+class AnswerCache:
+    """An :class:`Engine` that keeps answers of another engine, least recently used first out.
+
+    Bounded by total bytes and by the size of one answer; thread-safe. Trusted queries of our
+    own views pass straight through (they are cheap and the views cache their pages).
+    """
+
+    def __init__(
+        self,
+        inner: Engine,
+        version: str,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_entry_bytes: int = 4 * 1024 * 1024,
+    ):
+        self.inner = inner
+        self.version = version
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self._entries: OrderedDict[str, QueryResponse] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, request: QueryRequest) -> str | None:
+        """The identity of an answer, or None when the query may not be cached."""
+        if not cacheable(request.query):
+            return None
+        d = request.dataset
+        parts = (
+            self.version,
+            request.query,
+            "\x1f".join(d.default_graphs),
+            "\x1f".join(d.named_graphs),
+            str(d.union_default_graph),
+            request.result_format,
+            str(request.limit),
+            request.base_iri or "",
+        )
+        return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+    def etag(self, request: QueryRequest) -> str | None:
+        """The opaque tag of a weak validator for the answer (W/"tag"): the answer is
+        equivalent, though not always byte-identical (blank-node labels), across evictions."""
+        key = self.key(request)
+        return f"{self.version}-{key[:24]}" if key else None
+
+    def run(self, request: QueryRequest) -> QueryResponse:
+        key = self.key(request)
+        if key is not None:
+            with self._lock:
+                hit = self._entries.get(key)
+                if hit is not None:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return hit
+        answer = self.inner.run(request)
+        if key is not None and len(answer.body) <= self.max_entry_bytes:
+            with self._lock:
+                self.misses += 1
+                if key not in self._entries:
+                    self._entries[key] = answer
+                    self._size += len(answer.body)
+                    while self._size > self.max_bytes and self._entries:
+                        _, old = self._entries.popitem(last=False)
+                        self._size -= len(old.body)
+        return answer
+
+    def select(self, query: str) -> list[dict]:
+        return self.inner.select(query)
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        return self.inner.construct(query)
+
+    def ask(self, query: str) -> bool:
+        return self.inner.ask(query)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -1,0 +1,297 @@
+"""The query engine behind every view: one small interface, no HTTP in it.
+
+The SPARQL protocol, the linked-data pages and the dumps all ask questions of the graph through
+:class:`Engine`. Two kinds of question exist:
+
+* ``run(QueryRequest)``: an untrusted query from a client, with a dataset, a result format, a
+  time limit and a result limit. It answers serialised bytes, so that an implementation may run
+  it in another process (and kill that process when the time is up) or on another server.
+* ``select`` / ``construct`` / ``ask``: trusted queries that our own views write. They answer
+  pyoxigraph terms, and run in-process.
+
+:class:`EmbeddedEngine` answers from a pyoxigraph store in this process. Other implementations
+(a pool of killable worker processes, a remote SPARQL endpoint) live in their own modules and
+keep to the same interface.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from kommunen_kg.sparql import results
+
+log = logging.getLogger(__name__)
+
+# Result formats by name: (media type, pyoxigraph format)
+RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
+    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
+    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+}
+GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
+    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
+    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    "nquads": ("application/n-quads", ox.RdfFormat.N_QUADS),
+    "trig": ("application/trig", ox.RdfFormat.TRIG),
+    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
+    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+}
+
+
+class QueryError(Exception):
+    """The query cannot be run as sent; the message says why, in words for the client."""
+
+
+class QuerySyntaxError(QueryError):
+    """The query does not parse. ``line`` and ``column`` point at the problem when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class QueryRefused(QueryError):
+    """The query parses but this endpoint will not run it (an update, SERVICE, ...)."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran longer than allowed and was stopped."""
+
+
+class EngineUnavailable(QueryError):
+    """The engine cannot answer now (a remote store is down, all workers are busy)."""
+
+
+def is_engine_failure(exc: BaseException) -> bool:
+    """An exception a query may raise in the engine: any ``Exception``, and pyo3's
+    ``PanicException`` (a Rust panic), which derives from ``BaseException`` only."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def unexpected_error(kind: str, message: str, query: str, details: str = "") -> QueryError:
+    """An engine error of no kind this module knows, for the client a :class:`QueryError`.
+
+    The client gets a 400 with the engine's words instead of a 500; the server's log gets the
+    error with its traceback (``details``, or the one being handled), because an exception
+    nobody expected may as well be a bug of ours.
+    """
+    log.error(
+        "The query engine raised %s: %s (answered as an error of the query)\nQuery: %.2000s%s",
+        kind,
+        message,
+        query,
+        "\n" + details if details else "",
+        exc_info=not details,
+    )
+    return QueryError(f"{kind}: {message}")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The RDF dataset of a query, from the protocol's default-graph-uri / named-graph-uri.
+
+    Empty tuples mean: not given by the protocol (the query's FROM clauses, or the endpoint's
+    default dataset, apply). ``union_default_graph`` makes the default graph the union of all
+    graphs when nothing else defines it.
+    """
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    union_default_graph: bool = False
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    query: str
+    result_format: str  # a key of RESULT_FORMATS (SELECT/ASK) or GRAPH_FORMATS (CONSTRUCT/DESCRIBE)
+    dataset: DatasetSpec = field(default_factory=DatasetSpec)
+    timeout: float = 10.0
+    limit: int = 10000
+    base_iri: str | None = None
+    # IRIs the query calls as functions, when the caller has analysed it already (the endpoint
+    # does, to vet it); None: the engine finds them itself. Saves a second scan per query.
+    extension_functions: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class QueryResponse:
+    """A serialised answer. ``truncated`` is true when the result limit cut it."""
+
+    kind: str  # "select", "ask" or "graph"
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    count: int = 0
+
+
+class Engine(Protocol):
+    """What every engine answers; see the module docstring."""
+
+    def run(self, request: QueryRequest) -> QueryResponse: ...
+
+    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]: ...
+
+    def construct(self, query: str) -> list[ox.Triple]: ...
+
+    def ask(self, query: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def syntax_error_from(exc: SyntaxError) -> QuerySyntaxError:
+    """pyoxigraph says 'error at 3:7: expected ...'; keep the words and the position."""
+    import re
+
+    text = str(exc)
+    match = re.match(r"error at (\d+):(\d+): (.*)", text, re.S)
+    if match:
+        return QuerySyntaxError(match.group(3), int(match.group(1)), int(match.group(2)))
+    return QuerySyntaxError(text)
+
+
+def query_kwargs(dataset: DatasetSpec) -> dict:
+    """pyoxigraph keyword arguments for a dataset specification."""
+    kwargs: dict = {}
+    if dataset.default_graphs:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+    elif dataset.union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
+    if dataset.named_graphs:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+    elif dataset.default_graphs:
+        # Only the protocol's default graphs given: no named graphs (SPARQL 1.1 Protocol 2.1.4).
+        kwargs["named_graphs"] = []
+    return kwargs
+
+
+def _unknown_function(*_args: object) -> None:
+    return None
+
+
+def unknown_functions(
+    query: str, base_iri: str | None, called: Iterable[str] | None = None
+) -> dict:
+    """Extension functions the engine does not know, as functions that evaluate to an error.
+
+    SPARQL 1.1 (section 17.6) makes an unsupported extension function an expression error, which
+    leaves a BIND or a projected expression unbound; pyoxigraph instead fails the whole query.
+    Registering each such IRI as a custom function that returns None gives the standard result.
+    ``called``: the IRIs the query calls, when already known.
+    """
+    if called is None:
+        from kommunen_kg.sparql.analysis import analyse
+
+        called = analyse(query, base_iri).extension_functions
+    functions = {}
+    for iri in called:
+        try:
+            functions[ox.NamedNode(iri)] = _unknown_function
+        except ValueError:  # not an IRI the engine would accept either; it reports the error
+            continue
+    return functions
+
+
+def serialise_result(result: object, result_format: str, limit: int) -> QueryResponse:
+    """Serialises a pyoxigraph query result, cutting it after ``limit`` rows or triples."""
+    if isinstance(result, ox.QueryBoolean):
+        media_type = RESULT_FORMATS[result_format][0]
+        return QueryResponse(
+            "ask", results.boolean(bool(result), result_format), media_type, False, 1
+        )
+    if isinstance(result, ox.QuerySolutions):
+        media_type = RESULT_FORMATS[result_format][0]
+        variables = [v.value for v in result.variables]
+        rows = []
+        truncated = False
+        for solution in result:
+            if len(rows) >= limit:
+                truncated = True
+                break
+            rows.append(tuple(solution))
+        body = results.WRITERS[result_format](variables, rows)
+        return QueryResponse("select", body, media_type, truncated, len(rows))
+    media_type, rdf_format = GRAPH_FORMATS[result_format]
+    triples = []
+    truncated = False
+    for triple in result:  # type: ignore[attr-defined]
+        if len(triples) >= limit:
+            truncated = True
+            break
+        triples.append(triple)
+    if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        statements: Iterable = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    else:
+        statements = triples
+    body = ox.serialize(statements, format=rdf_format)
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        body = results.well_formed_xml(body)
+    return QueryResponse("graph", body, media_type, truncated, len(triples))
+
+
+class EmbeddedEngine:
+    """Answers every query from a pyoxigraph store in this process.
+
+    Suitable for trusted queries and for tests; it cannot stop a runaway client query (pyoxigraph
+    offers no cancellation), which is why the server puts untrusted queries through a pool of
+    worker processes that share this store.
+    """
+
+    def __init__(self, store: ox.Store, union_default_graph: bool = True):
+        self.store = store
+        self.union_default_graph = union_default_graph
+
+    def _query(self, query: str, **kwargs):
+        try:
+            return self.store.query(query, **kwargs)
+        except SyntaxError as exc:
+            raise syntax_error_from(exc) from exc
+
+    def run(self, request: QueryRequest) -> QueryResponse:
+        """Answers a client's query; every failure is a :class:`QueryError`."""
+        try:
+            return self.evaluate(request)
+        except QueryError:
+            raise
+        except BaseException as exc:
+            if not is_engine_failure(exc):
+                raise
+            raise unexpected_error(type(exc).__name__, str(exc), request.query) from exc
+
+    def evaluate(self, request: QueryRequest) -> QueryResponse:
+        """:meth:`run` without its last net: an exception of a kind nobody expected passes.
+
+        A query worker calls this and sends such an exception to the server process, which
+        logs it (a worker never logs: see query_pool).
+        """
+        kwargs = query_kwargs(request.dataset)
+        if request.base_iri:
+            kwargs["base_iri"] = request.base_iri
+        functions = unknown_functions(request.query, request.base_iri, request.extension_functions)
+        if functions:
+            kwargs["custom_functions"] = functions
+        try:
+            result = self._query(request.query, **kwargs)
+            return serialise_result(result, request.result_format, request.limit)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: an evaluation error
+            raise QueryError(str(exc)) from exc
+
+    def select(self, query: str) -> list[dict]:
+        result = self._query(query, use_default_graph_as_union=self.union_default_graph)
+        variables = result.variables
+        return [{str(v)[1:]: row[v] for v in variables if row[v] is not None} for row in result]
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        return list(self._query(query, use_default_graph_as_union=self.union_default_graph))
+
+    def ask(self, query: str) -> bool:
+        return bool(self._query(query, use_default_graph_as_union=self.union_default_graph))
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,77 @@
+"""The Flask application factory.
+
+The application is read-only and stateless apart from the :class:`Publication` it is given:
+every worker process of a production server runs the same application over the same store,
+and any number of servers can run side by side, each on its own copy of a release.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+
+from kommunen_kg import __version__
+from kommunen_kg.sparql.engine import EngineUnavailable, QueryError, QueryTimeout
+from kommunen_kg.web.http.response_cache import ResponseCache
+from kommunen_kg.web.publication import Publication
+
+EXTENSION_KEY = "kommunen_kg"
+RESPONSE_CACHE_KEY = "kommunen_kg.web.http.response_cache"
+
+
+def publication_of(app: Flask) -> Publication:
+    """The publication an application serves (views use ``current_app``)."""
+    return app.extensions[EXTENSION_KEY]
+
+
+def create_app(publication: Publication) -> Flask:
+    """Builds the application for one publication; blueprints add the views."""
+    app = Flask(__name__)
+    app.extensions[EXTENSION_KEY] = publication
+    app.config["MAX_CONTENT_LENGTH"] = publication.config.server.max_request_size
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from kommunen_kg.web.catalog import bp as harvesting_bp
+    from kommunen_kg.web.downloads import bp as downloads_bp
+    from kommunen_kg.web.endpoint.protocol import bp as sparql_bp
+    from kommunen_kg.web.http import layer as http_layer
+
+    app.register_blueprint(sparql_bp)
+    app.register_blueprint(downloads_bp)
+    app.register_blueprint(harvesting_bp)
+    # ETags, 304s, Cache-Control, gzip and CORS for every response (see http_layer).
+    http_layer.init_app(
+        app, publication.version, publication.release.created if publication.release else None
+    )
+
+    from kommunen_kg.web.views import register_views
+
+    register_views(app)
+    # Outermost: a repeated request is answered before Flask sees it. Not where the store is
+    # refilled in place (the conformance runner): there an answer is not fixed by the release.
+    cache_size = publication.config.server.response_cache_size
+    if publication.answer_cache and cache_size > 0:
+        cache = ResponseCache(app.wsgi_app, max_bytes=cache_size * 1024 * 1024)
+        app.wsgi_app = cache  # type: ignore[method-assign]
+        app.extensions[RESPONSE_CACHE_KEY] = cache
+
+    @app.errorhandler(QueryTimeout)
+    @app.errorhandler(EngineUnavailable)
+    def engine_unavailable(exc: QueryError):
+        """A remote store that is down or too slow is a 503 for every view, never a 500."""
+        return Response(f"{exc}\n", 503, {"Retry-After": "5"}, mimetype="text/plain")
+
+    @app.get("/health")
+    def health():
+        """Liveness and what is served, for load balancers and the test harness."""
+        try:
+            triples = publication.triple_count()
+        except (EngineUnavailable, QueryTimeout) as exc:
+            return jsonify(status="unavailable", reason=str(exc)), 503
+        return jsonify(
+            status="ok",
+            version=publication.version,
+            triples=triples,
+            software=f"kommunen-kg {__version__}",
+        )
+
+    return app

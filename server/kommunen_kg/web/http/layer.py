@@ -1,0 +1,218 @@
+"""The HTTP layer every response passes through: validators, caching, compression, CORS.
+
+Everything the server publishes is read-only and changes only with a new release, so every
+response can be revalidated cheaply and cached safely. The views just answer; this layer, one
+``after_request`` hook, adds what HTTP clients, caches and browsers on other sites need:
+
+* **ETag** for every ``200`` answer to GET/HEAD that a view did not tag itself:
+  ``"{release version}-{SHA-256 of the body}"``, so one tag per release and representation.
+  A gzip-compressed representation has its own tag (``...-gzip"``): it is other bytes.
+  ``If-None-Match`` (and ``If-Modified-Since``) then give ``304 Not Modified``.
+* **Last-Modified** where a view set none: no generated answer can be newer than both the
+  release and the start of this server process (the software that renders it).
+* **Cache-Control** by kind of answer when the view set none: ``no-store`` for errors (a 404
+  must not outlive the fix), short for everything that can change with the next release.
+  Immutable files (``/dumps/{version}/...``) say ``immutable`` themselves.
+* **gzip** for text formats when the client accepts it. Our own code rather than
+  Flask-Compress: that library picks gzip even for ``Accept-Encoding: gzip;q=0`` (which
+  RFC 9110 12.5.3 defines as "not acceptable"), and its gzip output carries the time of day,
+  so two compressions of one body differ while sharing a strong ETag. Here the compressed
+  bytes are a pure function of the body (``mtime=0``). Streamed answers (large files sent by
+  ``send_file``) are never buffered or compressed: they keep their exact length and ranges.
+* **CORS**: ``Access-Control-Allow-Origin: *`` on every response, and preflight requests
+  answered, because other portals fetch our IRIs, dumps, catalog and VoID from the browser.
+  ``/sparql`` answers CORS (and its preflight, which must allow POST) itself and is left
+  alone here; a view that sets the header itself is never overridden.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from flask import Flask, Response, request
+from werkzeug.http import parse_accept_header
+
+from kommunen_kg.web.serving import MAX_REQUEST_LINE
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=300"
+NO_STORE = "no-store"
+
+# Paths whose views answer CORS themselves (the endpoint allows POST and its own headers).
+OWN_CORS = ("/sparql",)
+# Monitoring answers must never come from a cache.
+NEVER_CACHED = ("/health",)
+
+COMPRESSIBLE = frozenset(
+    {
+        "application/javascript",
+        "application/json",
+        "application/ld+json",
+        "application/n-quads",
+        "application/n-triples",
+        "application/rdf+xml",
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "application/trig",
+        "application/xhtml+xml",
+        "application/xml",
+        "image/svg+xml",
+    }
+)
+MIN_COMPRESS_SIZE = 512  # below this, gzip's header costs more than it saves
+GZIP_LEVEL = 6
+
+EXPOSED_HEADERS = "ETag, Link, Content-Location, Content-Range, Accept-Ranges, Location"
+PREFLIGHT_MAX_AGE = "86400"
+
+LAST_MODIFIED_KEY = "kommunen_kg.last_modified"
+VERSION_KEY = "kommunen_kg.version"
+
+
+def _is_compressible(mimetype: str) -> bool:
+    return mimetype.startswith("text/") or mimetype in COMPRESSIBLE
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip: an explicit entry wins over ``*``; q=0 refuses."""
+    if not header:
+        return False
+    accept = parse_accept_header(header)
+    explicit = [q for value, q in accept if value.lower() in ("gzip", "x-gzip")]
+    if explicit:
+        return max(explicit) > 0
+    return any(value == "*" and q > 0 for value, q in accept)
+
+
+def _add_vary(response: Response, field: str) -> None:
+    if field.lower() not in {v.lower() for v in response.vary}:
+        response.vary.add(field)
+
+
+def body_etag(version: str, body: bytes) -> str:
+    """The entity tag of a generated representation (without quotes)."""
+    return f"{version}-{hashlib.sha256(body).hexdigest()[:24]}"
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def cache_policy(path: str, status: int, method: str) -> str | None:
+    """Cache-Control for an answer whose view chose none (None: say nothing)."""
+    if status >= 400 or _under(path, NEVER_CACHED):
+        return NO_STORE
+    if method not in ("GET", "HEAD"):
+        return None
+    return SHORT
+
+
+def _compress(response: Response, etag: str | None, weak: bool) -> None:
+    """Replaces the body by its gzip form, with its own ETag; the caller checked it is wanted."""
+    body = response.get_data()
+    compressed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    response.set_data(compressed)
+    response.headers["Content-Encoding"] = "gzip"
+    if etag is not None:
+        response.set_etag(f"{etag}-gzip", weak=weak)
+
+
+def _finish(response: Response) -> Response:
+    from flask import current_app
+
+    method = request.method
+    path = request.path
+
+    if "Cache-Control" not in response.headers:
+        policy = cache_policy(path, response.status_code, method)
+        if policy:
+            response.headers["Cache-Control"] = policy
+
+    if not _under(path, OWN_CORS) and "Access-Control-Allow-Origin" not in response.headers:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+
+    buffered = not (response.is_streamed or response.direct_passthrough)
+    if response.status_code != 200 or not buffered:
+        return response
+
+    conditional = method in ("GET", "HEAD")
+    etag, weak = response.get_etag()
+    if conditional and etag is None:
+        etag, weak = body_etag(current_app.config[VERSION_KEY], response.get_data()), False
+        response.set_etag(etag)
+    if conditional and response.last_modified is None:
+        response.last_modified = current_app.config[LAST_MODIFIED_KEY]
+
+    if _is_compressible(response.mimetype or "") and "Content-Encoding" not in response.headers:
+        _add_vary(response, "Accept-Encoding")
+        wanted = accepts_gzip(request.headers.get("Accept-Encoding"))
+        if wanted and (response.content_length or 0) >= MIN_COMPRESS_SIZE:
+            _compress(response, etag, weak)
+
+    if conditional:
+        response.make_conditional(request)
+    return response
+
+
+def _preflight() -> Response | None:
+    """Answers a CORS preflight for every read-only resource (GET and HEAD only)."""
+    if (
+        request.method != "OPTIONS"
+        or "Access-Control-Request-Method" not in request.headers
+        or _under(request.path, OWN_CORS)
+    ):
+        return None
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    requested = request.headers.get("Access-Control-Request-Headers")
+    if requested:
+        response.headers["Access-Control-Allow-Headers"] = requested
+    response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+def _request_line_too_long() -> Response | None:
+    """414 for a request line over the limit the Service Description states, whichever WSGI
+    server runs: gunicorn refuses such lines itself, granian would accept them."""
+    environ = request.environ
+    target = len(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "") or (
+        len(quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")))
+        + len(environ.get("QUERY_STRING", ""))
+        + 1
+    )
+    length = len(request.method) + 1 + target + 1 + len(environ.get("SERVER_PROTOCOL", ""))
+    if length <= MAX_REQUEST_LINE:
+        return None
+    response = Response(
+        f"The request line is {length} bytes long; this server accepts at most "
+        f"{MAX_REQUEST_LINE}. Send a long SPARQL query by POST (as the body with Content-Type "
+        "application/sparql-query, or as a form).\n",
+        414,
+        mimetype="text/plain",
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _parse_time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def init_app(app: Flask, version: str, released: str | None) -> None:
+    """Puts every response of ``app`` through this layer.
+
+    ``version`` goes into generated ETags; ``released`` (the release's creation time, ISO
+    8601) bounds Last-Modified together with the moment the application was made.
+    """
+    started = datetime.now(UTC).replace(microsecond=0)
+    app.config[VERSION_KEY] = version
+    app.config[LAST_MODIFIED_KEY] = max(started, _parse_time(released)) if released else started
+    app.before_request(_request_line_too_long)
+    app.before_request(_preflight)
+    app.after_request(_finish)

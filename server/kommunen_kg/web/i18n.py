@@ -1,0 +1,491 @@
+"""The words of the pages in German and English, and the reader's language.
+
+Our own terms carry their names in the vocabulary (``rdfs:label@de/@en``); the pages use those.
+The well-known terms of schema.org, SKOS, DCTERMS, FOAF and the metadata vocabularies have no
+German labels anywhere we could load them from, so their names for readers are kept here, next
+to the words of the pages themselves. German is the default: the documented conference was
+German, and so are most of its readers.
+"""
+
+from __future__ import annotations
+
+from kommunen_kg.rdf.namespaces import (
+    ADMS,
+    DCAT,
+    DCTERMS,
+    FOAF,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SD,
+    SH,
+    SKOS,
+    SPDX,
+    VANN,
+    VCARD,
+    VOID,
+)
+
+LANGUAGES: tuple[str, ...] = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+# The words of the pages. Keys are short English phrases, so templates read naturally.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "site": ("Kommunen innovativ – Wissensgraph", "Kommunen innovativ – knowledge graph"),
+    "skip": ("Zum Inhalt springen", "Skip to content"),
+    "home": ("Startseite", "Home"),
+    "browse": ("Stöbern", "Browse"),
+    "search": ("Suche", "Search"),
+    "search_label": ("Suche nach Namen und Titeln", "Search names and titles"),
+    "search_button": ("Suchen", "Search"),
+    "search_placeholder": (
+        "z. B. Daseinsvorsorge, Dehne, KuDeQua",
+        "e.g. mobility, Dehne, KuDeQua",
+    ),
+    "query": ("Abfragen (SPARQL)", "Query (SPARQL)"),
+    "vocabulary": ("Vokabular", "Vocabulary"),
+    "shapes": ("Shapes", "Shapes"),
+    "themes": ("Themen", "Themes"),
+    "downloads": ("Downloads", "Downloads"),
+    "catalog": ("Katalog (DCAT)", "Catalogue (DCAT)"),
+    "language": ("Sprache", "Language"),
+    "other_language": ("English", "Deutsch"),
+    "main_nav": ("Hauptnavigation", "Main navigation"),
+    "properties": ("Angaben", "Facts"),
+    "incoming": ("Verweise auf diese Seite", "Links to this page"),
+    "sources": ("Quellen", "Sources"),
+    "sources_intro": (
+        "Die Angaben auf dieser Seite stützen sich auf diese öffentlichen Quellen:",
+        "The facts on this page rest on these public sources:",
+    ),
+    "machine_readable": ("Maschinenlesbar", "Machine-readable"),
+    "iri": ("IRI (dauerhafte Adresse)", "IRI (persistent address)"),
+    "rdf_forms": ("Diese Beschreibung als", "This description as"),
+    "sparql_about": (
+        "Abfrage zu dieser Ressource im SPARQL-Editor",
+        "Query about it in the SPARQL editor",
+    ),
+    "programme": ("Programm", "Programme"),
+    "time": ("Zeit", "Time"),
+    "item": ("Programmpunkt", "Programme item"),
+    "speakers": ("Vortragende", "Speakers"),
+    "project": ("Projekt", "Project"),
+    "no_time": ("ohne Zeitangabe", "time not known"),
+    "oclock": ("Uhr", ""),
+    "yes": ("ja", "yes"),
+    "no": ("nein", "no"),
+    "part_of": ("Teil von", "Part of"),
+    "more": ("Weitere Angaben", "More facts"),
+    "page": ("Seite", "Page"),
+    "of": ("von", "of"),
+    "previous": ("Vorherige Seite", "Previous page"),
+    "next": ("Nächste Seite", "Next page"),
+    "pagination": ("Seitennavigation", "Pagination"),
+    "entries": ("Einträge", "entries"),
+    "all_kinds": ("Alle Arten von Einträgen", "All kinds of entries"),
+    "results_for": ("Ergebnisse für", "Results for"),
+    "no_results": ("Nichts gefunden.", "Nothing found."),
+    "search_hint": (
+        "Gesucht wird in Namen, Titeln und Bezeichnungen, auf Deutsch und Englisch; Umlaute "
+        "dürfen fehlen (Mobilitat findet Mobilität).",
+        "Searches names, titles and labels, in German and English; accents may be left out "
+        "(Mobilitat finds Mobilität).",
+    ),
+    "not_found_title": ("Diese Adresse kennen wir nicht", "We do not know this address"),
+    "not_found_text": (
+        "Unter dieser Adresse ist im Wissensgraphen nichts beschrieben. Vielleicht hilft die "
+        "Suche, oder einer der Einstiege unten.",
+        "Nothing is described at this address in the knowledge graph. The search may help, or "
+        "one of the entry points below.",
+    ),
+    "did_you_mean": ("Meinten Sie vielleicht:", "Did you perhaps mean:"),
+    "gone_title": ("Diese Ressource wurde entfernt", "This resource was removed"),
+    "gone_text": (
+        "Die Ressource stand früher im Wissensgraphen und wurde daraus entfernt.",
+        "This resource used to be in the knowledge graph and was removed from it.",
+    ),
+    "removed_on": ("Entfernt am", "Removed on"),
+    "reason": ("Grund", "Reason"),
+    "not_acceptable_title": ("Dieses Format bieten wir nicht an", "We do not offer this format"),
+    "not_acceptable_text": (
+        "Die Ressource gibt es als HTML-Seite und in diesen RDF-Formaten:",
+        "The resource is available as an HTML page and in these RDF formats:",
+    ),
+    "bad_request_title": ("Diese Anfrage verstehen wir nicht", "We do not understand this request"),
+    "about_dataset": ("Über diesen Datensatz", "About this dataset"),
+    "featured_event": ("Programm vom", "Programme of"),
+    "series_events": ("Die Veranstaltungen der Reihe", "The events of the series"),
+    "other_conferences": (
+        "Weitere Konferenzen der Fördermaßnahme",
+        "Other conferences of the measure",
+    ),
+    "projects": ("Projekte", "Projects"),
+    "people": ("Personen", "People"),
+    "organisations": ("Organisationen", "Organisations"),
+    "key_messages": ("Die sechs Kernbotschaften", "The six key messages"),
+    "top_themes": ("Themenbereiche", "Subject areas"),
+    "use_the_data": ("Die Daten nutzen", "Use the data"),
+    "use_sparql": (
+        "Fragen in SPARQL stellen, mit Beispielabfragen",
+        "Ask questions in SPARQL, with example queries",
+    ),
+    "use_dumps": (
+        "Den ganzen Graphen herunterladen (Turtle, N-Triples, JSON-LD, TriG, N-Quads)",
+        "Download the whole graph (Turtle, N-Triples, JSON-LD, TriG, N-Quads)",
+    ),
+    "use_catalog": (
+        "Metadaten für Datenportale (DCAT-AP.de) und VoID",
+        "Metadata for data portals (DCAT-AP.de) and VoID",
+    ),
+    "use_vocabulary": (
+        "Das Vokabular: Klassen und Eigenschaften",
+        "The vocabulary: classes and properties",
+    ),
+    "use_shapes": (
+        "Die Regeln, nach denen die Daten geprüft werden (SHACL)",
+        "The rules the data is checked against (SHACL)",
+    ),
+    "use_themes": ("Das Themenschema als Baum", "The theme scheme as a tree"),
+    "licence_note": (
+        "Daten: CC BY 4.0. Jede Angabe nennt ihre öffentliche Quelle.",
+        "Data: CC BY 4.0. Every fact names its public source.",
+    ),
+    "all_of_kind": ("Alle anzeigen", "Show all"),
+    "version": ("Version", "Version"),
+    "classes": ("Klassen", "Classes"),
+    "object_properties": ("Eigenschaften", "Properties"),
+    "contents": ("Inhalt", "Contents"),
+    "metadata": ("Metadaten", "Metadata"),
+    "alignments": ("Abgleich mit bekannten Vokabularen", "Alignments with well-known vocabularies"),
+    "subclass_of": ("Unterklasse von", "Subclass of"),
+    "subproperty_of": ("Untereigenschaft von", "Subproperty of"),
+    "superclass_of": ("Oberklasse von", "Superclass of"),
+    "superproperty_of": ("Obereigenschaft von", "Superproperty of"),
+    "domain_includes": ("Verwendet bei", "Used on"),
+    "range_includes": ("Werte", "Values"),
+    "inverse_of": ("Umkehrung von", "Inverse of"),
+    "label": ("Bezeichnung", "Label"),
+    "type": ("Art", "Type"),
+    "comment": ("Erläuterung", "Comment"),
+    "namespace": ("Namensraum", "Namespace"),
+    "prefix": ("Präfix", "Prefix"),
+    "licence": ("Lizenz", "Licence"),
+    "term_iri": ("IRI", "IRI"),
+    "node_shapes": ("Shapes für Klassen", "Shapes for classes"),
+    "value_shapes": ("Wiederverwendbare Shapes", "Reusable shapes"),
+    "target_class": ("Gilt für", "Applies to"),
+    "iri_pattern": ("Form der IRI", "Form of the IRI"),
+    "constraint": ("Regel", "Rule"),
+    "path": ("Eigenschaft", "Property"),
+    "message": ("Meldung", "Message"),
+    "severity": ("Schwere", "Severity"),
+    "sparql_constraint": ("SPARQL-Regel", "SPARQL rule"),
+    "scheme_tree": ("Begriffe als Baum", "Concepts as a tree"),
+    "expand_all": ("Alle aufklappen", "Expand all"),
+    "in_scheme": ("Im Themenschema", "In the theme scheme"),
+    "hierarchy": ("Einordnung", "Position in the hierarchy"),
+    "narrower_count": ("Unterbegriffe", "narrower concepts"),
+    "hash_parts": ("Teile dieser Beschreibung", "Parts of this description"),
+    "untitled": ("(ohne Titel)", "(untitled)"),
+}
+
+# Names for readers of well-known terms (properties, classes and enumeration values) that the
+# vocabulary does not define itself.
+TERMS: dict[str, tuple[str, str]] = {
+    # schema.org properties
+    SCHEMA + "name": ("Name", "name"),
+    SCHEMA + "alternateName": ("Auch genannt", "also called"),
+    SCHEMA + "description": ("Beschreibung", "description"),
+    SCHEMA + "startDate": ("Beginn", "start"),
+    SCHEMA + "endDate": ("Ende", "end"),
+    SCHEMA + "doorTime": ("Einlass", "doors open"),
+    SCHEMA + "location": ("Ort", "location"),
+    SCHEMA + "eventAttendanceMode": ("Teilnahmeform", "attendance mode"),
+    SCHEMA + "eventStatus": ("Status", "status"),
+    SCHEMA + "isAccessibleForFree": ("Kostenfrei", "free of charge"),
+    SCHEMA + "inLanguage": ("Sprache", "language"),
+    SCHEMA + "superEvent": ("Gehört zu", "part of"),
+    SCHEMA + "subEvent": ("Programmpunkte", "programme items"),
+    SCHEMA + "performer": ("Mitwirkende", "performers"),
+    SCHEMA + "contributor": ("Beteiligt", "contributors"),
+    SCHEMA + "organizer": ("Ausgerichtet von", "organised by"),
+    SCHEMA + "about": ("Handelt von", "about"),
+    SCHEMA + "funder": ("Gefördert von", "funded by"),
+    SCHEMA + "member": ("Mitglieder", "members"),
+    SCHEMA + "memberOf": ("Mitglied von", "member of"),
+    SCHEMA + "affiliation": ("Zugehörigkeit", "affiliation"),
+    SCHEMA + "alumniOf": ("Früher bei", "formerly at"),
+    SCHEMA + "givenName": ("Vorname", "given name"),
+    SCHEMA + "familyName": ("Nachname", "family name"),
+    SCHEMA + "honorificPrefix": ("Titel", "title"),
+    SCHEMA + "jobTitle": ("Funktion", "job title"),
+    SCHEMA + "parentOrganization": ("Gehört zu", "part of"),
+    SCHEMA + "url": ("Website", "website"),
+    SCHEMA + "areaServed": ("Region", "region"),
+    # schema.org classes
+    SCHEMA + "Event": ("Veranstaltung", "event"),
+    SCHEMA + "EventSeries": ("Veranstaltungsreihe", "event series"),
+    SCHEMA + "Person": ("Person", "person"),
+    SCHEMA + "Organization": ("Organisation", "organisation"),
+    SCHEMA + "GovernmentOrganization": ("Behörde oder Gebietskörperschaft", "public body"),
+    SCHEMA + "CollegeOrUniversity": ("Hochschule", "university"),
+    SCHEMA + "ResearchOrganization": ("Forschungseinrichtung", "research organisation"),
+    SCHEMA + "ResearchProject": ("Forschungsprojekt", "research project"),
+    SCHEMA + "FundingScheme": ("Förderprogramm", "funding scheme"),
+    SCHEMA + "CreativeWork": ("Werk", "creative work"),
+    # schema.org enumeration values
+    SCHEMA + "OnlineEventAttendanceMode": ("online", "online"),
+    SCHEMA + "OfflineEventAttendanceMode": ("vor Ort", "in person"),
+    SCHEMA + "MixedEventAttendanceMode": ("online und vor Ort", "online and in person"),
+    SCHEMA + "EventScheduled": ("geplant", "scheduled"),
+    SCHEMA + "EventPostponed": ("verschoben", "postponed"),
+    SCHEMA + "EventRescheduled": ("neu angesetzt", "rescheduled"),
+    SCHEMA + "EventCancelled": ("abgesagt", "cancelled"),
+    SCHEMA + "EventMovedOnline": ("ins Netz verlegt", "moved online"),
+    # SKOS
+    SKOS + "prefLabel": ("Bezeichnung", "label"),
+    SKOS + "altLabel": ("Auch genannt", "also called"),
+    SKOS + "definition": ("Definition", "definition"),
+    SKOS + "editorialNote": ("Anmerkung der Redaktion", "editorial note"),
+    SKOS + "broader": ("Oberbegriff", "broader concept"),
+    SKOS + "narrower": ("Unterbegriffe", "narrower concepts"),
+    SKOS + "inScheme": ("Im Schema", "in scheme"),
+    SKOS + "topConceptOf": ("Oberster Begriff in", "top concept of"),
+    SKOS + "hasTopConcept": ("Oberste Begriffe", "top concepts"),
+    SKOS + "Concept": ("Begriff", "concept"),
+    SKOS + "ConceptScheme": ("Begriffsschema", "concept scheme"),
+    # DCTERMS, FOAF, OWL, RDFS
+    DCTERMS + "source": ("Quelle", "source"),
+    DCTERMS + "title": ("Titel", "title"),
+    DCTERMS + "description": ("Beschreibung", "description"),
+    DCTERMS + "subject": ("Thema", "subject"),
+    DCTERMS + "relation": ("Verwandt mit", "related to"),
+    DCTERMS + "isPartOf": ("Teil von", "part of"),
+    DCTERMS + "alternative": ("Untertitel", "alternative title"),
+    DCTERMS + "license": ("Lizenz", "licence"),
+    DCTERMS + "rights": ("Rechte", "rights"),
+    DCTERMS + "creator": ("Urheber", "creator"),
+    DCTERMS + "publisher": ("Herausgeber", "publisher"),
+    DCTERMS + "created": ("Erstellt", "created"),
+    DCTERMS + "modified": ("Geändert", "modified"),
+    DCTERMS + "issued": ("Veröffentlicht", "issued"),
+    DCTERMS + "language": ("Sprache", "language"),
+    DCTERMS + "conformsTo": ("Folgt", "conforms to"),
+    DCTERMS + "hasVersion": ("Versionen", "versions"),
+    DCTERMS + "isVersionOf": ("Version von", "version of"),
+    DCTERMS + "format": ("Format", "format"),
+    DCTERMS + "temporal": ("Zeitraum", "time period"),
+    DCTERMS + "spatial": ("Raum", "spatial coverage"),
+    DCTERMS + "accrualPeriodicity": ("Aktualisierung", "update frequency"),
+    DCTERMS + "isReplacedBy": ("Ersetzt durch", "replaced by"),
+    FOAF + "page": ("Webseite", "web page"),
+    FOAF + "homepage": ("Website", "website"),
+    FOAF + "name": ("Name", "name"),
+    FOAF + "Agent": ("Akteur", "agent"),
+    OWL + "sameAs": ("Dieselbe Ressource in anderen Registern", "the same resource elsewhere"),
+    OWL + "versionInfo": ("Version", "version"),
+    OWL + "versionIRI": ("Versions-IRI", "version IRI"),
+    OWL + "inverseOf": ("Umkehrung von", "inverse of"),
+    OWL + "Ontology": ("Vokabular", "vocabulary"),
+    OWL + "Class": ("Klasse", "class"),
+    OWL + "ObjectProperty": ("Beziehung", "object property"),
+    OWL + "DatatypeProperty": ("Eigenschaft mit Werten", "datatype property"),
+    RDFS + "label": ("Bezeichnung", "label"),
+    RDFS + "comment": ("Erläuterung", "comment"),
+    RDFS + "seeAlso": ("Siehe auch", "see also"),
+    RDFS + "isDefinedBy": ("Definiert in", "defined by"),
+    RDFS + "subClassOf": ("Unterklasse von", "subclass of"),
+    RDFS + "subPropertyOf": ("Untereigenschaft von", "subproperty of"),
+    RDF + "type": ("Art", "type"),
+    VANN + "preferredNamespacePrefix": ("Präfix", "preferred prefix"),
+    PROV + "invalidatedAtTime": ("Entfernt am", "removed on"),
+    PROV + "wasGeneratedBy": ("Erzeugt durch", "generated by"),
+    # the metadata vocabularies (pages of the dataset, its versions and distributions)
+    DCAT + "Catalog": ("Katalog", "catalogue"),
+    DCAT + "Dataset": ("Datensatz", "dataset"),
+    DCAT + "Distribution": ("Distribution", "distribution"),
+    DCAT + "DataService": ("Datendienst", "data service"),
+    DCAT + "dataset": ("Datensätze", "datasets"),
+    DCAT + "service": ("Dienste", "services"),
+    DCAT + "distribution": ("Distributionen", "distributions"),
+    DCAT + "downloadURL": ("Download", "download"),
+    DCAT + "accessURL": ("Zugang", "access"),
+    DCAT + "mediaType": ("Medientyp", "media type"),
+    DCAT + "byteSize": ("Größe (Bytes)", "size (bytes)"),
+    DCAT + "keyword": ("Schlagwort", "keyword"),
+    DCAT + "theme": ("Kategorie", "category"),
+    DCAT + "contactPoint": ("Kontakt", "contact point"),
+    DCAT + "landingPage": ("Startseite", "landing page"),
+    DCAT + "version": ("Version", "version"),
+    DCAT + "hasCurrentVersion": ("Aktuelle Version", "current version"),
+    DCAT + "endpointURL": ("Endpunkt", "endpoint"),
+    DCAT + "servesDataset": ("Liefert", "serves"),
+    DCAT + "startDate": ("Beginn", "start"),
+    DCAT + "endDate": ("Ende", "end"),
+    DCAT + "compressFormat": ("Kompression", "compression"),
+    DCAT + "accessService": ("Dienst", "service"),
+    VOID + "Dataset": ("Datensatz", "dataset"),
+    VOID + "exampleResource": ("Beispiele", "example resources"),
+    VOID + "rootResource": ("Ausgangspunkt", "root resource"),
+    VOID + "Linkset": ("Verknüpfungen", "linkset"),
+    VOID + "triples": ("Tripel", "triples"),
+    VOID + "entities": ("Ressourcen", "entities"),
+    VOID + "sparqlEndpoint": ("SPARQL-Endpunkt", "SPARQL endpoint"),
+    VOID + "dataDump": ("Dump", "data dump"),
+    VOID + "uriSpace": ("IRI-Raum", "URI space"),
+    VOID + "vocabulary": ("Verwendete Vokabulare", "vocabularies used"),
+    SD + "Service": ("SPARQL-Dienst", "SPARQL service"),
+    SPDX + "checksum": ("Prüfsumme", "checksum"),
+    SPDX + "Checksum": ("Prüfsumme", "checksum"),
+    SPDX + "checksumValue": ("Wert", "value"),
+    SPDX + "algorithm": ("Verfahren", "algorithm"),
+    VCARD + "fn": ("Name", "name"),
+    VCARD + "hasEmail": ("E-Mail", "e-mail"),
+    VCARD + "hasURL": ("Website", "website"),
+    VCARD + "Organization": ("Organisation", "organisation"),
+    VCARD + "Kind": ("Kontakt", "contact"),
+    ADMS + "versionNotes": ("Versionshinweise", "version notes"),
+    PROV + "Activity": ("Vorgang", "activity"),
+    SH + "NodeShape": ("Shape", "node shape"),
+    SH + "PropertyShape": ("Eigenschafts-Shape", "property shape"),
+}
+
+# Headings for incoming links: how a resource is named from the other end of a property.
+INVERSE: dict[str, tuple[str, str]] = {
+    "def#presentsProject": ("Vorträge zu diesem Projekt", "talks on this project"),
+    "def#speaker": ("Vorträge dieser Person", "talks by this person"),
+    "def#panelist": ("Podiumsdiskussionen mit dieser Person", "panels with this person"),
+    "def#moderator": ("Moderiert", "moderated"),
+    "def#theme": ("Zu diesem Thema", "on this theme"),
+    "def#keyMessage": ("Veranstaltungen zu dieser Kernbotschaft", "events on this key message"),
+    "def#fundingMeasure": ("Geförderte Vorhaben", "funded projects"),
+    "def#accompanies": ("Begleitet von", "accompanied by"),
+    "def#partOfProgramme": ("Fördermaßnahmen in diesem Programm", "funding measures in it"),
+    "def#projectManagementAgency": ("Betreut als Projektträger", "managed as agency"),
+    "def#partner": ("Partner in Projekten", "partner in projects"),
+    "def#coordinator": ("Leitet oder koordiniert", "leads or coordinates"),
+    "def#projectLeader": ("Leitet Projekte", "leads projects"),
+    SCHEMA + "affiliation": ("Personen dieser Organisation", "people of this organisation"),
+    SCHEMA + "alumniOf": ("Frühere Mitglieder", "former members"),
+    SCHEMA + "parentOrganization": ("Untergliederungen", "sub-organisations"),
+    SCHEMA + "funder": ("Fördert", "funds"),
+    SCHEMA + "member": ("Mitglied in", "member of"),
+    SCHEMA + "memberOf": ("Mitglieder", "members"),
+    SCHEMA + "organizer": ("Richtete aus", "organised"),
+    SCHEMA + "about": ("Handeln davon", "about this"),
+    SCHEMA + "superEvent": ("Programm", "programme"),
+    SKOS + "broader": ("Unterbegriffe", "narrower concepts"),
+    SKOS + "inScheme": ("Begriffe", "concepts"),
+    SKOS + "topConceptOf": ("Oberste Begriffe", "top concepts"),
+    DCTERMS + "isReplacedBy": ("Ersetzt", "replaces"),
+    DCTERMS + "subject": ("Zu diesem Thema", "on this subject"),
+    DCTERMS + "creator": ("Erstellt", "created"),
+    DCTERMS + "publisher": ("Herausgegeben", "published"),
+    DCTERMS + "conformsTo": ("Folgen diesem Vokabular", "conform to this"),
+    DCTERMS + "isVersionOf": ("Versionen", "versions"),
+    DCAT + "servesDataset": ("Bereitgestellt von", "served by"),
+    DCAT + "dataset": ("Im Katalog", "in catalogue"),
+    DCAT + "distribution": ("Distribution von", "distribution of"),
+    VOID + "exampleResource": ("Beispiel im Datensatz", "example resource of"),
+    VOID + "rootResource": ("Ausgangspunkt des Datensatzes", "root resource of"),
+    VOID + "subjectsTarget": ("Verknüpfungen", "linksets"),
+    VOID + "objectsTarget": ("Verknüpft von", "linked from"),
+}
+_INVERSE_ORDER = {key: rank for rank, key in enumerate(INVERSE)}
+
+# The kinds of things (the {kind} of {base}id/{kind}/{slug}): singular and plural names.
+KIND_NAMES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "event": (("Veranstaltung", "event"), ("Veranstaltungen", "Events")),
+    "talk": (("Vortrag", "talk"), ("Vorträge", "Talks")),
+    "session": (("Programmblock", "session"), ("Programmblöcke", "Sessions")),
+    "panel": (("Podiumsdiskussion", "panel"), ("Podiumsdiskussionen", "Panel discussions")),
+    "person": (("Person", "person"), ("Personen", "People")),
+    "organisation": (("Organisation", "organisation"), ("Organisationen", "Organisations")),
+    "project": (("Projekt", "project"), ("Projekte", "Projects")),
+    "funding": (("Förderung", "funding"), ("Förderung", "Funding")),
+    "theme": (("Thema", "theme"), ("Themen und Kernbotschaften", "Themes and key messages")),
+    "publication": (("Veröffentlichung", "publication"), ("Veröffentlichungen", "Publications")),
+    "scheme": (("Begriffsschema", "concept scheme"), ("Begriffsschemata", "Concept schemes")),
+    "agent": (("Akteur", "agent"), ("Akteure", "Agents")),
+    "dataset": (("Datensatz", "dataset"), ("Datensätze", "Datasets")),
+    "service": (("Dienst", "service"), ("Dienste", "Services")),
+    "catalog": (("Katalog", "catalogue"), ("Kataloge", "Catalogues")),
+}
+
+MONTHS = {
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+
+def _index(lang: str) -> int:
+    return 0 if lang == "de" else 1
+
+
+def _publishing_words() -> dict[str, tuple[str, str]]:
+    """The words of the download, catalog and VoID pages, under ``pub_`` keys."""
+    from kommunen_kg.web.publishing_texts import TEXTS
+
+    return {f"pub_{key}": (TEXTS["de"][key], TEXTS["en"][key]) for key in TEXTS["de"]}
+
+
+MESSAGES.update(_publishing_words())
+
+
+def message(key: str, lang: str) -> str:
+    """A word of the pages in ``lang``; an unknown key is shown as itself, never an error."""
+    pair = MESSAGES.get(key)
+    return pair[_index(lang)] if pair else key
+
+
+def term_name(iri: str, lang: str) -> str | None:
+    pair = TERMS.get(iri)
+    return pair[_index(lang)] if pair else None
+
+
+def inverse_name(iri: str, vocab_namespace: str, lang: str) -> str | None:
+    key = "def#" + iri[len(vocab_namespace) :] if iri.startswith(vocab_namespace) else iri
+    pair = INVERSE.get(key)
+    return pair[_index(lang)] if pair else None
+
+
+def inverse_rank(iri: str, vocab_namespace: str) -> int:
+    """Incoming links in the order of :data:`INVERSE` (talks before panels), others last."""
+    key = "def#" + iri[len(vocab_namespace) :] if iri.startswith(vocab_namespace) else iri
+    return _INVERSE_ORDER.get(key, len(_INVERSE_ORDER))
+
+
+def kind_name(kind: str, lang: str, plural: bool = False) -> str:
+    names = KIND_NAMES.get(kind)
+    if names is None:
+        return kind
+    return names[1 if plural else 0][_index(lang)]

@@ -1,0 +1,1 @@
+"""Dereferenceable IRIs: 303s, and the RDF description of each resource."""

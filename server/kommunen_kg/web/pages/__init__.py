@@ -1,0 +1,1 @@
+"""The HTML pages: home, a page per resource, browse and search, the sitemap."""

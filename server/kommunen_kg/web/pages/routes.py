@@ -1,0 +1,301 @@
+"""The pages people read: one per resource, the home page, browsing and search.
+
+Everything is rendered on the server from Jinja2 templates, with our own stylesheet and no
+script or font from elsewhere, so a page works without the network beyond this server and
+without JavaScript. Each page embeds schema.org JSON-LD for its resource, links its RDF forms
+(``<link rel="alternate">``), its language versions (``hreflang``) and its canonical URL.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, redirect, request
+
+from kommunen_kg.rdf import forms as rdf_forms
+from kommunen_kg.rdf.forms import RDF_FORMS
+from kommunen_kg.rdf.namespaces import KINDS, SCHEMA, SKOS
+from kommunen_kg.web import problems, site
+from kommunen_kg.web.describe import Description, iri_term, types_of
+from kommunen_kg.web.pages.home import home_model
+from kommunen_kg.web.pages.programme import programme
+from kommunen_kg.web.pages.resource_view import Namer, build_view
+from kommunen_kg.web.pages.schema_org import as_script, schema_object
+from kommunen_kg.web.pages.scheme_tree import broader_paths, concepts_of, tree
+from kommunen_kg.web.pages.shapes_page import build_shapes
+from kommunen_kg.web.pages.vocabulary_page import build_vocabulary
+from kommunen_kg.web.resolution import Resolved, resolve
+
+bp = Blueprint("pages", __name__)
+
+PAGE_SIZE = 20
+MAX_QUERY = 200
+
+
+def sparql_link(iri: str) -> str:
+    """A link to the query editor with a query about one resource, ready to run."""
+    query = (
+        f"SELECT ?property ?value WHERE {{\n  <{iri}> ?property ?value .\n}}\nORDER BY ?property"
+    )
+    return site.root() + "/sparql?" + urlencode({"query": query})
+
+
+def _named(description: Description) -> set[str]:
+    names = {description.iri}
+    for t in description.about + description.incoming:
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.NamedNode):
+                names.add(term.value)
+    return names
+
+
+def _frame(resolved: Resolved, who: site.Reader) -> dict:
+    """What every resource page links: its forms, its query, its language versions."""
+    addresses = site.addresses()
+    iri = resolved.iri
+    page = addresses.page_url(iri) or "/"
+    return {
+        "iri": iri,
+        "forms": [
+            (f, site.root() + (addresses.data_url(iri, f.extension) or "")) for f in RDF_FORMS
+        ],
+        "sparql": sparql_link(iri),
+        "alternates": site.language_urls(page),
+    }
+
+
+def _inherited_event_facts(iri: str) -> dict[str, str]:
+    """A talk is held the way its event is (online): schema.org consumers expect it on the
+    talk itself."""
+    pub = site.publication()
+    rows = pub.trusted.select(
+        f"""SELECT ?mode WHERE {{ {iri_term(iri)} <{SCHEMA}superEvent>+ ?e .
+              ?e <{SCHEMA}eventAttendanceMode> ?mode }} LIMIT 1"""
+    )
+    if rows:
+        return {
+            "eventAttendanceMode": "https://schema.org/" + rows[0]["mode"].value.rsplit("/", 1)[-1]
+        }
+    return {}
+
+
+@bp.route("/page/<path:rest>", methods=["GET", "HEAD"])
+def resource_page(rest: str) -> Response:
+    addresses = site.addresses()
+    resolved = resolve(addresses.local_path_of_view(rest), "page")
+    who = site.reader()
+    if resolved.local_path == "def":
+        return _vocabulary_page(resolved, who)
+    if resolved.local_path == "shapes":
+        return _shapes_page(resolved, who)
+    pub = site.publication()
+    terms = site.terms()
+    description = resolved.describe()
+    named_types = types_of(pub.trusted, _named(description))
+    my_types = named_types.get(resolved.iri, set())
+    link = lambda path: site.href(path, who)  # noqa: E731
+    context: dict = _frame(resolved, who)
+
+    hide: set[str] = set()
+    items = []
+    if SCHEMA + "Event" in my_types and any(
+        t.predicate.value == SCHEMA + "superEvent" for t in description.incoming
+    ):
+        items = programme(pub.trusted, resolved.iri, terms.vocab, who.lang)
+        hide |= {SCHEMA + "subEvent", "^" + SCHEMA + "superEvent"}
+    branches = []
+    if SKOS + "ConceptScheme" in my_types:
+        branches = tree(pub.trusted, resolved.iri, terms, who.lang)
+        hide |= {SKOS + "hasTopConcept", "^" + SKOS + "inScheme", "^" + SKOS + "topConceptOf"}
+    hierarchy = []
+    if SKOS + "Concept" in my_types:
+        schemes = [
+            t.object.value
+            for t in description.about
+            if t.subject.value == resolved.iri and t.predicate.value == SKOS + "inScheme"
+        ]
+        if schemes:
+            concepts = concepts_of(pub.trusted, schemes[0], above=resolved.iri)
+            for path in broader_paths(concepts, resolved.iri):
+                hierarchy.append(
+                    [
+                        (
+                            concepts[c].labels.get(who.lang)
+                            or next(iter(concepts[c].labels.values()), c),
+                            link(addresses.page_url(c) or ""),
+                        )
+                        for c in path
+                    ]
+                )
+            hierarchy = [p for p in hierarchy if len(p) > 1]
+
+    view = build_view(description, terms, addresses, who.lang, link, named_types, hide)
+    namer = Namer(description, terms, addresses, who.lang, link, named_types)
+    inherited = _inherited_event_facts(resolved.iri) if SCHEMA + "Event" in my_types else {}
+    page_url = site.public(addresses.page_url(resolved.iri) or "/", lang=who.lang)
+    jsonld = as_script(schema_object(resolved.iri, description.about, namer, page_url, inherited))
+    return site.render(
+        "resource.html",
+        who=who,
+        view=view,
+        programme=items,
+        branches=branches,
+        hierarchy=hierarchy,
+        jsonld=jsonld,
+        kind_name=view.kind,
+        **context,
+    )
+
+
+def _document_jsonld(resolved: Resolved, description: Description, who: site.Reader) -> str:
+    terms = site.terms()
+    addresses = site.addresses()
+    named = types_of(site.publication().trusted, {resolved.iri})
+    namer = Namer(description, terms, addresses, who.lang, lambda p: site.href(p, who), named)
+    page_url = site.public(addresses.page_url(resolved.iri) or "/", lang=who.lang)
+    return as_script(schema_object(resolved.iri, description.about, namer, page_url))
+
+
+def _vocabulary_page(resolved: Resolved, who: site.Reader) -> Response:
+    pub = site.publication()
+    terms = site.terms()
+    addresses = site.addresses()
+    description = resolved.describe()
+    named_types = types_of(pub.trusted, _named(description))
+    link = lambda path: site.href(path, who)  # noqa: E731
+    namer = Namer(description, terms, addresses, who.lang, link, named_types)
+    view = build_vocabulary(
+        description.about, resolved.iri, terms, namer, addresses, pub.iris.prefixes(), who.lang
+    )
+    return site.render(
+        "vocabulary.html",
+        who=who,
+        vocabulary=view,
+        jsonld=_document_jsonld(resolved, description, who),
+        **_frame(resolved, who),
+    )
+
+
+def _shapes_page(resolved: Resolved, who: site.Reader) -> Response:
+    pub = site.publication()
+    description = resolved.describe()
+    addresses = site.addresses()
+
+    def page_of(iri: str) -> str | None:
+        page = addresses.page_url(iri)
+        return site.href(page, who) if page else None
+
+    view = build_shapes(description.about, resolved.iri, pub.iris.prefixes(), who.lang, page_of)
+    return site.render(
+        "shapes.html",
+        who=who,
+        shapes=view,
+        jsonld=_document_jsonld(resolved, description, who),
+        **_frame(resolved, who),
+    )
+
+
+@bp.route("/", methods=["GET", "HEAD"])
+def home() -> Response:
+    # The base IRI is the dataset's landing page; an RDF client asking for it is sent to the
+    # catalog, which describes the landing page and the dataset it presents.
+    choice = rdf_forms.choose(request.accept_mimetypes, with_page=True)
+    if isinstance(choice, rdf_forms.RdfForm):
+        response = redirect(f"/catalog?format={choice.extension}", code=303)
+        response.vary.add("Accept")
+        return response
+    who = site.reader()
+    model = home_model(who)
+    response = site.render(
+        "home.html",
+        who=who,
+        home=model,
+        alternates=site.language_urls("/"),
+        jsonld=model.jsonld,
+    )
+    # The page is one of two answers chosen by Accept: a cache must not hand it to an RDF
+    # client (nor the redirect to a browser).
+    response.vary.add("Accept")
+    return response
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(problems.bad_request("page must be a whole number from 1 on"))
+    return int(raw)
+
+
+@bp.route("/browse", methods=["GET", "HEAD"])
+def browse_index() -> Response:
+    who = site.reader()
+    kinds = site.index().kinds()
+    order = {k: i for i, k in enumerate(KINDS)}
+    listed = sorted(kinds.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    return site.render(
+        "browse_index.html", who=who, kinds=listed, alternates=site.language_urls("/browse")
+    )
+
+
+@bp.route("/browse/<kind>", methods=["GET", "HEAD"])
+def browse(kind: str) -> Response:
+    who = site.reader()
+    number = _page_number()
+    entries = site.index().of_kind(kind, who.lang)
+    if not entries:
+        abort(problems.not_found(None))
+    pages = (len(entries) + PAGE_SIZE - 1) // PAGE_SIZE
+    if number > pages:
+        abort(problems.not_found(None))
+    shown = entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    params = {"page": number} if number > 1 else {}
+    return site.render(
+        "browse.html",
+        who=who,
+        kind=kind,
+        entries=[_listing(e, who) for e in shown],
+        total=len(entries),
+        number=number,
+        pages=pages,
+        alternates=site.language_urls(f"/browse/{kind}", **params),
+    )
+
+
+def _listing(entry, who: site.Reader) -> dict:
+    """One line of a list: name, what it is, a short text, its link."""
+    terms = site.terms()
+    specific = terms.most_specific(entry.types)
+    text = None
+    for source in (entry.full_titles, entry.descriptions):
+        if source:
+            text = source.get(who.lang) or next(iter(source.values()))
+            break
+    if text and len(text) > 220:
+        text = text[:217].rsplit(" ", 1)[0] + " …"
+    return {
+        "iri": entry.iri,
+        "label": entry.label(who.lang),
+        "type": terms.name(specific[0], who.lang) if specific else "",
+        "text": text,
+        "href": site.href(site.addresses().page_url(entry.iri) or "/", who),
+        "start": entry.start,
+    }
+
+
+@bp.route("/search", methods=["GET", "HEAD"])
+def search() -> Response:
+    who = site.reader()
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY:
+        abort(problems.bad_request(f"q may be at most {MAX_QUERY} characters long"))
+    results = [_listing(e, who) for e in site.index().search(query, who.lang)] if query else []
+    params = {"q": query} if query else {}
+    response = site.render(
+        "search.html",
+        who=who,
+        query=query,
+        results=results,
+        alternates=site.language_urls("/search", **params),
+    )
+    return response

@@ -1,0 +1,109 @@
+"""Pages for what cannot be answered: unknown (404), removed (410), wrong format (406), bad
+request (400).
+
+A person who follows a broken link should not end on a bare "Not Found": the page says in
+their language what happened, offers the search (pre-filled with the words of the address)
+and the resources those words find, and the entry points of the site.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response
+
+from kommunen_kg.rdf.forms import RDF_FORMS
+from kommunen_kg.web import site
+from kommunen_kg.web.describe import Status
+
+
+def _words(iri: str) -> str:
+    tail = iri.split("/id/", 1)[-1]
+    parts = tail.split("/", 1)
+    slug = parts[1] if len(parts) > 1 else parts[0]
+    return " ".join(w for w in re.split(r"[-_/.\s]+", slug) if w and not w.isdigit())
+
+
+def not_found(iri: str | None = None) -> Response:
+    who = site.reader()
+    words = _words(iri) if iri else ""
+    suggestions = []
+    if words:
+        index = site.index()
+        seen = set()
+        for word in words.split():
+            if len(word) < 3:
+                continue
+            for entry in index.search(word, who.lang, limit=5):
+                if entry.iri not in seen:
+                    seen.add(entry.iri)
+                    suggestions.append(entry)
+    return site.render(
+        "problem.html",
+        status=404,
+        who=who,
+        problem="not_found",
+        iri=iri,
+        query=words,
+        suggestions=suggestions[:8],
+        addresses=site.addresses(),
+        canonical=None,
+    )
+
+
+def gone(iri: str, found: Status) -> Response:
+    who = site.reader()
+    reason = (
+        found.comments.get(who.lang)
+        or found.comments.get("")
+        or next(iter(found.comments.values()), None)
+    )
+    return site.render(
+        "problem.html",
+        status=410,
+        who=who,
+        problem="gone",
+        iri=iri,
+        when=found.invalidated,
+        reason=reason,
+        query=_words(iri),
+        suggestions=[],
+        addresses=site.addresses(),
+        canonical=None,
+    )
+
+
+def not_acceptable(iri: str, with_page: bool) -> Response:
+    who = site.reader()
+    addresses = site.addresses()
+    forms = [(f, addresses.data_url(iri, f.extension)) for f in RDF_FORMS]
+    response = site.render(
+        "problem.html",
+        status=406,
+        who=who,
+        problem="not_acceptable",
+        iri=iri,
+        forms=forms,
+        page=addresses.page_url(iri) if with_page else None,
+        query="",
+        suggestions=[],
+        addresses=addresses,
+        canonical=None,
+    )
+    response.vary.add("Accept")
+    return response
+
+
+def bad_request(message: str) -> Response:
+    return site.render(
+        "problem.html",
+        status=400,
+        who=site.fallback_reader(),
+        problem="bad_request",
+        message=message,
+        iri=None,
+        query="",
+        suggestions=[],
+        addresses=site.addresses(),
+        canonical=None,
+    )

@@ -1,0 +1,137 @@
+"""What a server publishes: a release (or ad-hoc RDF files) loaded into a store.
+
+``kommunen-kg serve`` publishes the current release of ``graphs/``; ``kommunen-kg serve FILES``
+publishes arbitrary RDF files, like ``rdflib-endpoint serve file.ttl``. Either way the views see
+one :class:`Publication`: the configuration, the IRIs, the release manifest when there is one,
+the store and the engines over it. The store is loaded once, before the server forks its
+workers, so that every worker shares its memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kommunen_kg.build.pipeline import DUMP_STEM, METADATA_FILE
+from kommunen_kg.config import Config
+from kommunen_kg.rdf.namespaces import ProjectIRIs
+from kommunen_kg.rdf.release import Release
+from kommunen_kg.rdf.sources import RDF_SUFFIXES, SourceError
+from kommunen_kg.sparql.answer_cache import AnswerCache
+from kommunen_kg.sparql.engine import EmbeddedEngine, Engine
+
+
+@dataclass
+class Publication:
+    """Everything the web views need to answer; one per running server."""
+
+    config: Config
+    # None when a remote SPARQL store answers (``serve --store``): then ``trusted`` is given.
+    store: ox.Store | None
+    release: Release | None = None
+    union_default_graph: bool = True
+    sources: list[Path] = field(default_factory=list)
+    # Untrusted client queries (SPARQL endpoint): a pool of killable worker processes in
+    # production. ``trusted`` answers the queries our own views write. Views never touch
+    # ``store`` directly, so that a remote SPARQL store can stand in for both engines.
+    engine: Engine | None = None
+    trusted: Engine = None  # type: ignore[assignment]  # default: embedded, over ``store``
+    # Keep answers per release (answer_cache.py); off where a store is refilled in place.
+    answer_cache: bool = True
+
+    def __post_init__(self) -> None:
+        if self.trusted is None:
+            if self.store is None:
+                raise ValueError("a publication needs a store or a trusted engine")
+            self.trusted = EmbeddedEngine(self.store, self.union_default_graph)
+        if self.engine is None:
+            self.engine = (
+                AnswerCache(self.trusted, self.version) if self.answer_cache else self.trusted
+            )
+        # Counted once, before the server forks: counting scans the whole store, and a scan in
+        # a forked worker would copy the store's pages into that worker.
+        self._local_count = len(self.store) if self.store is not None else None
+
+    @property
+    def iris(self) -> ProjectIRIs:
+        return ProjectIRIs(self.config.base_iri)
+
+    @property
+    def version(self) -> str:
+        """The release version, or a stand-in for ad-hoc files (used in ETags)."""
+        return self.release.version if self.release else "adhoc"
+
+    def triple_count(self) -> int:
+        """Triples served (all graphs); a remote store answers it with a SPARQL COUNT."""
+        if self._local_count is not None:
+            return self._local_count
+        rows = self.trusted.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"].value) if rows else 0
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        self.trusted.close()
+
+
+def load_release_store(release: Release, store: ox.Store | None = None) -> ox.Store:
+    """An in-memory store holding every named graph of a release."""
+    store = store if store is not None else ox.Store()
+    store.bulk_load(path=str(release.file(DUMP_STEM + ".trig")), format=ox.RdfFormat.TRIG)
+    store.bulk_load(path=str(release.file(METADATA_FILE)), format=ox.RdfFormat.TRIG)
+    return store
+
+
+def open_release(config: Config, release: Release) -> Publication:
+    return Publication(
+        config=config,
+        store=load_release_store(release),
+        release=release,
+        union_default_graph=config.server.union_default_graph,
+    )
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and _syntax_of(p) is not None)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SourceError(path, "no such file or folder")
+    return found
+
+
+def _syntax_of(path: Path) -> ox.RdfFormat | None:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    return RDF_SUFFIXES.get(Path(name).suffix)
+
+
+def open_sources(config: Config, paths: Iterable[Path]) -> Publication:
+    """Publishes arbitrary RDF files: triples into the default graph, quads keep their graph."""
+    store = ox.Store()
+    files = _files(paths)
+    for path in files:
+        fmt = _syntax_of(path)
+        if fmt is None:
+            raise SourceError(path, "unknown RDF syntax (use .ttl, .nt, .nq, .trig, .jsonld, .rdf)")
+        try:
+            if path.name.endswith(".gz"):
+                with gzip.open(path, "rb") as f:
+                    store.bulk_load(input=f, format=fmt, base_iri=path.resolve().as_uri())
+            else:
+                store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+        except SyntaxError as exc:
+            raise SourceError(path, str(exc), exc.lineno, exc.offset) from exc
+    return Publication(
+        config=config,
+        store=store,
+        union_default_graph=config.server.union_default_graph,
+        sources=files,
+    )
