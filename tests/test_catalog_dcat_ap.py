@@ -38,7 +38,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 
-from kommunen_kg.build.pipeline import METADATA_FILES
+from kommunen_kg.rdf.release import METADATA_FILES
 
 from .support import CONFORMANCE, ROOT, server_in_thread
 

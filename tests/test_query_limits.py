@@ -17,7 +17,8 @@ from dataclasses import replace
 import pytest
 import requests
 
-from kommunen_kg.sparql.engine import DatasetSpec, EmbeddedEngine, EngineUnavailable, QueryRequest
+from kommunen_kg.sparql.engine import DatasetSpec, EmbeddedEngine, QueryRequest
+from kommunen_kg.sparql.errors import EngineUnavailable
 from kommunen_kg.sparql.pool import QueryPool
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication

@@ -29,23 +29,17 @@ from kommunen_kg.build.pipeline import build
 from kommunen_kg.config import Config, load_config
 from kommunen_kg.rdf.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import Release
-from kommunen_kg.sparql.engine import (
-    DatasetSpec,
-    EngineUnavailable,
-    QueryRequest,
-    QuerySyntaxError,
-    QueryTimeout,
-)
+from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
+from kommunen_kg.sparql.errors import EngineUnavailable, QuerySyntaxError, QueryTimeout
 from kommunen_kg.sparql.publish import PublishFailed, PublishResult, publish, staging_graph
 from kommunen_kg.sparql.remote import (
     RemoteEngine,
     RemoteStoreError,
     StoreEndpoints,
     declares_dataset,
-    open_remote_store,
 )
 from kommunen_kg.web.app import create_app
-from kommunen_kg.web.publication import Publication
+from kommunen_kg.web.publication import Publication, open_remote_store
 
 from .support import ROOT, free_port, server_in_thread, server_process
 

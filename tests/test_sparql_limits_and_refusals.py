@@ -17,13 +17,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from kommunen_kg.sparql.engine import (
-    EmbeddedEngine,
-    EngineUnavailable,
-    QueryRequest,
-    QueryResponse,
-    QueryTimeout,
-)
+from kommunen_kg.sparql.engine import EmbeddedEngine, QueryRequest, QueryResponse
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryTimeout
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication
 

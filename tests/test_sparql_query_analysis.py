@@ -22,7 +22,7 @@ from kommunen_kg.sparql.analysis import (
     analyse,
     vet,
 )
-from kommunen_kg.sparql.engine import QueryRefused
+from kommunen_kg.sparql.errors import QueryRefused
 
 from .sparql_servers import Listener
 from .support import CONFORMANCE

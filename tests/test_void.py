@@ -9,7 +9,7 @@ import requests
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-from kommunen_kg.build.pipeline import METADATA_FILES
+from kommunen_kg.rdf.release import METADATA_FILES
 
 # rdflib 7 warns about its own use of ConjunctiveGraph while parsing; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")

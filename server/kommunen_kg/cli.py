@@ -305,7 +305,8 @@ def serve(
         raise click.UsageError("give either SOURCES or --store, not both")
     try:
         if store:
-            from kommunen_kg.sparql.remote import RemoteStoreError, open_remote_store
+            from kommunen_kg.sparql.remote import RemoteStoreError
+            from kommunen_kg.web.publication import open_remote_store
 
             try:
                 publication = open_remote_store(config, store, pool_size=threads)

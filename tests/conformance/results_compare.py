@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.compare import isomorphic, to_isomorphic
 
-from kommunen_kg.sparql.analysis import tokens
+from kommunen_kg.sparql.lexer import tokens
 
 Solution = dict[str, object]  # variable name -> pyoxigraph term
 

@@ -38,9 +38,20 @@ from kommunen_kg.rdf.dumps import DumpFormat
 from kommunen_kg.rdf.namespaces import (
     ADMS,
     DCAT,
+    DCATAP,
+    DCATAP_DE_POLITICAL_GEOCODING_LEVEL,
     DCATDE,
     DCTERMS,
+    EU_ACCESS_RIGHT,
+    EU_AUTHORITY,
+    EU_AVAILABILITY,
+    EU_COUNTRY,
+    EU_DATA_THEME,
+    EU_FILE_TYPE,
+    EU_FREQUENCY,
+    EU_LANGUAGE,
     FOAF,
+    IANA_MEDIA,
     ORG,
     OWL,
     PROV,
@@ -53,20 +64,10 @@ from kommunen_kg.rdf.namespaces import (
     VCARD,
     VOID,
     XSD,
+    MetadataIRIs,
     ProjectIRIs,
 )
 
-DCATAP = "http://data.europa.eu/r5r/"
-EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
-EU_FILE_TYPE = EU_AUTHORITY + "file-type/"
-EU_LANGUAGE = EU_AUTHORITY + "language/"
-EU_DATA_THEME = EU_AUTHORITY + "data-theme/"
-EU_FREQUENCY = EU_AUTHORITY + "frequency/"
-EU_ACCESS_RIGHT = EU_AUTHORITY + "access-right/"
-EU_AVAILABILITY = EU_AUTHORITY + "planned-availability/"
-EU_COUNTRY = EU_AUTHORITY + "country/"
-IANA_MEDIA = "https://www.iana.org/assignments/media-types/"
-DCATAP_DE_POLITICAL_GEOCODING_LEVEL = "http://dcat-ap.de/def/politicalGeocoding/Level/"
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
 
 # What the dataset is about, in the EU data-theme list: public services of municipalities
@@ -110,54 +111,6 @@ class DumpFile:
     size: int
     sha256: str
     triples: int
-
-
-@dataclass(frozen=True)
-class MetadataIRIs:
-    """The IRIs of the metadata's resources: ``{base}id/{kind}/{slug}`` like every other thing.
-
-    One path segment per slug, so that every one of them dereferences the way the
-    knowledge graph's own resources do; parts of one resource are hash IRIs of it.
-    """
-
-    base: str
-
-    @property
-    def catalog(self) -> str:
-        return ProjectIRIs(self.base).catalog
-
-    @property
-    def dataset(self) -> str:
-        return ProjectIRIs(self.base).dataset
-
-    def release(self, version: str) -> str:
-        return f"{self.dataset}-{version}"
-
-    def distribution(self, version: str, file_name: str) -> str:
-        return f"{self.base}id/distribution/{version}-{file_name.replace('.', '-')}"
-
-    @property
-    def sparql_distribution(self) -> str:
-        return f"{self.base}id/distribution/kommunen-innovativ-sparql"
-
-    @property
-    def sparql_service(self) -> str:
-        return f"{self.base}id/service/sparql"
-
-    @property
-    def publisher(self) -> str:
-        return f"{self.base}id/agent/publisher"
-
-    @property
-    def contact_point(self) -> str:
-        return f"{self.base}id/agent/contact-point"
-
-    @property
-    def software(self) -> str:
-        return ProjectIRIs(self.base).project_agent
-
-    def link_target(self, slug: str) -> str:
-        return f"{self.base}id/dataset/{slug}"
 
 
 def _n(iri: str) -> ox.NamedNode:

@@ -45,8 +45,6 @@ from kommunen_kg.config import Config
 from kommunen_kg.rdf.dumps import (
     DATASET_DUMPS,
     GRAPH_DUMPS,
-    NQUADS_GZ,
-    TRIG,
     canonical_quads,
     chunk_lines,
     chunked_text,
@@ -59,15 +57,14 @@ from kommunen_kg.rdf.dumps import (
 )
 from kommunen_kg.rdf.entailment import Entailments
 from kommunen_kg.rdf.namespaces import ProjectIRIs
-from kommunen_kg.rdf.release import Release, ReleaseFolder
+from kommunen_kg.rdf.release import (
+    DUMP_STEM,
+    METADATA_FILES,
+    Release,
+    ReleaseFolder,
+)
 from kommunen_kg.rdf.sources import ParsedSources, SourceError, discover, parse_sources
 
-DUMP_STEM = "kommunen-innovativ"
-METADATA_FILE = "metadata.trig"
-# The metadata graph in N-Quads too, as every other named graph is. It stays a file of its own
-# (not a part of the dataset dumps) because it holds their sizes and checksums.
-METADATA_NQUADS_FILE = "metadata.nq.gz"
-METADATA_FILES = {METADATA_FILE: TRIG, METADATA_NQUADS_FILE: NQUADS_GZ}
 CONTENT_GRAPHS = ("vocabulary", "themes", "shapes", "data")
 KNOWLEDGE_GRAPH = ("vocabulary", "themes", "data")
 

@@ -29,7 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kommunen_kg.rdf.dumps import NQUADS_GZ, TRIG
+
 MANIFEST = "manifest.json"
+# The files of the knowledge graph are named {DUMP_STEM}.{extension}.
+DUMP_STEM = "kommunen-innovativ"
+METADATA_FILE = "metadata.trig"
+# The metadata graph in N-Quads too, as every other named graph is. It stays a file of its own
+# (not a part of the dataset dumps) because it holds their sizes and checksums.
+METADATA_NQUADS_FILE = "metadata.nq.gz"
+METADATA_FILES = {METADATA_FILE: TRIG, METADATA_NQUADS_FILE: NQUADS_GZ}
 CURRENT = "current"
 RELEASES = "releases"
 CHANGELOG = "CHANGELOG.md"

@@ -47,7 +47,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from kommunen_kg.sparql import shape as query_shape
-from kommunen_kg.sparql.engine import QueryRefused
+from kommunen_kg.sparql.errors import QueryRefused
+from kommunen_kg.sparql.lexer import (
+    MAX_READINGS,
+    Token,
+    readings,
+    significant,
+)
 from kommunen_kg.sparql.shape import QueryTooComplex
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
@@ -95,164 +101,6 @@ class QueryTooLong(QueryRefused):
         super().__init__(message)
         self.length = length
         self.limit = limit
-
-
-# One token per match, tried in this order. Strings and IRIs follow the SPARQL 1.1 grammar
-# (IRIREF with its \u escapes, STRING_LITERAL1/2, STRING_LITERAL_LONG1/2); in a string an
-# escape is a backslash and any one character, which accepts more than the grammar (the engine
-# rejects the rest) but never ends a string earlier than the grammar would. Prefixed names take
-# no dots, so a name can never swallow a keyword that follows a dot: where this differs from the
-# grammar, the scan sees one word more, never one less.
-#
-# Every alternative is linear in what it matches, and no failed attempt rescans text a later
-# token starts in (hostile texts such as ``a-a-a-...`` or ``\"""x`` on every line made the
-# scan quadratic, a 20,000-character query took seconds):
-# * a string that does not end is a string up to where it would have to end (the line for
-#   '...' and "...", the text for long ones). At code level the engine reads a quote as a
-#   string, too, and then rejects the query, so nothing of it runs;
-# * a name (``[^\W\d][\w-]*``) is taken as one run, with or without ``:local``; a run without
-#   a colon is split afterwards into the words and ``-`` it consists of (``_RUN_PART``), as a
-#   scan token by token would have found them.
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>)
-  | (?P<string>
-        \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*+(?:\"\"\"|"{0,2}\\?\Z)
-      | '''(?:(?:'|'')?(?:[^'\\]|\\.))*+(?:'''|'{0,2}\\?\Z)
-      | "(?:[^"\\\r\n]|\\.)*+(?:"|(?=[\r\n])|\\?\Z)
-      | '(?:[^'\\\r\n]|\\.)*+(?:'|(?=[\r\n])|\\?\Z)
-    )
-  | (?P<var>[?$]\w+)
-  | (?P<name>[^\W\d][\w\-]*+)(?::(?P<local>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+))?
-  | :(?P<nslocal>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-# The words and other characters a name run without a colon consists of.
-_RUN_PART = re.compile(r"(?P<word>[^\W\d]\w*)|(?P<other>.)", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # iri, string, var, pname, word, other, comment
-    text: str
-    position: int
-    prefix: str | None = None  # for pname: the part before the colon
-    local: str | None = None  # for pname: the part after it
-
-    @property
-    def end(self) -> int:
-        return self.position + len(self.text)
-
-
-# How many readings of one text the scan follows (see the module docstring). Each ambiguous
-# ``<...#...>`` doubles them; real queries have none or one or two.
-MAX_READINGS = 16
-# An IRI that starts ``scheme://`` has only one reading: as code, ``scheme:`` would be followed
-# by ``//``, which is no expression.
-_HIERARCHICAL = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-class _Readings(list):
-    """The readings of a text, the ordinary one (every ``<...>`` an IRI) first; ``complete`` is
-    false when there were more than :data:`MAX_READINGS`."""
-
-    complete: bool = True
-
-
-def _scan(text: str, position: int = 0) -> Iterator[Token]:
-    """The tokens of ``text`` from ``position`` on, whitespace dropped; linear in the text."""
-    for match in _TOKEN.finditer(text, position):
-        kind = match.lastgroup
-        start = match.start()
-        if kind == "ws":
-            continue
-        if kind == "nslocal":
-            yield Token("pname", match.group(0), start, "", match.group("nslocal"))
-        elif kind in ("name", "local"):
-            if match.group("local") is not None:
-                yield Token(
-                    "pname", match.group(0), start, match.group("name"), match.group("local")
-                )
-            elif "-" not in match.group(0):
-                yield Token("word", match.group(0), start)
-            else:
-                for part in _RUN_PART.finditer(match.group(0)):
-                    yield Token(part.lastgroup or "other", part.group(0), start + part.start())
-        else:
-            yield Token(kind or "other", match.group(0), start)
-
-
-def _after_an_operand(previous: list[Token]) -> bool:
-    """Could the text so far end an operand, so that a ``<`` here may be less-than?
-
-    A variable, an IRI, a prefixed name, a string, a closing parenthesis, a number, a boolean or
-    a language tag can; an opening bracket, a separator, an operator or a keyword (``?s a <x>``)
-    cannot.
-    """
-    significant = [t for t in previous[-4:] if t.kind != "comment"]
-    if not significant:
-        return False
-    last = significant[-1]
-    before = significant[-2] if len(significant) > 1 else None
-    if before is not None and before.kind == "word" and before.text.upper() == "PREFIX":
-        return False  # PREFIX p: <iri>
-    if last.kind in ("var", "iri", "pname", "string"):
-        return True
-    if last.kind == "other":
-        return last.text == ")" or last.text.isdigit()
-    if last.kind != "word":
-        return False
-    return (
-        last.text.lower() in ("true", "false")
-        or (before is not None and before.text == "@")  # "x"@en
-        or (before is not None and before.text.isdigit() and before.end == last.position)  # 1e5
-    )
-
-
-def _two_readings(token: Token, previous: list[Token]) -> bool:
-    """Could the engine read this ``<`` as an operator, and would that change what follows?
-
-    Only after an operand, and only a ``#`` (a comment to the end of the line) or a ``'`` (a
-    string) inside it lets the operator reading hide or reveal text beyond the ``>``. The IRI
-    of ``PREFIX p:`` and ``BASE`` follows no operand.
-    """
-    return (
-        ("#" in token.text or "'" in token.text)
-        and not _HIERARCHICAL.match(token.text)
-        and _after_an_operand(previous)
-    )
-
-
-def readings(query: str) -> _Readings:
-    """Every reading of a SPARQL text as tokens (comments kept, whitespace dropped)."""
-    found = _Readings()
-    pending: list[tuple[list[Token], int]] = [([], 0)]
-    while pending:
-        toks, position = pending.pop()
-        for tok in _scan(query, position):
-            if tok.kind == "iri" and _two_readings(tok, toks):
-                if len(found) + len(pending) + 1 < MAX_READINGS:
-                    pending.append(([*toks, Token("other", "<", tok.position)], tok.position + 1))
-                else:
-                    found.complete = False
-            toks.append(tok)
-        found.append(toks)
-    return found
-
-
-def significant(reading: list[Token]) -> list[Token]:
-    return [t for t in reading if t.kind != "comment"]
-
-
-def tokens(query: str) -> Iterator[Token]:
-    """The significant tokens of the ordinary reading: whitespace and comments are dropped."""
-    for tok in _scan(query):
-        if tok.kind != "comment":
-            yield tok
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from kommunen_kg.sparql import results
+from kommunen_kg.sparql.errors import QueryError, QuerySyntaxError
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +43,6 @@ GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
     "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
     "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
 }
-
-
-class QueryError(Exception):
-    """The query cannot be run as sent; the message says why, in words for the client."""
-
-
-class QuerySyntaxError(QueryError):
-    """The query does not parse. ``line`` and ``column`` point at the problem when known."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.line = line
-        self.column = column
-
-
-class QueryRefused(QueryError):
-    """The query parses but this endpoint will not run it (an update, SERVICE, ...)."""
-
-
-class QueryTimeout(QueryError):
-    """The query ran longer than allowed and was stopped."""
-
-
-class EngineUnavailable(QueryError):
-    """The engine cannot answer now (a remote store is down, all workers are busy)."""
 
 
 def is_engine_failure(exc: BaseException) -> bool:

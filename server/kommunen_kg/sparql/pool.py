@@ -75,14 +75,12 @@ import pyoxigraph as ox
 from kommunen_kg.config import ConfigError
 from kommunen_kg.sparql.engine import (
     EmbeddedEngine,
-    EngineUnavailable,
-    QueryError,
     QueryRequest,
     QueryResponse,
-    QueryTimeout,
     is_engine_failure,
     unexpected_error,
 )
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QueryTimeout
 
 _HEADER = struct.Struct("!Q")  # length prefix of every message on a worker socket
 _PID = struct.Struct("!q")  # the zygote's answer to a fork request: the new worker's pid

@@ -46,10 +46,9 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 import requests
 
-from kommunen_kg.build.pipeline import DUMP_STEM, METADATA_FILE
 from kommunen_kg.rdf.namespaces import GRAPH_NAMES, ProjectIRIs
-from kommunen_kg.rdf.release import Release
-from kommunen_kg.sparql.engine import QueryError
+from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE, Release
+from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.remote import HttpClient, RemoteEngine, StoreEndpoints
 
 Progress = Callable[[str], None]

@@ -43,22 +43,16 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from kommunen_kg.config import Config
-from kommunen_kg.rdf.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
-from kommunen_kg.rdf.release import ReleaseFolder
+from kommunen_kg.rdf.namespaces import DCAT
 from kommunen_kg.sparql import results
 from kommunen_kg.sparql.engine import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     DatasetSpec,
-    EngineUnavailable,
-    QueryError,
     QueryRequest,
     QueryResponse,
-    QuerySyntaxError,
-    QueryTimeout,
 )
-from kommunen_kg.web.publication import Publication
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QuerySyntaxError, QueryTimeout
 
 JSON_RESULTS = RESULT_FORMATS["json"][0]
 N_TRIPLES = GRAPH_FORMATS["ntriples"][0]
@@ -494,46 +488,3 @@ class RemoteEngine:
 
 class RemoteStoreError(Exception):
     """The store cannot be served: unreachable, empty, or its release is not in graphs/."""
-
-
-def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Publication:
-    """A publication answered entirely by a remote store (``kommunen-kg serve --store``).
-
-    The data comes from the store; the release manifest (dumps, checksums, the catalog's file
-    list) comes from graphs/: the release whose version the store's metadata graph names. A
-    store holding a release that graphs/ lacks is refused rather than served with the manifest
-    of another release.
-    """
-    iris = ProjectIRIs(config.base_iri)
-    engine = RemoteEngine(
-        query_url,
-        graphs=[iris.graph(name) for name in GRAPH_NAMES],
-        union_default_graph=config.server.union_default_graph,
-        timeout=config.server.query_timeout,
-        pool_size=pool_size,
-    )
-    try:
-        version = engine.release_version(iris.graph("metadata"), iris.dataset)
-    except QueryError as exc:
-        raise RemoteStoreError(f"cannot read the SPARQL store {query_url}: {exc}") from exc
-    if version is None:
-        raise RemoteStoreError(
-            f"the SPARQL store {query_url} holds no release of <{iris.dataset}> "
-            f"(no dcat:version in <{iris.graph('metadata')}>); "
-            f"load one with: kommunen-kg publish --store {query_url}"
-        )
-    release = ReleaseFolder(config.graphs_dir).read(version)
-    if release is None:
-        raise RemoteStoreError(
-            f"the SPARQL store holds release {version}, but {config.graphs_dir} lacks it: "
-            f"copy releases/{version} there, or publish the current release into the store"
-        )
-    engine.http.close()  # opened in this (master) process; workers open their own
-    return Publication(
-        config=config,
-        store=None,
-        release=release,
-        union_default_graph=config.server.union_default_graph,
-        engine=engine,
-        trusted=engine,
-    )

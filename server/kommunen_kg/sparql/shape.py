@@ -45,15 +45,11 @@ also read as code (``<!!!1)>`` after an operand) counts as that code, too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from kommunen_kg.sparql.engine import QueryError
-
-if TYPE_CHECKING:
-    from kommunen_kg.sparql.analysis import Token
+from kommunen_kg.sparql.errors import QueryError
+from kommunen_kg.sparql.lexer import HIERARCHICAL, Token, tokens
 
 MAX_NESTING = 100
 MAX_CHAIN = 1000
@@ -62,8 +58,6 @@ _OPEN = {"{": "}", "(": ")", "[": "]"}
 _CLOSE = frozenset(_OPEN.values())
 _OPERATORS = frozenset("+-*/!&|=<>^")
 _SEPARATORS = frozenset(".;,")
-# IRIs with only one reading: as code, ``scheme://`` is no expression.
-_HIERARCHICAL = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*://")
 # Where the terms of DESCRIBE end.
 _AFTER_DESCRIBE = frozenset({"WHERE", "FROM", "LIMIT", "OFFSET", "ORDER", "VALUES", "GROUP"})
 
@@ -93,9 +87,7 @@ class _Group:
 
 def _content(token: Token) -> list[Token]:
     """The tokens of an IRI read as code, when the engine could read it so."""
-    from kommunen_kg.sparql.analysis import tokens
-
-    if token.kind != "iri" or _HIERARCHICAL.match(token.text):
+    if token.kind != "iri" or HIERARCHICAL.match(token.text):
         return []
     return [
         type(token)(t.kind, t.text, token.position + 1 + t.position, t.prefix, t.local)

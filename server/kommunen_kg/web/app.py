@@ -10,17 +10,16 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 
 from kommunen_kg import __version__
-from kommunen_kg.sparql.engine import EngineUnavailable, QueryError, QueryTimeout
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QueryTimeout
+from kommunen_kg.web.catalog import bp as catalog_bp
+from kommunen_kg.web.downloads import bp as downloads_bp
+from kommunen_kg.web.endpoint.protocol import bp as sparql_bp
+from kommunen_kg.web.http import layer as http_layer
 from kommunen_kg.web.http.response_cache import ResponseCache
-from kommunen_kg.web.publication import Publication
+from kommunen_kg.web.publication import EXTENSION_KEY, Publication
+from kommunen_kg.web.views import register_views
 
-EXTENSION_KEY = "kommunen_kg"
-RESPONSE_CACHE_KEY = "kommunen_kg.web.http.response_cache"
-
-
-def publication_of(app: Flask) -> Publication:
-    """The publication an application serves (views use ``current_app``)."""
-    return app.extensions[EXTENSION_KEY]
+RESPONSE_CACHE_KEY = "kommunen_kg.response_cache"
 
 
 def create_app(publication: Publication) -> Flask:
@@ -30,20 +29,13 @@ def create_app(publication: Publication) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = publication.config.server.max_request_size
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from kommunen_kg.web.catalog import bp as harvesting_bp
-    from kommunen_kg.web.downloads import bp as downloads_bp
-    from kommunen_kg.web.endpoint.protocol import bp as sparql_bp
-    from kommunen_kg.web.http import layer as http_layer
-
     app.register_blueprint(sparql_bp)
     app.register_blueprint(downloads_bp)
-    app.register_blueprint(harvesting_bp)
+    app.register_blueprint(catalog_bp)
     # ETags, 304s, Cache-Control, gzip and CORS for every response (see http_layer).
     http_layer.init_app(
         app, publication.version, publication.release.created if publication.release else None
     )
-
-    from kommunen_kg.web.views import register_views
 
     register_views(app)
     # Outermost: a repeated request is answered before Flask sees it. Not where the store is

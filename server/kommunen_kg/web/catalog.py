@@ -28,15 +28,20 @@ from functools import lru_cache
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, redirect, request
 
-from kommunen_kg.build.metadata import (
+from kommunen_kg.rdf.namespaces import (
+    ADMS,
+    DCAT,
     DCATAP,
+    DCTERMS,
     EU_DATA_THEME,
     EU_FILE_TYPE,
     EU_LANGUAGE,
+    RDF_TYPE,
+    VOID,
     MetadataIRIs,
+    ProjectIRIs,
 )
-from kommunen_kg.build.pipeline import METADATA_FILE
-from kommunen_kg.rdf.namespaces import ADMS, DCAT, DCTERMS, RDF_TYPE, VOID, ProjectIRIs
+from kommunen_kg.rdf.release import METADATA_FILE
 from kommunen_kg.web import site
 from kommunen_kg.web.linked_data.responses import (
     HTML,
@@ -116,7 +121,7 @@ def void_view(triples: Triples) -> list[ox.Triple]:
 
 
 def _publication() -> Publication:
-    from kommunen_kg.web.app import publication_of
+    from kommunen_kg.web.publication import publication_of
 
     return publication_of(current_app)
 

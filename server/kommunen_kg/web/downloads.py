@@ -38,9 +38,15 @@ from flask import (
     url_for,
 )
 
-from kommunen_kg.build.pipeline import DUMP_STEM, METADATA_FILES
 from kommunen_kg.rdf.dumps import DATASET_DUMPS, GRAPH_DUMPS
-from kommunen_kg.rdf.release import CHANGELOG, MANIFEST, Release, ReleaseFolder
+from kommunen_kg.rdf.release import (
+    CHANGELOG,
+    DUMP_STEM,
+    MANIFEST,
+    METADATA_FILES,
+    Release,
+    ReleaseFolder,
+)
 from kommunen_kg.web import site
 from kommunen_kg.web.http.layer import IMMUTABLE, SHORT
 from kommunen_kg.web.publication import Publication
@@ -52,7 +58,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def _publication() -> Publication:
-    from kommunen_kg.web.app import publication_of
+    from kommunen_kg.web.publication import publication_of
 
     return publication_of(current_app)
 

@@ -12,9 +12,9 @@ import re
 
 from flask import Response
 
-from kommunen_kg.rdf.forms import RDF_FORMS
 from kommunen_kg.web import site
 from kommunen_kg.web.describe import Status
+from kommunen_kg.web.http.rdf_forms import RDF_FORMS
 
 
 def _words(iri: str) -> str:

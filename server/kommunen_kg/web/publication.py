@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from flask import Flask
 
-from kommunen_kg.build.pipeline import DUMP_STEM, METADATA_FILE
 from kommunen_kg.config import Config
-from kommunen_kg.rdf.namespaces import ProjectIRIs
-from kommunen_kg.rdf.release import Release
+from kommunen_kg.rdf.namespaces import GRAPH_NAMES, ProjectIRIs
+from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE, Release, ReleaseFolder
 from kommunen_kg.rdf.sources import RDF_SUFFIXES, SourceError
 from kommunen_kg.sparql.answer_cache import AnswerCache
 from kommunen_kg.sparql.engine import EmbeddedEngine, Engine
+from kommunen_kg.sparql.errors import QueryError
+from kommunen_kg.sparql.remote import RemoteEngine, RemoteStoreError
 
 
 @dataclass
@@ -134,4 +136,56 @@ def open_sources(config: Config, paths: Iterable[Path]) -> Publication:
         store=store,
         union_default_graph=config.server.union_default_graph,
         sources=files,
+    )
+
+
+# Where the application keeps the publication it serves (``app.extensions``).
+EXTENSION_KEY = "kommunen_kg"
+
+
+def publication_of(app: Flask) -> Publication:
+    """The publication an application serves (views use ``current_app``)."""
+    return app.extensions[EXTENSION_KEY]
+
+
+def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Publication:
+    """A publication answered entirely by a remote store (``kommunen-kg serve --store``).
+
+    The data comes from the store; the release manifest (dumps, checksums, the catalog's file
+    list) comes from graphs/: the release whose version the store's metadata graph names. A
+    store holding a release that graphs/ lacks is refused rather than served with the manifest
+    of another release.
+    """
+    iris = ProjectIRIs(config.base_iri)
+    engine = RemoteEngine(
+        query_url,
+        graphs=[iris.graph(name) for name in GRAPH_NAMES],
+        union_default_graph=config.server.union_default_graph,
+        timeout=config.server.query_timeout,
+        pool_size=pool_size,
+    )
+    try:
+        version = engine.release_version(iris.graph("metadata"), iris.dataset)
+    except QueryError as exc:
+        raise RemoteStoreError(f"cannot read the SPARQL store {query_url}: {exc}") from exc
+    if version is None:
+        raise RemoteStoreError(
+            f"the SPARQL store {query_url} holds no release of <{iris.dataset}> "
+            f"(no dcat:version in <{iris.graph('metadata')}>); "
+            f"load one with: kommunen-kg publish --store {query_url}"
+        )
+    release = ReleaseFolder(config.graphs_dir).read(version)
+    if release is None:
+        raise RemoteStoreError(
+            f"the SPARQL store holds release {version}, but {config.graphs_dir} lacks it: "
+            f"copy releases/{version} there, or publish the current release into the store"
+        )
+    engine.http.close()  # opened in this (master) process; workers open their own
+    return Publication(
+        config=config,
+        store=None,
+        release=release,
+        union_default_graph=config.server.union_default_graph,
+        engine=engine,
+        trusted=engine,
     )

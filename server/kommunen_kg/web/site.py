@@ -25,12 +25,12 @@ from kommunen_kg.web.publication import Publication
 from kommunen_kg.web.resource_index import ResourceIndex, load_index
 from kommunen_kg.web.terms import Terms, load_terms
 
-CACHE_KEY = "kommunen_kg.web.views"
+CACHE_KEY = "kommunen_kg.views"
 T = TypeVar("T")
 
 
 def publication() -> Publication:
-    from kommunen_kg.web.app import publication_of
+    from kommunen_kg.web.publication import publication_of
 
     return publication_of(current_app)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
-from kommunen_kg.sparql.engine import QueryError
+from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.web import problems, site
 from kommunen_kg.web.linked_data import routes as linked_data
 from kommunen_kg.web.pages import routes as pages

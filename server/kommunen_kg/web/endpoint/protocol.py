@@ -31,12 +31,11 @@ from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kommunen_kg.sparql.analysis import QueryTooLong, vet
-from kommunen_kg.sparql.engine import (
-    DatasetSpec,
+from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
+from kommunen_kg.sparql.errors import (
     EngineUnavailable,
     QueryError,
     QueryRefused,
-    QueryRequest,
     QuerySyntaxError,
     QueryTimeout,
 )
@@ -82,7 +81,7 @@ class Operation:
 
 
 def _publication():
-    from kommunen_kg.web.app import publication_of
+    from kommunen_kg.web.publication import publication_of
 
     return publication_of(current_app)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from flask import Request, Response
 
-from kommunen_kg.rdf.forms import JSONLD, NTRIPLES, RDFXML, TURTLE, RdfForm, serialise
+from kommunen_kg.web.http.rdf_forms import JSONLD, NTRIPLES, RDFXML, TURTLE, RdfForm, serialise
 
 HTML = "text/html"
 

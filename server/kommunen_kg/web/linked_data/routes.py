@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, request
 
-from kommunen_kg.rdf.forms import BY_EXTENSION, HTML, RDF_FORMS, RdfForm, choose, serialise
 from kommunen_kg.rdf.namespaces import OWL
 from kommunen_kg.web import problems, site
 from kommunen_kg.web.describe import iri_term
+from kommunen_kg.web.http.rdf_forms import BY_EXTENSION, HTML, RDF_FORMS, RdfForm, choose, serialise
 from kommunen_kg.web.resolution import resolve
 
 bp = Blueprint("linked_data", __name__)

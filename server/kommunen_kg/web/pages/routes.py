@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, request
 
-from kommunen_kg.rdf import forms as rdf_forms
-from kommunen_kg.rdf.forms import RDF_FORMS
 from kommunen_kg.rdf.namespaces import KINDS, SCHEMA, SKOS
 from kommunen_kg.web import problems, site
 from kommunen_kg.web.describe import Description, iri_term, types_of
+from kommunen_kg.web.http import rdf_forms
+from kommunen_kg.web.http.rdf_forms import RDF_FORMS
 from kommunen_kg.web.pages.home import home_model
 from kommunen_kg.web.pages.programme import programme
 from kommunen_kg.web.pages.resource_view import Namer, build_view

@@ -1,0 +1,33 @@
+"""What can go wrong with a query, in words for the client; the layers above choose the status.
+
+The lexical checks, the engine, the query pool and the remote store raise these; the endpoint
+turns each kind into its HTTP answer (400, 403, 413, 503). Kept apart from the engine so that
+the checks that run before any engine need not import it.
+"""
+
+from __future__ import annotations
+
+
+class QueryError(Exception):
+    """The query cannot be run as sent; the message says why, in words for the client."""
+
+
+class QuerySyntaxError(QueryError):
+    """The query does not parse. ``line`` and ``column`` point at the problem when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class QueryRefused(QueryError):
+    """The query parses but this endpoint will not run it (an update, SERVICE, ...)."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran longer than allowed and was stopped."""
+
+
+class EngineUnavailable(QueryError):
+    """The engine cannot answer now (a remote store is down, all workers are busy)."""
