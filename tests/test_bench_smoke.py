@@ -22,6 +22,8 @@ from kommunen_kg.config import load_config
 
 from .support import ROOT
 
+pytestmark = pytest.mark.slow  # a short benchmark run against real peers
+
 
 def _config(tmp_path: Path) -> Path:
     config = tmp_path / "kommunen-kg.toml"

@@ -25,6 +25,8 @@ from kommunen_kg.web.publication import Publication
 
 from .support import server_in_thread
 
+pytestmark = pytest.mark.slow  # waits for runaway queries to reach their time limits
+
 TIMEOUT = 2.0
 RESULT_LIMIT = 50
 # 2738^3 solutions: hours of CPU. The cross product is the classic denial-of-service query.

@@ -50,10 +50,13 @@ def _oxigraph_command() -> str | None:
 
 
 OXIGRAPH = _oxigraph_command()
-pytestmark = pytest.mark.skipif(
-    OXIGRAPH is None,
-    reason="the `oxigraph` command is missing (pip install oxigraph, in the test extras)",
-)
+pytestmark = [
+    pytest.mark.slow,  # starts oxigraph serve and kommunen-kg serve
+    pytest.mark.skipif(
+        OXIGRAPH is None,
+        reason="the `oxigraph` command is missing (pip install oxigraph, in the test extras)",
+    ),
+]
 
 CLI = (sys.executable, "-m", "kommunen_kg")
 REMOTE_TIMEOUT_S = 2  # the store's own time limit (oxigraph serve --timeout-s)

@@ -22,6 +22,8 @@ from kommunen_kg.config import load_config
 from .support import ROOT
 from .test_validation_reports import CASES, break_sources
 
+pytestmark = pytest.mark.slow  # both validators over every fixture and a synthetic graph
+
 SYNTHETIC = ROOT / "tests" / "data" / "synthetic-1e3"
 
 

@@ -149,6 +149,7 @@ def literals_server(config):
         *BYPASSES,
     ],
 )
+@pytest.mark.slow  # each waits half a second for a connection that must not come
 def test_service_query_is_refused_without_connecting(literals_server, template):
     with Listener() as listener:
         query = template.format(url=listener.url)

@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import shot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_editor_runs_an_example_in_a_browser_without_leaving_loopback(live_server, new_tab):

@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import ARTIFACTS, heading_levels, shot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_the_home_page_renders_without_console_errors(page, live_server):
