@@ -319,3 +319,64 @@ def test_browsers_get_a_readable_catalog_page(live_server, release):
     for f in release.files:
         if f["name"] not in METADATA_FILES:
             assert f["sha256"] in response.text
+
+
+def test_dataset_iri_root_and_example_resources_come_from_the_configuration(
+    config, tmp_path_factory: pytest.TempPathFactory
+):
+    """Deployment facts live in kommunen-kg.toml ([dataset]), nowhere in the code."""
+    from dataclasses import replace
+
+    from kommunen_kg.build.pipeline import build
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_release
+
+    dataset_config = replace(
+        config.dataset,
+        dataset_slug="kommunen-innovativ-test",
+        root_resource="event/herbst-konferenz-2020-daseinsvorsorge-sichern",
+        example_resources=("project/dewak",),
+    )
+    configured = replace(config, dataset=dataset_config)
+    configured = configured.with_graphs_dir(tmp_path_factory.mktemp("dataset-iris"))
+    release = build(configured).release
+    with server_in_thread(create_app(open_release(configured, release))) as url:
+        graph = fetch_catalog(url)
+        void = Graph().parse(
+            data=requests.get(
+                url + ".well-known/void", headers={"Accept": "text/turtle"}, timeout=5
+            ).text,
+            format="turtle",
+        )
+    base = config.base_iri
+    dataset = URIRef(f"{base}id/dataset/kommunen-innovativ-test")
+    assert (dataset, RDF.type, DCAT.Dataset) in graph
+    assert (None, None, URIRef(f"{base}id/dataset/kommunen-innovativ")) not in graph
+    assert (URIRef(f"{base}id/distribution/kommunen-innovativ-test-sparql"), None, None) in graph
+    VOID = Namespace("http://rdfs.org/ns/void#")
+    root = URIRef(f"{base}id/event/herbst-konferenz-2020-daseinsvorsorge-sichern")
+    assert set(void.objects(dataset, VOID.rootResource)) == {root}
+    assert set(void.objects(dataset, VOID.exampleResource)) == {URIRef(f"{base}id/project/dewak")}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("dataset_slug", "two words"),
+        ("dataset_slug", "a/b"),
+        ("root_resource", "no-kind"),
+        ("example_resources", ["event/ok", "event/"]),
+    ],
+)
+def test_a_dataset_iri_setting_that_mints_broken_iris_is_refused_naming_the_key(
+    tmp_path, key, value
+):
+    from kommunen_kg.config import ConfigError, load_config
+
+    toml = tmp_path / "kommunen-kg.toml"
+    rendered = (
+        "[" + ", ".join(f'"{v}"' for v in value) + "]" if isinstance(value, list) else f'"{value}"'
+    )
+    toml.write_text(f"[dataset]\n{key} = {rendered}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=key):
+        load_config(toml)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from kommunen_kg import __version__
-from kommunen_kg.config import ConfigError, load_config
+from kommunen_kg.config import Config, ConfigError, load_config
 from kommunen_kg.web.serving import SERVERS
 
 LANGS = click.Choice(["de", "en"])
@@ -48,6 +48,13 @@ def _config(config_path: str | None, base_iri: str | None = None):
 
 def _progress(message: str) -> None:
     click.echo(f"· {message}", err=True)
+
+
+def _prefixes(config: Config) -> dict[str, str]:
+    """The prefixes that reports abbreviate IRIs with."""
+    from kommunen_kg.rdf.namespaces import ProjectIRIs
+
+    return ProjectIRIs.from_config(config).prefixes()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,7 +95,6 @@ def build(
     """
     from kommunen_kg.build.pipeline import BuildFailed
     from kommunen_kg.build.pipeline import build as run_build
-    from kommunen_kg.rdf.namespaces import ProjectIRIs
 
     config = _config(config_path, base_iri)
     try:
@@ -97,7 +103,7 @@ def build(
         )
     except BuildFailed as exc:
         if exc.report is not None:
-            click.echo(exc.report.to_text(lang, ProjectIRIs(config.base_iri).prefixes()), err=True)
+            click.echo(exc.report.to_text(lang, _prefixes(config)), err=True)
         message = "Build gestoppt" if lang == "de" else "Build stopped"
         kept = (
             "die bisherige Veröffentlichung bleibt unverändert"
@@ -108,7 +114,7 @@ def build(
         sys.exit(1)
     notes = [p for p in result.report.problems if p.severity != "Violation"]
     if notes and not quiet:
-        click.echo(result.report.to_text(lang, ProjectIRIs(config.base_iri).prefixes()), err=True)
+        click.echo(result.report.to_text(lang, _prefixes(config)), err=True)
     release = result.release
     state = "unchanged, already published" if result.reused else "published"
     click.echo(
@@ -141,7 +147,6 @@ def validate(
     Exit code 0 when the data conforms (warnings allowed), 1 otherwise.
     """
     from kommunen_kg.build.pipeline import check
-    from kommunen_kg.rdf.namespaces import ProjectIRIs
     from kommunen_kg.rdf.sources import (
         ParsedSources,
         SourceError,
@@ -170,7 +175,7 @@ def validate(
     elif fmt == "turtle":
         click.echo(report.to_turtle())
     else:
-        click.echo(report.to_text(lang, ProjectIRIs(config.base_iri).prefixes()))
+        click.echo(report.to_text(lang, _prefixes(config)))
     sys.exit(0 if report.conforms else 1)
 
 
@@ -192,7 +197,6 @@ def ensure_release(config, lang: str = "en"):
     """
     from kommunen_kg.build.pipeline import BuildFailed
     from kommunen_kg.build.pipeline import build as run_build
-    from kommunen_kg.rdf.namespaces import ProjectIRIs
     from kommunen_kg.rdf.release import CURRENT, ReleaseFolder
 
     folder = ReleaseFolder(config.graphs_dir)
@@ -211,7 +215,7 @@ def ensure_release(config, lang: str = "en"):
         return run_build(config, progress=_progress).release
     except BuildFailed as exc:
         if exc.report is not None:
-            click.echo(exc.report.to_text(lang, ProjectIRIs(config.base_iri).prefixes()), err=True)
+            click.echo(exc.report.to_text(lang, _prefixes(config)), err=True)
         if current is None:
             click.echo(f"Build stopped: {exc}. There is no earlier release to serve.", err=True)
             sys.exit(1)
@@ -454,7 +458,11 @@ def publish(
     endpoints = StoreEndpoints(store, update_url, graph_store_url)
     try:
         result = publish_release(
-            release, endpoints, progress=None if quiet else _progress, timeout=timeout
+            release,
+            endpoints,
+            progress=None if quiet else _progress,
+            timeout=timeout,
+            dataset_slug=config.dataset.dataset_slug,
         )
     except PublishFailed as exc:
         click.echo(f"Publish stopped: {exc}. The store serves what it served before.", err=True)

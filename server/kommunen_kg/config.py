@@ -8,6 +8,7 @@ and the defaults name this project itself, never an organisation that has not ag
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -31,6 +32,16 @@ class DatasetConfig:
     # dcatde:contributorID: the IRI GovData gave the data provider in its contributor list
     # (http://dcat-ap.de/def/contributors/...). Stated in the catalog only when set here.
     contributor_id: str = ""
+    # The dataset's own IRI is {base_iri}id/dataset/{dataset_slug} (its SPARQL distribution
+    # {base_iri}id/distribution/{dataset_slug}-sparql).
+    dataset_slug: str = "kommunen-innovativ"
+    # What the VoID description names as the dataset's root resource and as its examples, each
+    # as {kind}/{slug} under {base_iri}id/. The home page features the first example event.
+    root_resource: str = "event/herbst-konferenz-2020"
+    example_resources: tuple[str, ...] = (
+        "event/herbst-konferenz-2020-daseinsvorsorge-sichern",
+        "project/lebenswert",
+    )
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,30 @@ def _check_base(base: str) -> str:
     return base
 
 
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+
+
+def _check_segments(dataset: DatasetConfig) -> None:
+    """The dataset slug is one path segment, each resource a kind and a slug: IRIs are made
+    of them, and a stray "/" or space would mint IRIs that nothing answers."""
+    if not _SEGMENT.fullmatch(dataset.dataset_slug):
+        raise ConfigError(
+            f"[dataset] dataset_slug must be one path segment (letters, digits, - _ .), "
+            f"got {dataset.dataset_slug!r}"
+        )
+    for key, values in (
+        ("root_resource", (dataset.root_resource,)),
+        ("example_resources", dataset.example_resources),
+    ):
+        for value in values:
+            kind, _, slug = value.partition("/")
+            if not (_SEGMENT.fullmatch(kind) and _SEGMENT.fullmatch(slug)):
+                raise ConfigError(
+                    f"[dataset] {key} names resources as KIND/SLUG (e.g. event/my-event), "
+                    f"got {value!r}"
+                )
+
+
 def _section(cls: type, raw: Any, name: str) -> Any:
     """Builds one section, refusing unknown keys so that a typo does not pass silently."""
     if raw is None:
@@ -178,6 +213,7 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(f"{config_path}: unknown sections: {', '.join(unknown)}")
     dataset = _section(DatasetConfig, raw.get("dataset"), "dataset")
     _check_base(dataset.base_iri)
+    _check_segments(dataset)
     if dataset.contributor_id and not dataset.contributor_id.startswith(("http://", "https://")):
         raise ConfigError(
             f"[dataset] contributor_id must be an http(s) IRI, got {dataset.contributor_id!r}"

@@ -64,7 +64,6 @@ from kommunen_kg.rdf.namespaces import (
     VCARD,
     VOID,
     XSD,
-    MetadataIRIs,
     ProjectIRIs,
 )
 
@@ -239,7 +238,7 @@ class _Context:
     """What every part of the description needs."""
 
     config: Config
-    iris: MetadataIRIs
+    iris: ProjectIRIs
     version: str
     built_at: str
     first_issued: str
@@ -333,7 +332,7 @@ def _describe_dataset(w: _Writer, c: _Context, dataset: str) -> None:
     if config.dataset.contributor_id:
         w.add(dataset, DCATDE + "contributorID", config.dataset.contributor_id)
     w.add(dataset, DCAT + "landingPage", c.urls["home"])
-    w.add(dataset, DCTERMS + "conformsTo", ProjectIRIs(config.base_iri).vocabulary_document)
+    w.add(dataset, DCTERMS + "conformsTo", ProjectIRIs.from_config(config).vocabulary_document)
     w.add(dataset, DCTERMS + "issued", _lit(c.first_issued, datatype=XSD + "dateTime"))
     w.add(dataset, DCTERMS + "modified", _lit(c.built_at, datatype=XSD + "dateTime"))
 
@@ -360,7 +359,7 @@ def _dataset(w: _Writer, c: _Context) -> None:
     w.add(dataset, DCAT + "version", _lit(c.version))
     w.add(dataset, DCAT + "hasVersion", release)
     w.add(dataset, DCAT + "hasCurrentVersion", release)
-    vocabulary = ProjectIRIs(config.base_iri).vocabulary_document
+    vocabulary = ProjectIRIs.from_config(config).vocabulary_document
     w.typed(vocabulary, DCTERMS + "Standard")
 
 
@@ -484,7 +483,7 @@ def _void(
     """VoID on the abstract dataset: it always describes the release being served."""
     config, iris = c.config, c.iris
     dataset = iris.dataset
-    prefixes = ProjectIRIs(config.base_iri).prefixes()
+    prefixes = ProjectIRIs.from_config(config).prefixes()
     w.add(dataset, VOID + "uriSpace", _lit(config.base_iri))
     w.add(dataset, VOID + "sparqlEndpoint", c.urls["sparql"])
     w.add(dataset, VOID + "triples", _int(stats.triples))
@@ -496,7 +495,7 @@ def _void(
     w.add(
         dataset,
         VOID + "rootResource",
-        ProjectIRIs(config.base_iri).thing("event", "herbst-konferenz-2020"),
+        ProjectIRIs.from_config(config).resource(config.dataset.root_resource),
     )
     for example in example_resources:
         w.add(dataset, VOID + "exampleResource", example)
@@ -563,7 +562,7 @@ def metadata_triples(
     """
     c = _Context(
         config=config,
-        iris=MetadataIRIs(config.base_iri),
+        iris=ProjectIRIs.from_config(config),
         version=version,
         built_at=built_at,
         first_issued=first_issued or built_at,

@@ -336,7 +336,7 @@ def build(
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
-    iris = ProjectIRIs(config.base_iri)
+    iris = ProjectIRIs.from_config(config)
     folder = ReleaseFolder(out or config.graphs_dir)
     folder.clean_stale()
 
@@ -411,10 +411,7 @@ def build(
         stats=stats,
         files=dump_files,
         vocabularies=vocabularies_used(stats, iris.vocab),
-        example_resources=[
-            iris.thing("event", "herbst-konferenz-2020-daseinsvorsorge-sichern"),
-            iris.thing("project", "lebenswert"),
-        ],
+        example_resources=[iris.resource(r) for r in config.dataset.example_resources],
         first_issued=min([r.created for r in folder.all()] + [built_at]),
     )
     meta_quads = canonical_quads(

@@ -8,6 +8,10 @@ dumps, the query editor and the pages, so that every place abbreviates IRIs the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kommunen_kg.config import Config
 
 SCHEMA = "http://schema.org/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -75,9 +79,20 @@ KINDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ProjectIRIs:
-    """The IRIs minted under one base IRI."""
+    """Every IRI this project mints, under one base IRI: ``{base}id/{kind}/{slug}`` for things
+    (one path segment per slug, so that each dereferences like the graph's own resources;
+    parts of one resource are hash IRIs of it), ``{base}def#Term``, ``{base}graph/{name}``.
+
+    Where a configuration is at hand, make it with :meth:`from_config`, so that the dataset's
+    IRIs follow ``[dataset] dataset_slug``.
+    """
 
     base: str
+    dataset_slug: str = "kommunen-innovativ"
+
+    @classmethod
+    def from_config(cls, config: Config) -> ProjectIRIs:
+        return cls(config.base_iri, config.dataset.dataset_slug)
 
     @property
     def vocab(self) -> str:
@@ -102,7 +117,40 @@ class ProjectIRIs:
 
     @property
     def dataset(self) -> str:
-        return self.base + "id/dataset/kommunen-innovativ"
+        """The abstract dataset: always "the current knowledge graph"."""
+        return f"{self.base}id/dataset/{self.dataset_slug}"
+
+    def release(self, version: str) -> str:
+        """One release of the dataset."""
+        return f"{self.dataset}-{version}"
+
+    def distribution(self, version: str, file_name: str) -> str:
+        return f"{self.base}id/distribution/{version}-{file_name.replace('.', '-')}"
+
+    @property
+    def sparql_distribution(self) -> str:
+        return f"{self.base}id/distribution/{self.dataset_slug}-sparql"
+
+    @property
+    def sparql_service(self) -> str:
+        """The SPARQL endpoint as a DCAT data service (the Service Description's node too)."""
+        return f"{self.base}id/service/sparql"
+
+    @property
+    def publisher(self) -> str:
+        return f"{self.base}id/agent/publisher"
+
+    @property
+    def contact_point(self) -> str:
+        return f"{self.base}id/agent/contact-point"
+
+    def link_target(self, slug: str) -> str:
+        """Another dataset we link to (a void:Linkset's target)."""
+        return f"{self.base}id/dataset/{slug}"
+
+    def resource(self, kind_and_slug: str) -> str:
+        """A thing named as ``kind/slug`` (the configuration names resources so)."""
+        return f"{self.base}id/{kind_and_slug}"
 
     @property
     def catalog(self) -> str:
@@ -110,7 +158,12 @@ class ProjectIRIs:
 
     @property
     def project_agent(self) -> str:
+        """This software, as the agent that builds and publishes the dataset."""
         return self.base + "id/agent/kommunen-kg"
+
+    @property
+    def software(self) -> str:
+        return self.project_agent
 
     def graph(self, name: str) -> str:
         """The named graph of one part of a release: vocabulary, themes, shapes, data, metadata."""
@@ -144,51 +197,3 @@ EU_AVAILABILITY = EU_AUTHORITY + "planned-availability/"
 EU_COUNTRY = EU_AUTHORITY + "country/"
 IANA_MEDIA = "https://www.iana.org/assignments/media-types/"
 DCATAP_DE_POLITICAL_GEOCODING_LEVEL = "http://dcat-ap.de/def/politicalGeocoding/Level/"
-
-
-@dataclass(frozen=True)
-class MetadataIRIs:
-    """The IRIs of the metadata's resources: ``{base}id/{kind}/{slug}`` like every other thing.
-
-    One path segment per slug, so that every one of them dereferences the way the
-    knowledge graph's own resources do; parts of one resource are hash IRIs of it.
-    """
-
-    base: str
-
-    @property
-    def catalog(self) -> str:
-        return ProjectIRIs(self.base).catalog
-
-    @property
-    def dataset(self) -> str:
-        return ProjectIRIs(self.base).dataset
-
-    def release(self, version: str) -> str:
-        return f"{self.dataset}-{version}"
-
-    def distribution(self, version: str, file_name: str) -> str:
-        return f"{self.base}id/distribution/{version}-{file_name.replace('.', '-')}"
-
-    @property
-    def sparql_distribution(self) -> str:
-        return f"{self.base}id/distribution/kommunen-innovativ-sparql"
-
-    @property
-    def sparql_service(self) -> str:
-        return f"{self.base}id/service/sparql"
-
-    @property
-    def publisher(self) -> str:
-        return f"{self.base}id/agent/publisher"
-
-    @property
-    def contact_point(self) -> str:
-        return f"{self.base}id/agent/contact-point"
-
-    @property
-    def software(self) -> str:
-        return ProjectIRIs(self.base).project_agent
-
-    def link_target(self, slug: str) -> str:
-        return f"{self.base}id/dataset/{slug}"

@@ -198,11 +198,14 @@ class StorePublisher:
 
     # --- the protocol -----------------------------------------------------------------------
 
-    def publish(self, release: Release) -> PublishResult:
+    def publish(self, release: Release, dataset_slug: str | None = None) -> PublishResult:
+        """``dataset_slug``: the configuration's ``[dataset] dataset_slug`` (default: ours)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         version = release.version
         iris = ProjectIRIs(release.manifest["base_iri"])
+        if dataset_slug:
+            iris = ProjectIRIs(iris.base, dataset_slug)
         stable = dict(release.manifest["graphs"])
         if set(stable) != set(GRAPH_NAMES):
             raise PublishFailed(f"release {version} does not have the graphs {GRAPH_NAMES}")
@@ -286,10 +289,11 @@ def publish(
     endpoints: StoreEndpoints,
     progress: Progress | None = None,
     timeout: float = 600.0,
+    dataset_slug: str | None = None,
 ) -> PublishResult:
     """Loads ``release`` into the store behind ``endpoints`` and makes it the served one."""
     publisher = StorePublisher(endpoints, timeout=timeout, progress=progress)
     try:
-        return publisher.publish(release)
+        return publisher.publish(release, dataset_slug)
     finally:
         publisher.close()

@@ -38,7 +38,6 @@ from kommunen_kg.rdf.namespaces import (
     EU_LANGUAGE,
     RDF_TYPE,
     VOID,
-    MetadataIRIs,
     ProjectIRIs,
 )
 from kommunen_kg.rdf.release import METADATA_FILE
@@ -130,7 +129,7 @@ def _metadata(view: Callable[[Triples], list[ox.Triple]]) -> list[ox.Triple]:
     publication = _publication()
     if publication.release is None:
         abort(404, "This server publishes ad-hoc files, not a release: there is no metadata.")
-    graph = ProjectIRIs(publication.config.base_iri).graph("metadata")
+    graph = ProjectIRIs.from_config(publication.config).graph("metadata")
     return view(metadata_graph(str(publication.release.file(METADATA_FILE)), graph))
 
 
@@ -175,7 +174,7 @@ def _answer(view: Callable[[Triples], list[ox.Triple]], template: str, path: str
             template,
             who=who,
             g=_Index(triples),
-            iris=MetadataIRIs(publication.config.base_iri),
+            iris=ProjectIRIs.from_config(publication.config),
             format_param="html",
             DCAT=DCAT,
             VOID=VOID,
@@ -186,7 +185,7 @@ def _answer(view: Callable[[Triples], list[ox.Triple]], template: str, path: str
         )
         response.vary.add("Accept")
         return response
-    prefixes = {**ProjectIRIs(publication.config.base_iri).prefixes(), **METADATA_PREFIXES}
+    prefixes = {**ProjectIRIs.from_config(publication.config).prefixes(), **METADATA_PREFIXES}
     return rdf_response(triples, syntax, prefixes, path)
 
 

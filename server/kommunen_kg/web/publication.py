@@ -60,7 +60,7 @@ class Publication:
 
     @property
     def iris(self) -> ProjectIRIs:
-        return ProjectIRIs(self.config.base_iri)
+        return ProjectIRIs.from_config(self.config)
 
     @property
     def version(self) -> str:
@@ -156,7 +156,7 @@ def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Pu
     store holding a release that graphs/ lacks is refused rather than served with the manifest
     of another release.
     """
-    iris = ProjectIRIs(config.base_iri)
+    iris = ProjectIRIs.from_config(config)
     engine = RemoteEngine(
         query_url,
         graphs=[iris.graph(name) for name in GRAPH_NAMES],

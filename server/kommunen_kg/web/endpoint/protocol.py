@@ -274,7 +274,7 @@ def description(fmt: Format) -> Response:
         config.server,
         _named_graphs(publication),
         # The release's metadata (DCAT) names the service; the description speaks of the same.
-        service_iri=publication.iris.thing("service", "sparql") if publication.release else None,
+        service_iri=publication.iris.sparql_service if publication.release else None,
         title=(config.dataset.title_de, config.dataset.title_en) if publication.release else None,
         dataset_iri=publication.iris.dataset if publication.release else None,
         union_default_graph=publication.union_default_graph,
