@@ -240,7 +240,7 @@ def test_preflight_requests_are_answered(live_server, release, path):
     assert int(response.headers["Access-Control-Max-Age"]) > 0
 
 
-def test_the_sparql_endpoint_answers_its_own_cors_and_still_works(live_server):
+def test_the_sparql_endpoint_preflight_allows_post_and_queries_still_work(live_server):
     preflight = requests.options(
         live_server + "sparql",
         headers={"Origin": "https://x.example", "Access-Control-Request-Method": "POST"},

@@ -15,7 +15,7 @@ This module is a strict translation of HTTP onto the engine, with exact status c
   cannot answer now 503 with Retry-After;
 * a result cut at the result limit says so in ``X-Result-Truncated: true`` beside
   ``X-Result-Limit: N`` (both on every query answer, and exposed to browsers through CORS);
-* CORS: any origin may query; preflight requests are answered.
+* CORS: any origin may query; preflight requests are answered (web/http/cors.py).
 
 Every error is a ``text/plain`` message meant for the person who wrote the query.
 """
@@ -49,7 +49,6 @@ from kommunen_kg.web.http.negotiation import Format
 bp = Blueprint("sparql", __name__)
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
-EXPOSED_HEADERS = "X-Result-Limit, X-Result-Truncated, Retry-After, Content-Length, ETag"
 RETRY_AFTER_SECONDS = 5
 ANSWER_MAX_AGE = 300
 FORM = "application/x-www-form-urlencoded"
@@ -440,19 +439,3 @@ def query_page() -> Response:
         del response.headers["Content-Type"]
         return response
     return editor_page()
-
-
-@bp.after_request
-def allow_any_origin(response: Response) -> Response:
-    """CORS: any web page may query this public, read-only endpoint and read the answer."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = response.headers.get(
-            "Allow", ALLOWED_METHODS
-        )
-        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
-            "Access-Control-Request-Headers", "Accept, Content-Type"
-        )
-        response.headers["Access-Control-Max-Age"] = "86400"
-    return response

@@ -19,10 +19,9 @@ response can be revalidated cheaply and cached safely. The views just answer; th
   so two compressions of one body differ while sharing a strong ETag. Here the compressed
   bytes are a pure function of the body (``mtime=0``). Streamed answers (large files sent by
   ``send_file``) are never buffered or compressed: they keep their exact length and ranges.
-* **CORS**: ``Access-Control-Allow-Origin: *`` on every response, and preflight requests
-  answered, because other portals fetch our IRIs, dumps, catalog and VoID from the browser.
-  ``/sparql`` answers CORS (and its preflight, which must allow POST) itself and is left
-  alone here; a view that sets the header itself is never overridden.
+* **CORS** (:mod:`.cors`, the one policy): ``Access-Control-Allow-Origin: *`` on every
+  response, and preflight requests answered, because other portals fetch our IRIs, dumps,
+  catalog, VoID and query answers from the browser.
 """
 
 from __future__ import annotations
@@ -35,14 +34,13 @@ from urllib.parse import quote
 from flask import Flask, Response, request
 from werkzeug.http import parse_accept_header
 
+from kommunen_kg.web.http import cors
 from kommunen_kg.web.serving import MAX_REQUEST_LINE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 NO_STORE = "no-store"
 
-# Paths whose views answer CORS themselves (the endpoint allows POST and its own headers).
-OWN_CORS = ("/sparql",)
 # Monitoring answers must never come from a cache.
 NEVER_CACHED = ("/health",)
 
@@ -65,8 +63,6 @@ COMPRESSIBLE = frozenset(
 MIN_COMPRESS_SIZE = 512  # below this, gzip's header costs more than it saves
 GZIP_LEVEL = 6
 
-EXPOSED_HEADERS = "ETag, Link, Content-Location, Content-Range, Accept-Ranges, Location"
-PREFLIGHT_MAX_AGE = "86400"
 
 LAST_MODIFIED_KEY = "kommunen_kg.last_modified"
 VERSION_KEY = "kommunen_kg.version"
@@ -131,9 +127,7 @@ def _finish(response: Response) -> Response:
         if policy:
             response.headers["Cache-Control"] = policy
 
-    if not _under(path, OWN_CORS) and "Access-Control-Allow-Origin" not in response.headers:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    cors.allow_any_origin(response)
 
     buffered = not (response.is_streamed or response.direct_passthrough)
     if response.status_code != 200 or not buffered:
@@ -159,22 +153,7 @@ def _finish(response: Response) -> Response:
 
 
 def _preflight() -> Response | None:
-    """Answers a CORS preflight for every read-only resource (GET and HEAD only)."""
-    if (
-        request.method != "OPTIONS"
-        or "Access-Control-Request-Method" not in request.headers
-        or _under(request.path, OWN_CORS)
-    ):
-        return None
-    response = Response(status=204)
-    del response.headers["Content-Type"]
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-    requested = request.headers.get("Access-Control-Request-Headers")
-    if requested:
-        response.headers["Access-Control-Allow-Headers"] = requested
-    response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-    return response
+    return cors.preflight(request.path, request.method, request.headers)
 
 
 def _request_line_too_long() -> Response | None:
@@ -196,8 +175,7 @@ def _request_line_too_long() -> Response | None:
         414,
         mimetype="text/plain",
     )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return cors.allow_any_origin(response)
 
 
 def _parse_time(stamp: str) -> datetime:
