@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine
+from kommunen_kg.sparql.engines import Engines, over_store
 from kommunen_kg.sparql.pool import QueryPool
 from kommunen_kg.web.publication import Publication
 
@@ -24,22 +25,27 @@ from .support import server_in_thread
 
 
 def publication_with(
-    publication: Publication, engine: Engine | None = None, **server: object
+    publication: Publication, engine: ClientEngine | None = None, **server: object
 ) -> Publication:
-    """The same store and release with other ``[server]`` settings (and optionally an engine)."""
+    """The same store and release with other ``[server]`` settings, and optionally another
+    engine for client queries (no answers kept then: the test wants that engine's answers)."""
     config = replace(publication.config, server=replace(publication.config.server, **server))
+    union = config.server.union_default_graph
+    engines = None
+    if engine is not None:
+        engines = Engines(engine, EmbeddedEngine(publication.store, union))
     return Publication(
         config=config,
         store=publication.store,
         release=publication.release,
-        union_default_graph=config.server.union_default_graph,
-        engine=engine,
+        union_default_graph=union,
+        engines=engines,
     )
 
 
 @contextlib.contextmanager
 def serve_with(
-    publication: Publication, engine: Engine | None = None, **server: object
+    publication: Publication, engine: ClientEngine | None = None, **server: object
 ) -> Iterator[str]:
     from kommunen_kg.web.app import create_app
 
@@ -52,15 +58,22 @@ def serve_with_pool(publication: Publication, **server: object) -> Iterator[tupl
     """Like :func:`serve_with`, with a started query pool as the engine: a query that crashed
     the engine would kill a worker process, not the test run."""
     config = publication_with(publication, **server).config
-    pool = QueryPool.from_config(
-        publication.store, config.server.union_default_graph, config.server
+    engines = over_store(
+        publication.store,
+        publication.version,
+        config.server,
+        union_default_graph=config.server.union_default_graph,
+        pooled=True,
+        answer_cache=False,
     )
+    pool = engines.pool
+    assert pool is not None
     pool.start()
     try:
         with serve_with(publication, engine=pool, **server) as url:
             yield url, pool
     finally:
-        pool.close()
+        engines.close()
 
 
 class Listener:

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from kommunen_kg.sparql.engine import DatasetSpec, EmbeddedEngine, QueryRequest
+from kommunen_kg.sparql.engines import over_store
 from kommunen_kg.sparql.errors import EngineUnavailable
 from kommunen_kg.sparql.pool import QueryPool
 from kommunen_kg.web.app import create_app
@@ -53,14 +54,22 @@ def limited(config, **server):
 
 def pool_app(publication, config):
     """The application over the session's store with a started query pool as its engine."""
-    pool = QueryPool.from_config(publication.store, publication.union_default_graph, config.server)
+    engines = over_store(
+        publication.store,
+        publication.version,
+        config.server,
+        union_default_graph=publication.union_default_graph,
+        pooled=True,
+        answer_cache=False,
+    )
+    pool = engines.pool
     pool.start()
     served = Publication(
         config=config,
         store=publication.store,
         release=publication.release,
         union_default_graph=publication.union_default_graph,
-        engine=pool,
+        engines=engines,
     )
     return pool, create_app(served)
 

@@ -30,6 +30,7 @@ from kommunen_kg.config import Config, load_config
 from kommunen_kg.rdf.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import Release
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
+from kommunen_kg.sparql.engines import over_remote
 from kommunen_kg.sparql.errors import EngineUnavailable, QuerySyntaxError, QueryTimeout
 from kommunen_kg.sparql.publish import PublishFailed, PublishResult, publish, staging_graph
 from kommunen_kg.sparql.remote import (
@@ -156,7 +157,8 @@ def graph_counts(url: str) -> dict[str, int]:
 
 
 def remote_publication(config: Config, release: Release, engine: RemoteEngine) -> Publication:
-    return Publication(config, None, release=release, engine=engine, trusted=engine)
+    engines = over_remote(engine, release.version, answer_cache=False)  # every answer fresh
+    return Publication(config, None, release=release, engines=engines)
 
 
 def engine_for(url: str, config: Config, **kwargs) -> RemoteEngine:

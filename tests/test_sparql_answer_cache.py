@@ -26,7 +26,7 @@ def test_an_answer_carries_a_weak_etag_and_may_be_cached(live_server, release):
 
 def test_a_held_answer_gets_304_without_the_query_running_again(live_server, publication):
     etag = get(live_server).headers["ETag"]
-    cache = publication.engine
+    cache = publication.client
     before = (cache.hits, cache.misses)
     response = get(live_server, **{"If-None-Match": etag})
     assert response.status_code == 304
@@ -37,9 +37,9 @@ def test_a_held_answer_gets_304_without_the_query_running_again(live_server, pub
 def test_a_repeated_request_is_replayed_without_asking_the_engine(live_server, publication):
     query = QUERY + " LIMIT 3"
     first = get(live_server, query).content
-    before = (publication.engine.hits, publication.engine.misses)
+    before = (publication.client.hits, publication.client.misses)
     assert get(live_server, query).content == first
-    assert (publication.engine.hits, publication.engine.misses) == before
+    assert (publication.client.hits, publication.client.misses) == before
 
 
 def test_a_repeated_query_sent_by_post_is_answered_from_the_answer_cache(live_server, publication):
@@ -49,9 +49,9 @@ def test_a_repeated_query_sent_by_post_is_answered_from_the_answer_cache(live_se
         )
 
     first = post().content
-    hits = publication.engine.hits
+    hits = publication.client.hits
     assert post().content == first
-    assert publication.engine.hits == hits + 1
+    assert publication.client.hits == hits + 1
 
 
 def test_each_format_has_its_own_etag(live_server):

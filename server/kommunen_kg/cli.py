@@ -294,8 +294,6 @@ def serve(
     """
     from kommunen_kg.rdf.release import ReleaseFolder
     from kommunen_kg.rdf.sources import SourceError
-    from kommunen_kg.sparql.answer_cache import AnswerCache
-    from kommunen_kg.sparql.pool import QueryPool
     from kommunen_kg.web.app import create_app
     from kommunen_kg.web.publication import open_release, open_sources
     from kommunen_kg.web.serving import run_granian, run_gunicorn
@@ -320,7 +318,7 @@ def serve(
             what = f"release {publication.version} from the SPARQL store {store}"
         elif sources:
             _progress(f"loading {len(sources)} source(s)")
-            publication = open_sources(config, sources)
+            publication = open_sources(config, sources, pooled=True)
             what = f"{publication.triple_count()} triples from {len(publication.sources)} file(s)"
         else:
             if no_build:
@@ -332,25 +330,18 @@ def serve(
             else:
                 release = ensure_release(config)
             _progress(f"loading release {release.version}")
-            publication = open_release(config, release)
+            publication = open_release(config, release, pooled=True)
             what = f"release {release.version}, {publication.triple_count()} triples"
     except SourceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    # Client queries run in killable worker processes; each gunicorn worker forks its own
-    # pool right after it is forked itself (see query_pool.py). Our views stay in-process.
-    # A remote store needs no pool: its engine is an HTTP client with a time limit.
-    hooks: dict = {}
-    if publication.store is not None:
-        try:
-            pool = QueryPool.from_config(
-                publication.store, publication.union_default_graph, config.server
-            )
-        except ConfigError as exc:
-            raise click.UsageError(str(exc)) from exc
-        publication.engine = pool
-        hooks = {"post_fork": pool.start, "worker_exit": pool.close}
-    publication.engine = AnswerCache(publication.engine, publication.version)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    # Client queries run in killable worker processes; each server worker forks its own pool
+    # right after it is forked itself (see sparql/pool.py). Our views stay in-process. A
+    # remote store needs no pool: its engine is an HTTP client with a time limit.
+    pool = publication.engines.pool
+    hooks = {"post_fork": pool.start, "worker_exit": pool.close} if pool is not None else {}
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host
     root = f"http://{shown_host}:{port}/"

@@ -17,9 +17,7 @@ import re
 import threading
 from collections import OrderedDict
 
-import pyoxigraph as ox
-
-from kommunen_kg.sparql.engine import Engine, QueryRequest, QueryResponse
+from kommunen_kg.sparql.engine import ClientEngine, QueryRequest, QueryResponse
 
 _VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE|SERVICE)\b", re.IGNORECASE)
 
@@ -30,15 +28,15 @@ def cacheable(query: str) -> bool:
 
 
 class AnswerCache:
-    """An :class:`Engine` that keeps answers of another engine, least recently used first out.
+    """A :class:`ClientEngine` that keeps answers of another, least recently used first out.
 
-    Bounded by total bytes and by the size of one answer; thread-safe. Trusted queries of our
-    own views pass straight through (they are cheap and the views cache their pages).
+    Bounded by total bytes and by the size of one answer; thread-safe. The views' trusted
+    queries never come here (they are cheap, and the views cache their pages).
     """
 
     def __init__(
         self,
-        inner: Engine,
+        inner: ClientEngine,
         version: str,
         max_bytes: int = 64 * 1024 * 1024,
         max_entry_bytes: int = 4 * 1024 * 1024,
@@ -96,15 +94,6 @@ class AnswerCache:
                         _, old = self._entries.popitem(last=False)
                         self._size -= len(old.body)
         return answer
-
-    def select(self, query: str) -> list[dict]:
-        return self.inner.select(query)
-
-    def construct(self, query: str) -> list[ox.Triple]:
-        return self.inner.construct(query)
-
-    def ask(self, query: str) -> bool:
-        return self.inner.ask(query)
 
     def close(self) -> None:
         self.inner.close()

@@ -1,17 +1,19 @@
-"""The query engine behind every view: one small interface, no HTTP in it.
+"""The query engine behind every view: two small interfaces, no HTTP in them.
 
-The SPARQL protocol, the linked-data pages and the dumps all ask questions of the graph through
-:class:`Engine`. Two kinds of question exist:
+The SPARQL protocol, the linked-data pages and the dumps all ask questions of the graph, of two
+kinds:
 
-* ``run(QueryRequest)``: an untrusted query from a client, with a dataset, a result format, a
-  time limit and a result limit. It answers serialised bytes, so that an implementation may run
-  it in another process (and kill that process when the time is up) or on another server.
-* ``select`` / ``construct`` / ``ask``: trusted queries that our own views write. They answer
-  pyoxigraph terms, and run in-process.
+* :class:`ClientEngine` ``run(QueryRequest)``: an untrusted query from a client, with a
+  dataset, a result format, a time limit and a result limit. It answers serialised bytes, so
+  that an implementation may run it in another process (and kill that process when the time is
+  up) or on another server; ``etag`` gives the answer's validator before it is computed, where
+  answers are kept.
+* :class:`TrustedEngine` ``select`` / ``construct`` / ``ask``: queries that our own views
+  write. They answer pyoxigraph terms, and run in-process (or at the remote store).
 
-:class:`EmbeddedEngine` answers from a pyoxigraph store in this process. Other implementations
-(a pool of killable worker processes, a remote SPARQL endpoint) live in their own modules and
-keep to the same interface.
+:class:`EmbeddedEngine` answers both from a pyoxigraph store in this process. The query pool
+(killable worker processes) and the answer cache are client engines, a remote SPARQL endpoint
+is both; :mod:`~kommunen_kg.sparql.engines` wires them together for one release.
 """
 
 from __future__ import annotations
@@ -107,10 +109,20 @@ class QueryResponse:
     count: int = 0
 
 
-class Engine(Protocol):
-    """What every engine answers; see the module docstring."""
+class ClientEngine(Protocol):
+    """Answers a client's query: serialised bytes, under the request's limits."""
 
     def run(self, request: QueryRequest) -> QueryResponse: ...
+
+    def etag(self, request: QueryRequest) -> str | None:
+        """The validator of the answer, known before it is computed, or None."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class TrustedEngine(Protocol):
+    """Answers the queries our own views write, as pyoxigraph terms."""
 
     def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]: ...
 
@@ -257,6 +269,9 @@ class EmbeddedEngine:
             return serialise_result(result, request.result_format, request.limit)
         except (OSError, RuntimeError) as exc:  # RuntimeError: an evaluation error
             raise QueryError(str(exc)) from exc
+
+    def etag(self, request: QueryRequest) -> str | None:
+        return None  # answers are not kept here; an AnswerCache in front knows them
 
     def select(self, query: str) -> list[dict]:
         result = self._query(query, use_default_graph_as_union=self.union_default_graph)

@@ -484,14 +484,14 @@ class _Worker:
 
 
 class QueryPool:
-    """An :class:`~kommunen_kg.sparql.engine.Engine` that runs client queries in killable processes.
+    """A :class:`~kommunen_kg.sparql.engine.ClientEngine`: client queries in killable processes.
 
     ``run`` takes an idle worker (forking a new one while fewer than ``max_workers`` exist, or
     waiting up to ``queue_timeout`` seconds among at most ``queue_length`` waiting requests,
     else :class:`EngineUnavailable`), sends it the request and waits until the request's
     ``timeout``; then the worker is killed and replaced and ``run`` raises
-    :class:`QueryTimeout`. ``select``/``construct``/``ask`` are our own views' trusted queries
-    and run in-process.
+    :class:`QueryTimeout`. It answers client queries only; the views' trusted queries run
+    in-process (:mod:`~kommunen_kg.sparql.engines`).
 
     Limits in MB: ``memory_limit`` is what one query may allocate on top of the shared store
     (beyond it the worker dies and ``run`` raises :class:`EngineUnavailable`);
@@ -524,7 +524,7 @@ class QueryPool:
     ):
         if not 0 <= min_workers <= max_workers or max_workers < 1:
             raise ValueError("need 0 <= min_workers <= max_workers and max_workers >= 1")
-        self.trusted = EmbeddedEngine(store, union_default_graph)
+        self.embedded = EmbeddedEngine(store, union_default_graph)  # what the workers run
         self.min_workers = min_workers
         self.max_workers = max_workers
         self.queue_length = queue_length
@@ -641,7 +641,7 @@ class QueryPool:
         pid = os.fork()
         if pid == 0:
             ours.detach()
-            _child_main(_zygote_main, theirs, parent, self.trusted, self._limits)
+            _child_main(_zygote_main, theirs, parent, self.embedded, self._limits)
         theirs.close()
         ours.settimeout(_SPAWN_TIMEOUT)
         self._zygote = (pid, ours)
@@ -820,7 +820,7 @@ class QueryPool:
         (status,) = _PID.unpack(answer)
         return status if status >= 0 else None
 
-    # -- the Engine interface --
+    # -- the ClientEngine interface --
 
     def run(self, request: QueryRequest) -> QueryResponse:
         """Runs an untrusted query in a worker process; see the class docstring."""
@@ -897,14 +897,8 @@ class QueryPool:
             if size is not None and got >= size:
                 return bytes(buffer) if got == size else bytes(buffer[:size])
 
-    def select(self, query: str) -> list[dict]:
-        return self.trusted.select(query)
-
-    def construct(self, query: str) -> list[ox.Triple]:
-        return self.trusted.construct(query)
-
-    def ask(self, query: str) -> bool:
-        return self.trusted.ask(query)
+    def etag(self, request: QueryRequest) -> str | None:
+        return None
 
     # -- for tests and monitoring --
 

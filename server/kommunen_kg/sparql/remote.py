@@ -1,4 +1,4 @@
-"""An :class:`~kommunen_kg.sparql.engine.Engine` that answers from a remote SPARQL 1.1 endpoint.
+"""A client and trusted engine that answers from a remote SPARQL 1.1 endpoint.
 
 ``kommunen-kg serve --store URL`` puts this engine behind every view instead of the embedded
 store, so that many stateless app servers can share one Oxigraph server, Fuseki, Virtuoso,
@@ -444,6 +444,9 @@ class RemoteEngine:
             raise self._broken(body, exc) from exc
         finally:
             response.close()
+
+    def etag(self, request: QueryRequest) -> str | None:
+        return None
 
     def select(self, query: str) -> list[dict]:
         answer = self._results(query)

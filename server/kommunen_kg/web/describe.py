@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.namespaces import DCTERMS, FOAF, PROV, RDF_TYPE, RDFS, SCHEMA, SKOS
-from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.engine import TrustedEngine
 
 LABEL_PROPERTIES: tuple[str, ...] = (
     SCHEMA + "name",
@@ -59,7 +59,7 @@ class Status:
     comments: dict[str, str] = field(default_factory=dict)
 
 
-def status(engine: Engine, iri: str) -> Status:
+def status(engine: TrustedEngine, iri: str) -> Status:
     node = iri_term(iri)
     rows = engine.select(
         f"""SELECT ?typed ?any ?new ?when ?why WHERE {{
@@ -90,7 +90,7 @@ def status(engine: Engine, iri: str) -> Status:
     return Status("present" if present else "unknown")
 
 
-def document_exists(engine: Engine, graph: str) -> bool:
+def document_exists(engine: TrustedEngine, graph: str) -> bool:
     return engine.ask(f"ASK {{ GRAPH {iri_term(graph)} {{ ?s ?p ?o }} }}")
 
 
@@ -117,7 +117,7 @@ def _named(triples: Iterable[ox.Triple]) -> set[str]:
     return names
 
 
-def labels_of(engine: Engine, iris: Iterable[str]) -> list[ox.Triple]:
+def labels_of(engine: TrustedEngine, iris: Iterable[str]) -> list[ox.Triple]:
     """The label triples (name, prefLabel, label, title) of the given resources."""
     values = " ".join(iri_term(i) for i in sorted(set(iris)))
     if not values:
@@ -134,7 +134,7 @@ def labels_of(engine: Engine, iris: Iterable[str]) -> list[ox.Triple]:
     )
 
 
-def describe(engine: Engine, iri: str, graph: str | None = None) -> Description:
+def describe(engine: TrustedEngine, iri: str, graph: str | None = None) -> Description:
     """The description of ``iri``; with ``graph``, the whole named graph is its document."""
     node = iri_term(iri)
     if graph is not None:
@@ -162,7 +162,7 @@ def describe(engine: Engine, iri: str, graph: str | None = None) -> Description:
     return Description(iri, about, incoming, labels)
 
 
-def types_of(engine: Engine, iris: Iterable[str]) -> dict[str, set[str]]:
+def types_of(engine: TrustedEngine, iris: Iterable[str]) -> dict[str, set[str]]:
     """The ``rdf:type`` of each given resource (for naming linked resources on pages)."""
     values = " ".join(iri_term(i) for i in sorted(set(iris)))
     if not values:

@@ -21,10 +21,13 @@ from kommunen_kg.config import Config
 from kommunen_kg.rdf.namespaces import GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE, Release, ReleaseFolder
 from kommunen_kg.rdf.sources import RDF_SUFFIXES, SourceError
-from kommunen_kg.sparql.answer_cache import AnswerCache
-from kommunen_kg.sparql.engine import EmbeddedEngine, Engine
+from kommunen_kg.sparql.engine import ClientEngine, TrustedEngine
+from kommunen_kg.sparql.engines import Engines, over_remote, over_store
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.remote import RemoteEngine, RemoteStoreError
+
+# What stands for the version where ad-hoc files are served (ETags, kept answers).
+ADHOC_VERSION = "adhoc"
 
 
 @dataclass
@@ -37,26 +40,39 @@ class Publication:
     release: Release | None = None
     union_default_graph: bool = True
     sources: list[Path] = field(default_factory=list)
-    # Untrusted client queries (SPARQL endpoint): a pool of killable worker processes in
-    # production. ``trusted`` answers the queries our own views write. Views never touch
-    # ``store`` directly, so that a remote SPARQL store can stand in for both engines.
-    engine: Engine | None = None
-    trusted: Engine = None  # type: ignore[assignment]  # default: embedded, over ``store``
+    # The engines of this release (sparql/engines.py): ``engines.client`` answers client
+    # queries (the SPARQL endpoint; a pool of killable worker processes under ``serve``),
+    # ``engines.trusted`` the queries our own views write. Views never touch ``store``
+    # directly, so that a remote SPARQL store can stand in for both. Default: both in this
+    # process, over ``store``.
+    engines: Engines | None = None
     # Keep answers per release (answer_cache.py); off where a store is refilled in place.
     answer_cache: bool = True
 
     def __post_init__(self) -> None:
-        if self.trusted is None:
+        if self.engines is None:
             if self.store is None:
-                raise ValueError("a publication needs a store or a trusted engine")
-            self.trusted = EmbeddedEngine(self.store, self.union_default_graph)
-        if self.engine is None:
-            self.engine = (
-                AnswerCache(self.trusted, self.version) if self.answer_cache else self.trusted
+                raise ValueError("a publication needs a store or its engines")
+            self.engines = over_store(
+                self.store,
+                self.version,
+                self.config.server,
+                union_default_graph=self.union_default_graph,
+                answer_cache=self.answer_cache,
             )
         # Counted once, before the server forks: counting scans the whole store, and a scan in
         # a forked worker would copy the store's pages into that worker.
         self._local_count = len(self.store) if self.store is not None else None
+
+    @property
+    def client(self) -> ClientEngine:
+        """Answers client queries (the SPARQL endpoint)."""
+        return self.engines.client  # type: ignore[union-attr]
+
+    @property
+    def trusted(self) -> TrustedEngine:
+        """Answers the queries our own views write."""
+        return self.engines.trusted  # type: ignore[union-attr]
 
     @property
     def iris(self) -> ProjectIRIs:
@@ -65,7 +81,7 @@ class Publication:
     @property
     def version(self) -> str:
         """The release version, or a stand-in for ad-hoc files (used in ETags)."""
-        return self.release.version if self.release else "adhoc"
+        return self.release.version if self.release else ADHOC_VERSION
 
     def triple_count(self) -> int:
         """Triples served (all graphs); a remote store answers it with a SPARQL COUNT."""
@@ -75,9 +91,8 @@ class Publication:
         return int(rows[0]["n"].value) if rows else 0
 
     def close(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-        self.trusted.close()
+        if self.engines is not None:
+            self.engines.close()
 
 
 def load_release_store(release: Release, store: ox.Store | None = None) -> ox.Store:
@@ -88,12 +103,15 @@ def load_release_store(release: Release, store: ox.Store | None = None) -> ox.St
     return store
 
 
-def open_release(config: Config, release: Release) -> Publication:
+def open_release(config: Config, release: Release, *, pooled: bool = False) -> Publication:
+    """A release loaded into a store here; ``pooled``: client queries in a query pool."""
+    store = load_release_store(release)
+    union = config.server.union_default_graph
+    engines = over_store(
+        store, release.version, config.server, union_default_graph=union, pooled=pooled
+    )
     return Publication(
-        config=config,
-        store=load_release_store(release),
-        release=release,
-        union_default_graph=config.server.union_default_graph,
+        config=config, store=store, release=release, union_default_graph=union, engines=engines
     )
 
 
@@ -115,8 +133,9 @@ def _syntax_of(path: Path) -> ox.RdfFormat | None:
     return RDF_SUFFIXES.get(Path(name).suffix)
 
 
-def open_sources(config: Config, paths: Iterable[Path]) -> Publication:
-    """Publishes arbitrary RDF files: triples into the default graph, quads keep their graph."""
+def open_sources(config: Config, paths: Iterable[Path], *, pooled: bool = False) -> Publication:
+    """Publishes arbitrary RDF files: triples into the default graph, quads keep their graph.
+    ``pooled``: client queries in a query pool."""
     store = ox.Store()
     files = _files(paths)
     for path in files:
@@ -131,11 +150,15 @@ def open_sources(config: Config, paths: Iterable[Path]) -> Publication:
                 store.bulk_load(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
         except SyntaxError as exc:
             raise SourceError(path, str(exc), exc.lineno, exc.offset) from exc
+    union = config.server.union_default_graph
     return Publication(
         config=config,
         store=store,
-        union_default_graph=config.server.union_default_graph,
+        union_default_graph=union,
         sources=files,
+        engines=over_store(
+            store, ADHOC_VERSION, config.server, union_default_graph=union, pooled=pooled
+        ),
     )
 
 
@@ -186,6 +209,5 @@ def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Pu
         store=None,
         release=release,
         union_default_graph=config.server.union_default_graph,
-        engine=engine,
-        trusted=engine,
+        engines=over_remote(engine, release.version),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.namespaces import DCTERMS, RDF_TYPE, RDFS, SCHEMA, SKOS
-from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.engine import TrustedEngine
 from kommunen_kg.web.addresses import Addresses
 from kommunen_kg.web.describe import LABEL_PROPERTIES, string_term
 
@@ -113,7 +113,7 @@ class ResourceIndex:
         return [entry for _rank, _key, entry in scored[:limit]]
 
 
-def load_index(engine: Engine, base: str, vocab: str) -> ResourceIndex:
+def load_index(engine: TrustedEngine, base: str, vocab: str) -> ResourceIndex:
     addresses = Addresses(base)
     prefix = string_term(base)
     entries: dict[str, Entry] = {}

@@ -22,7 +22,7 @@ from kommunen_kg.rdf.namespaces import (
     RDFS_SUBPROPERTYOF,
     ProjectIRIs,
 )
-from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.engine import TrustedEngine
 from kommunen_kg.web import i18n
 
 
@@ -75,7 +75,7 @@ def local_name(iri: str) -> str:
     return iri
 
 
-def load_terms(engine: Engine, iris: ProjectIRIs) -> Terms:
+def load_terms(engine: TrustedEngine, iris: ProjectIRIs) -> Terms:
     terms = Terms(vocab=iris.vocab)
     rows = engine.select(
         f"""SELECT ?t ?p ?v WHERE {{

@@ -325,8 +325,7 @@ def run_query(operation: Operation) -> Response:
     )
     # A release never changes, so the validator of an answer is known before the query runs:
     # a client that holds the answer gets 304 without the query being evaluated again.
-    etag_of = getattr(publication.engine, "etag", None)
-    etag = etag_of(query_request) if etag_of else None
+    etag = publication.client.etag(query_request)
     if etag and request.method in ("GET", "HEAD"):
         held = request.if_none_match
         for tag in (etag, f"{etag}-gzip"):
@@ -335,7 +334,7 @@ def run_query(operation: Operation) -> Response:
                 response.set_etag(tag, weak=True)
                 _cacheable(response)
                 return response
-    answer = publication.engine.run(query_request)
+    answer = publication.client.run(query_request)
     response = Response(answer.body, 200)
     response.headers["Content-Type"] = fmt.content_type
     response.headers["X-Result-Limit"] = str(server.result_limit)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.namespaces import RDF_TYPE, SCHEMA
-from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.engine import TrustedEngine
 from kommunen_kg.web.describe import iri_term
 from kommunen_kg.web.display import clock, date_words, short_clock
 from kommunen_kg.web.resource_index import fold, pick
@@ -52,7 +52,7 @@ class Item:
         )
 
 
-def programme(engine: Engine, event: str, vocab: str, lang: str) -> list[Item]:
+def programme(engine: TrustedEngine, event: str, vocab: str, lang: str) -> list[Item]:
     """The items below ``event`` (at any depth), as a tree of :class:`Item`."""
     node = iri_term(event)
     rows = engine.select(
@@ -125,7 +125,7 @@ def _label_times(items: list[Item], lang: str) -> None:
             item.when = date_words(item.start, lang) + (f", {time}" if time else "")
 
 
-def _names(engine: Engine, iris: set[str], lang: str) -> dict[str, str]:
+def _names(engine: TrustedEngine, iris: set[str], lang: str) -> dict[str, str]:
     if not iris:
         return {}
     values = " ".join(iri_term(i) for i in sorted(iris))

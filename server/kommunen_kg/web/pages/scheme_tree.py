@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.namespaces import RDF_TYPE, SKOS
-from kommunen_kg.sparql.engine import Engine
+from kommunen_kg.sparql.engine import TrustedEngine
 from kommunen_kg.web.describe import iri_term
 from kommunen_kg.web.resource_index import fold, pick
 from kommunen_kg.web.terms import Terms
@@ -44,7 +44,7 @@ class Concept:
     types: set[str] = field(default_factory=set)
 
 
-def concepts_of(engine: Engine, scheme: str, above: str | None = None) -> dict[str, Concept]:
+def concepts_of(engine: TrustedEngine, scheme: str, above: str | None = None) -> dict[str, Concept]:
     """The concepts of ``scheme`` with their labels, broader concepts and types.
 
     With ``above``, only that concept and those above it (``skos:broader*``): what a concept's
@@ -76,7 +76,7 @@ def concepts_of(engine: Engine, scheme: str, above: str | None = None) -> dict[s
     return concepts
 
 
-def tree(engine: Engine, scheme: str, terms: Terms, lang: str) -> list[Branch]:
+def tree(engine: TrustedEngine, scheme: str, terms: Terms, lang: str) -> list[Branch]:
     concepts = concepts_of(engine, scheme)
     children: dict[str, list[str]] = {}
     for concept in concepts.values():

@@ -1,0 +1,64 @@
+"""The engines of one release, wired in one place.
+
+Two kinds of question reach a release (see :mod:`~kommunen_kg.sparql.engine`): a client's query,
+untrusted, answered as bytes under a time and result limit, and the queries our own views write,
+answered as pyoxigraph terms. :class:`Engines` holds one engine for each, bound to one release;
+``serve``, ``serve --store``, ``serve FILES`` and the tests all get theirs from the functions
+below, so that a later switch between releases has one object to replace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kommunen_kg.config import ServerConfig
+from kommunen_kg.sparql.answer_cache import AnswerCache
+from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine, TrustedEngine
+from kommunen_kg.sparql.pool import QueryPool
+from kommunen_kg.sparql.remote import RemoteEngine
+
+
+@dataclass
+class Engines:
+    """``client`` answers client queries, ``trusted`` the views' queries; ``pool`` is the query
+    pool behind ``client`` when there is one (it forks its processes after the server forks)."""
+
+    client: ClientEngine
+    trusted: TrustedEngine
+    pool: QueryPool | None = None
+
+    def close(self) -> None:
+        self.client.close()
+        self.trusted.close()
+
+
+def over_store(
+    store: ox.Store,
+    version: str,
+    server: ServerConfig,
+    *,
+    union_default_graph: bool = True,
+    pooled: bool = False,
+    answer_cache: bool = True,
+) -> Engines:
+    """Engines over a store in this process.
+
+    ``pooled``: client queries run in killable worker processes (``serve``); else in this
+    process (tests, the conformance runner). ``answer_cache``: answers are kept per release,
+    off where a store is refilled in place. Raises ConfigError for pool settings that cannot
+    work.
+    """
+    trusted = EmbeddedEngine(store, union_default_graph)
+    pool = QueryPool.from_config(store, union_default_graph, server) if pooled else None
+    client: ClientEngine = pool if pool is not None else trusted
+    if answer_cache:
+        client = AnswerCache(client, version)
+    return Engines(client, trusted, pool)
+
+
+def over_remote(remote: RemoteEngine, version: str, *, answer_cache: bool = True) -> Engines:
+    """Engines over a remote SPARQL store: it answers both kinds of question."""
+    client: ClientEngine = AnswerCache(remote, version) if answer_cache else remote
+    return Engines(client, remote)
