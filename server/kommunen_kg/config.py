@@ -69,7 +69,7 @@ class ServerConfig:
     max_request_size: int = 1048576
     # SPARQL endpoints a client's query may call with SERVICE; empty: SERVICE is refused.
     service_allowlist: tuple[str, ...] = ()
-    # Client queries run in worker processes that are killed at the timeout (query_pool.py);
+    # Client queries run in worker processes that are killed at the timeout (sparql/pool.py);
     # per server worker process: kept ready, at most, requests that may wait when all are
     # busy, how long they wait, the memory (MB) one query may allocate on top of the store,
     # and the memory (MB) a worker may hold of its own beyond the store's pages it reads
@@ -84,7 +84,7 @@ class ServerConfig:
     # and gives back the store pages the idle workers copied (0: never).
     query_worker_idle_timeout: float = 60.0
     # Answers to repeated GET requests kept per server worker process (MB; 0: none), replayed
-    # without entering the application (response_cache.py).
+    # without entering the application (web/http/response_cache.py).
     response_cache_size: int = 32
 
 

@@ -2,7 +2,7 @@
 
 parse (a syntax error names file and line) -> validate (a SHACL violation stops the build) ->
 enrich (super-classes, super-properties, inverses) -> serialise (reproducible dumps) ->
-describe (VoID, DCAT, PROV) -> publish (atomically, see :mod:`release`).
+describe (VoID, DCAT, PROV) -> publish (atomically, see ``rdf/release.py``).
 
 Nothing is written before validation has passed, and nothing becomes visible before every
 file is on disk, so a failing or interrupted build leaves the last good release served.

@@ -5,7 +5,7 @@ ontology graph: its RDFS/OWL axioms are mixed into the data graph (pyshacl's "in
 so that a shape on ``schema:Event`` also reaches our ``ki:Talk`` through ``rdfs:subClassOf``.
 
 Two validators give the same report (``--validator``): ``fast`` (the default) compiles the
-shapes into set-based SPARQL queries over the build's Oxigraph store (:mod:`shacl_sparql`),
+shapes into set-based SPARQL queries over the build's Oxigraph store (``shacl/compile.py``),
 handing any shape it cannot compile to pyshacl; ``pyshacl`` validates everything with pyshacl,
 the reference implementation. Around either, this module adds what a report for people needs:
 the file and line that describe the resource, the message in the editor's language, and

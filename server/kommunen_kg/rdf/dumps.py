@@ -170,7 +170,7 @@ def _blank_node_graphs(store: ox.Store, graphs: list[ox.NamedNode]) -> list[ox.N
 def graph_lines(store: ox.Store, graphs: list[ox.NamedNode]) -> dict[ox.NamedNode, list[bytes]]:
     """Each graph's triples as sorted N-Triples lines (without their newline).
 
-    Literals are written as the sources wrote them (see :mod:`lexical_forms`); graphs with blank
+    Literals are written as the sources wrote them (see :mod:`.lexical_forms`); graphs with blank
     nodes get canonical RDFC-1.0 labels, computed over all of them together as
     :func:`canonical_quads` would over the whole dataset. A graph of the store holds each
     triple once, so its lines are unique.

@@ -31,7 +31,7 @@ The compilation follows the SHACL specification (https://www.w3.org/TR/shacl/):
 
 Literal values are compared with SPARQL's operators (so XSD value semantics hold), language tags
 with ``langMatches``, terms in ``sh:in``/``sh:hasValue`` with ``sameTerm``. Literals the store
-would rewrite carry a stand-in datatype (see :mod:`lexical_forms`); the queries see through it.
+would rewrite carry a stand-in datatype (see ``rdf/lexical_forms.py``); the queries see through it.
 
 What this compiler does not cover (custom constraint components, SPARQL-based targets, a SPARQL
 constraint inside a nested shape, recursive shapes, blank nodes as ``sh:in`` members, counts

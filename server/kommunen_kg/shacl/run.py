@@ -1,6 +1,6 @@
 """Running a SHACL validation: the SPARQL-compiled validator, pyshacl where it cannot, one report.
 
-:mod:`shacl_sparql` validates every shape it can compile; each shape it cannot (it says why)
+``shacl/compile.py`` validates every shape it can compile; each shape it cannot (it says why)
 is validated by pyshacl, the reference implementation, on the same data: pyshacl gets the whole
 shapes graph with the targets of all other shapes removed, so it validates exactly those shapes.
 Both kinds of results become :class:`Finding` objects and one ``sh:ValidationReport``.

@@ -13,7 +13,7 @@ kinds:
 
 :class:`EmbeddedEngine` answers both from a pyoxigraph store in this process. The query pool
 (killable worker processes) and the answer cache are client engines, a remote SPARQL endpoint
-is both; :mod:`~kommunen_kg.sparql.engines` wires them together for one release.
+is both; ``sparql/engines.py`` wires them together for one release.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The engines of one release, wired in one place.
 
-Two kinds of question reach a release (see :mod:`~kommunen_kg.sparql.engine`): a client's query,
+Two kinds of question reach a release (see ``sparql/engine.py``): a client's query,
 untrusted, answered as bytes under a time and result limit, and the queries our own views write,
 answered as pyoxigraph terms. :class:`Engines` holds one engine for each, bound to one release;
 ``serve``, ``serve --store``, ``serve FILES`` and the tests all get theirs from the functions

@@ -1,7 +1,7 @@
 """The lexical scan of a SPARQL text: tokens, and every way the engine may read them.
 
-The checks that run before a client's query reaches the engine (:mod:`~kommunen_kg.sparql.analysis`,
-:mod:`~kommunen_kg.sparql.shape`) share this one scan. It skips exactly what the grammar skips:
+The checks that run before a client's query reaches the engine (``sparql/analysis.py``,
+``sparql/shape.py``) share this one scan. It skips exactly what the grammar skips:
 comments, string literals and IRIs. The engine's parser is scannerless and reads some texts
 otherwise than any tokenizer (``FILTER(?a<?b)SERVICE:#>``: ``<`` is less-than there); so a
 ``<...>`` that holds ``#`` or ``'`` right after an operand gives the text a second *reading*,

@@ -491,7 +491,7 @@ class QueryPool:
     else :class:`EngineUnavailable`), sends it the request and waits until the request's
     ``timeout``; then the worker is killed and replaced and ``run`` raises
     :class:`QueryTimeout`. It answers client queries only; the views' trusted queries run
-    in-process (:mod:`~kommunen_kg.sparql.engines`).
+    in-process (``sparql/engines.py``).
 
     Limits in MB: ``memory_limit`` is what one query may allocate on top of the shared store
     (beyond it the worker dies and ``run`` raises :class:`EngineUnavailable`);

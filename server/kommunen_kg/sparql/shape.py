@@ -39,7 +39,7 @@ So :func:`check` refuses two things, with a message, before the engine sees the 
   as all three together. VALUES data is flat in the engine and does not count.
 
 Both bounds are far from the crashes (a tenth and less) and far above what a person writes.
-Every reading of the text counts (see :mod:`query_analysis`), and an IRI that the engine could
+Every reading of the text counts (see ``sparql/lexer.py``), and an IRI that the engine could
 also read as code (``<!!!1)>`` after an operand) counts as that code, too.
 """
 

@@ -32,7 +32,7 @@ def create_app(publication: Publication) -> Flask:
     app.register_blueprint(sparql_bp)
     app.register_blueprint(downloads_bp)
     app.register_blueprint(catalog_bp)
-    # ETags, 304s, Cache-Control, gzip and CORS for every response (see http_layer).
+    # ETags, 304s, Cache-Control, gzip and CORS for every response (see web/http/layer.py).
     http_layer.init_app(
         app, publication.version, publication.release.created if publication.release else None
     )

@@ -1,7 +1,7 @@
 """What harvesters and Linked Data tools read: ``/catalog`` (DCAT-AP.de) and VoID.
 
 Both documents are views of the release's metadata graph (``metadata.trig``, written by
-:mod:`metadata` at build time, loaded into the store as ``{base}graph/metadata``):
+``build/metadata.py`` at build time, loaded into the store as ``{base}graph/metadata``):
 
 * ``/catalog`` is the DCAT part: catalog, datasets, distributions, data service, agents. The
   VoID statistics (class and property partitions, linksets) are left out, because a harvester

@@ -13,7 +13,7 @@ Media types: ``.nt.gz`` and ``.nq.gz`` are served as ``application/gzip`` *witho
 gzip``, browsers and HTTP libraries would unpack them on the fly, so that the saved file no
 longer matched its name, its size or its published SHA-256, and byte ranges would refer to the
 packed bytes while the client counts unpacked ones. In DCAT, the same file is
-``dcat:mediaType`` N-Triples with ``dcat:compressFormat`` gzip (see :mod:`metadata`).
+``dcat:mediaType`` N-Triples with ``dcat:compressFormat`` gzip (see ``build/metadata.py``).
 
 The text dumps are not compressed on the fly either (they are streamed from disk with their
 exact length and ranges); the gzip dumps are the compressed downloads.

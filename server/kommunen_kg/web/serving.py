@@ -149,7 +149,7 @@ def run_granian(
         workers_kill_timeout=max(int(timeout), 1) + 5,
     )
     # granian warns when a worker has more Python threads than 2 x cores + 1; ours mostly wait
-    # for a query process (query_pool.py), so more of them than cores is what we want.
+    # for a query process (sparql/pool.py), so more of them than cores is what we want.
     logging.getLogger("_granian").addFilter(
         lambda record: "Python threads" not in record.getMessage()
     )

@@ -5,9 +5,10 @@ This module is a strict translation of HTTP onto the engine, with exact status c
 * query by GET ``?query=``, POST ``application/x-www-form-urlencoded`` or POST
   ``application/sparql-query``; ``default-graph-uri`` / ``named-graph-uri`` become the query's
   dataset (they override FROM / FROM NAMED, as the protocol says);
-* the answer's format by ``format=`` or by ``Accept`` (see :mod:`negotiation`); a browser gets
-  the query editor, a GET without a query the Service Description (:mod:`service_description`);
-* what is refused before anything runs (see :mod:`query_analysis` and :mod:`query_shape`):
+* the answer's format by ``format=`` or by ``Accept`` (see ``web/http/negotiation.py``); a
+  browser gets the query editor, a GET without a query the Service Description
+  (``service_description.py``);
+* what is refused before anything runs (see ``sparql/analysis.py`` and ``sparql/shape.py``):
   updates (403), SERVICE to endpoints off the allow-list or in a form that cannot be checked
   (403), queries over the length limit (413), structures deep or long enough to crash the
   engine (400);
