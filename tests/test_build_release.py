@@ -376,3 +376,33 @@ def test_an_interrupted_build_never_leaves_a_half_written_release(sources_copy):
     assert json.loads((finished.path / "manifest.json").read_text())["version"] == finished.version
     assert not [p for p in config.graphs_dir.iterdir() if p.name.startswith(".tmp-")]
     assert os.path.exists(good.path)
+
+
+def test_dataset_settings_added_later_leave_the_version_as_it_was_at_their_defaults(config):
+    """The version covers the [dataset] settings; keys added after releases were published
+    count only when set, so the same sources and settings keep the version they had."""
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    from kommunen_kg import __version__
+    from kommunen_kg.build.pipeline import LATER_DATASET_KEYS, _version
+
+    files = {"kommunen-innovativ.ttl": b"<urn:a> <urn:b> <urn:c> .\n"}
+    before = {k: v for k, v in vars(config.dataset).items() if k not in LATER_DATASET_KEYS}
+    digest = hashlib.sha256()
+    digest.update(
+        f"kommunen-innovativ.ttl {hashlib.sha256(files['kommunen-innovativ.ttl']).hexdigest()}\n".encode()
+    )
+    settings = {
+        "base": config.base_iri,
+        "public": config.public_url,
+        "dataset": before,
+        "publisher": vars(config.publisher),
+        "contact": vars(config.contact),
+        "builder": __version__,
+    }
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    assert _version(files, config) == digest.hexdigest()[:12]
+    other = replace(config, dataset=replace(config.dataset, dataset_slug="elsewhere"))
+    assert _version(files, other) != _version(files, config)

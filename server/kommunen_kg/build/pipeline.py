@@ -41,7 +41,7 @@ from kommunen_kg.build.metadata import (
     vocabularies_used,
 )
 from kommunen_kg.build.validate import ValidationReport, validate_sources
-from kommunen_kg.config import Config
+from kommunen_kg.config import Config, DatasetConfig
 from kommunen_kg.rdf.dumps import (
     DATASET_DUMPS,
     GRAPH_DUMPS,
@@ -130,15 +130,25 @@ def check(
     return validate_sources(sources or load_sources(config), config.base_iri, validator=validator)
 
 
+# [dataset] keys added after releases were published: they count towards the version only when
+# set to something other than their default, so that the same sources and settings keep it.
+LATER_DATASET_KEYS = ("dataset_slug", "root_resource", "example_resources")
+
+
 def _version(files: dict[str, bytes], config: Config) -> str:
     """A version derived from the content and the configuration that shapes the metadata."""
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(f"{name} {sha256(files[name])}\n".encode())
+    dataset = dict(vars(config.dataset))
+    defaults = DatasetConfig()
+    for key in LATER_DATASET_KEYS:
+        if dataset[key] == getattr(defaults, key):
+            del dataset[key]
     settings = {
         "base": config.base_iri,
         "public": config.public_url,
-        "dataset": vars(config.dataset),
+        "dataset": dataset,
         "publisher": vars(config.publisher),
         "contact": vars(config.contact),
         "builder": __version__,

@@ -23,8 +23,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
+from kommunen_kg.rdf.rdflib_terms import to_ox_term, triples_to_rdflib
 from kommunen_kg.rdf.sources import ParsedSources, display_path
-from kommunen_kg.shacl.run import VALIDATORS, Finding, report_graph, run_shacl, triples_to_rdflib
+from kommunen_kg.shacl.run import VALIDATORS, Finding, report_graph, run_shacl
 
 SEVERITIES = ("Violation", "Warning", "Info")
 _LABELS = {
@@ -136,15 +137,6 @@ def _shortener(prefixes: dict[str, str]):
         return text if text.startswith('"') else f"<{text}>" if "://" in text else text
 
     return short
-
-
-def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
-    """Copies pyoxigraph triples into an rdflib graph (pyshacl works on rdflib)."""
-    graph = rdflib.Graph()
-    data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
-    if data:
-        graph.parse(data=data.decode("utf-8"), format="nt")
-    return graph
 
 
 def _term_text(term: rdflib.term.Node | None) -> str | None:
@@ -318,13 +310,13 @@ def validate_sources(
     if validator not in VALIDATORS:
         raise ValueError(f"unknown validator {validator!r}; choose one of {VALIDATORS}")
     shape_triples = list(shapes) if shapes is not None else sources.triples("shapes")
-    vocabulary = to_rdflib(sources.triples("vocabulary"))
+    vocabulary = triples_to_rdflib(sources.triples("vocabulary"))
     store, codec = sources.store, sources.codec
     # The theme scheme (instances, not axioms) is validated as data, next to data/ itself.
     graphs = [sources.graph("data"), sources.graph("themes")]
 
     def data_for_pyshacl() -> rdflib.Graph:
-        return to_rdflib(sources.triples("data") + sources.triples("themes"))
+        return triples_to_rdflib(sources.triples("data") + sources.triples("themes"))
 
     if validator == "fast":
         axioms = [ox.Triple(*t) for t in _rdflib_to_ox(_axioms(vocabulary))]
@@ -363,8 +355,6 @@ def validate_sources(
 
 
 def _rdflib_to_ox(graph: rdflib.Graph):
-    from kommunen_kg.shacl.run import to_ox_term
-
     bnodes: dict = {}
     for triple in graph:
         yield tuple(to_ox_term(t, bnodes) for t in triple)

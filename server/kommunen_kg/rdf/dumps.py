@@ -27,6 +27,7 @@ import pyoxigraph as ox
 import rdflib
 
 from kommunen_kg.rdf.lexical_forms import LiteralCodec
+from kommunen_kg.rdf.rdflib_terms import triples_to_rdflib
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,7 @@ def compact_jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> by
     pyoxigraph writes expanded JSON-LD only; rdflib compacts against a context but orders nodes
     by hash, so the document is re-sorted to make equal graphs give equal bytes.
     """
-    graph = rdflib.Graph()
-    data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
-    if data:
-        graph.parse(data=data.decode("utf-8"), format="nt")
+    graph = triples_to_rdflib(triples)
     doc = json.loads(graph.serialize(format="json-ld", context=prefixes, auto_compact=True))
     text = json.dumps(_sorted_json(doc), sort_keys=True, ensure_ascii=False, indent=1)
     return (text + "\n").encode("utf-8")

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
-from kommunen_kg.rdf.lexical_forms import XSD_STRING, LiteralCodec
+from kommunen_kg.rdf.lexical_forms import LiteralCodec
+from kommunen_kg.rdf.rdflib_terms import graph_to_ox, to_rdflib_term, triples_to_rdflib
 from kommunen_kg.shacl.compile import TARGETS, RawResult, Validator
 
 VALIDATORS = ("fast", "pyshacl")
@@ -47,70 +48,6 @@ class ShaclOutcome:
     # shapes pyshacl validated instead, with the reason the fast validator gave
     fallback: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-# --- terms ------------------------------------------------------------------------------------
-
-
-def to_rdflib_term(term, bnodes: dict | None = None):
-    """An Oxigraph term as rdflib's (xsd:string literals untagged, as rdflib parses them)."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        if bnodes is not None and term in bnodes:
-            return bnodes[term]
-        return rdflib.BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == XSD_STRING:
-            return rdflib.Literal(term.value)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
-    raise TypeError(f"unsupported term {term!r}")
-
-
-_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
-
-
-def to_ox_term(term, bnodes: dict):
-    """An rdflib term as Oxigraph's; blank nodes keep their label where Oxigraph allows it."""
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        if term not in bnodes:
-            label = str(term)
-            bnodes[term] = ox.BlankNode(label) if _LABEL.fullmatch(label) else ox.BlankNode()
-        return bnodes[term]
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is None:
-            return ox.Literal(str(term))
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def graph_to_ox(graph: rdflib.Graph, bnodes: dict, back: dict | None = None) -> list[ox.Triple]:
-    """The triples of an rdflib graph; ``back`` collects each Oxigraph term's rdflib original."""
-    triples = []
-    for triple in graph:
-        terms = [to_ox_term(t, bnodes) for t in triple]
-        if back is not None:
-            for original, term in zip(triple, terms, strict=True):
-                back.setdefault(term, original)
-        triples.append(ox.Triple(*terms))
-    return triples
-
-
-def triples_to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
-    """Oxigraph triples as an rdflib graph, blank-node labels kept (the report refers to them)."""
-    graph = rdflib.Graph()
-    for t in triples:
-        graph.add(tuple(to_rdflib_term(x) for x in (t.subject, t.predicate, t.object)))
-    return graph
 
 
 # --- messages ---------------------------------------------------------------------------------
