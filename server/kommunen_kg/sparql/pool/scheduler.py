@@ -1,74 +1,18 @@
-"""Untrusted SPARQL queries in worker processes that can be killed when their time is up.
-
-WHY: pyoxigraph cannot cancel a running query. A thread that runs a runaway query (a cross
-product, an exploding property path) keeps its CPU until the query ends, which may be never.
-The only reliable way to stop it is to run it in a process of its own and kill that process.
-Forking is cheap here because the store lives in memory: a process forked after the store is
-loaded shares its pages copy-on-write, so a fresh query worker costs little memory.
-
-pyoxigraph writes reference counts into the store pages a query reads, so a worker copies the
-pages it touches, once: its first query over much of the store is 2-3 times slower than the
-next (measured: 40 ms then 19 ms at 1e5 triples). Replacing a worker because it holds those
-copies would make every heavy query pay that again (at 1e6 triples that halves the throughput
-of a count over the store), so a busy worker may keep up to the store's share (the server
-process's resident size when the pool is made) plus ``recycle_memory``; only beyond that, where
-the query's own allocations stayed, is it replaced after its query. Memory comes back when the
-load does: a worker idle for ``idle_timeout`` seconds is retired if the pool has more than
-``min_workers``, and replaced by a fresh one if it holds more than ``recycle_memory`` of its own.
-
-The processes of one server process (a gunicorn worker, or a test process)::
-
-    server process (threaded: HTTP requests call QueryPool.run)
-     └─ zygote: single-threaded, forked by QueryPool.start(); forks query workers on request
-         ├─ query worker: answers one query at a time over its socketpair
-         └─ query worker ...
-
-Why a zygote: forking a threaded process copies the memory of the other threads mid-step,
-including any lock one of them held (pyoxigraph's, a logging handler's), and the child could
-deadlock on it. The zygote is forked once while the server process is still single-threaded
-(gunicorn's ``post_fork`` hook, before the request threads start) and stays single-threaded, so
-every query worker, including each replacement for a killed one, is forked from a
-single-threaded process. The zygote passes each new worker's socket and a pidfd back over its
-control socket (SCM_RIGHTS); the pidfd lets the server kill exactly that process, never a
-recycled pid.
-
-Every child closes all inherited file descriptors except its own socket (and stderr, for a
-crash message), so that it never holds a client connection or the listening socket open; it
-ignores SIGINT (Ctrl-C reaches the whole process group; the server decides), never logs, and
-dies with its parent (PR_SET_PDEATHSIG, and EOF on its socket when idle). Results go back
-serialised by :func:`engine.serialise_result` (which applies the result limit), so a worker
-answers exactly what :class:`EmbeddedEngine` would, errors included; an exception of a kind
-nobody expected comes back as its name, words and traceback, for the server to log.
-
-A worker that dies while answering says nothing, so the server asks the zygote, its parent, how
-it ended (:func:`ending_message`): an abort is an allocation beyond the memory limit, a
-segmentation fault the engine crashing on the query, a kill the operating system or a shutdown.
-
-Scheduling: a query still running after ``demote_after`` seconds gets a lower CPU priority
-(nice), so that on a machine with few cores the short queries of other clients win the CPU from
-the runaways; such a worker is replaced after its query, since its priority cannot be raised
-again without privileges.
-"""
+"""The server side of the pool: which worker answers, waiting, killing at the deadline."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
-import gc
 import os
 import pickle
 import select
 import signal
 import socket
-import struct
-import sys
 import threading
 import time
-import traceback
 import weakref
 from dataclasses import dataclass
-from typing import NoReturn
 
 import pyoxigraph as ox
 
@@ -77,24 +21,20 @@ from kommunen_kg.sparql.engine import (
     EmbeddedEngine,
     QueryRequest,
     QueryResponse,
-    is_engine_failure,
     unexpected_error,
 )
-from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QueryTimeout
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryTimeout
+from kommunen_kg.sparql.pool.wire import HEADER, PID, recv_exact_blocking, send_message
+from kommunen_kg.sparql.pool.worker import (
+    REAP_WAIT,
+    WorkerLimits,
+    child_main,
+    ending_message,
+    resident_bytes,
+    zygote_main,
+)
 
-_HEADER = struct.Struct("!Q")  # length prefix of every message on a worker socket
-_PID = struct.Struct("!q")  # the zygote's answer to a fork request: the new worker's pid
-_PR_SET_NAME = 15
-_PR_SET_PDEATHSIG = 1
 _SPAWN_TIMEOUT = 10.0  # seconds the zygote may take to fork a worker before we give up
-_REAP_WAIT = 1.0  # seconds to wait for a killed worker to be gone before answering
-_ENDINGS_KEPT = 256  # how many ended workers the zygote remembers until the server asks
-
-_LIBC: ctypes.CDLL | None = None  # Linux: ask the kernel to kill a child when its parent dies
-if sys.platform == "linux":
-    with contextlib.suppress(OSError):
-        _LIBC = ctypes.CDLL(None, use_errno=True)
-
 
 _POOLS: weakref.WeakSet[QueryPool] = weakref.WeakSet()
 
@@ -114,321 +54,6 @@ class _WorkerDied(Exception):
 
 class _Deadline(Exception):
     """The query's time limit passed before the answer came."""
-
-
-# --- messages -------------------------------------------------------------------------------
-
-
-def _send_message(sock: socket.socket, payload: bytes) -> None:
-    if len(payload) < 65536:
-        sock.sendall(_HEADER.pack(len(payload)) + payload)
-    else:  # no copy of a large body just to prepend eight bytes
-        sock.sendall(_HEADER.pack(len(payload)))
-        sock.sendall(payload)
-
-
-def _recv_blocking(sock: socket.socket) -> bytes | None:
-    """One message, waiting as long as it takes; None at EOF (the parent went away)."""
-    header = _recv_exact_blocking(sock, _HEADER.size)
-    if header is None:
-        return None
-    (size,) = _HEADER.unpack(header)
-    return _recv_exact_blocking(sock, size)
-
-
-def _recv_exact_blocking(sock: socket.socket, size: int) -> bytes | None:
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    got = 0
-    while got < size:
-        n = sock.recv_into(view[got:])
-        if n == 0:
-            return None
-        got += n
-    return bytes(buffer)
-
-
-# --- life in a child process ----------------------------------------------------------------
-
-
-def _become_child(keep: int, parent_pid: int, name: bytes) -> None:
-    """Makes a freshly forked process safe to run on its own (see the module docstring).
-
-    Runs first thing after ``fork()``: no logging, no locks, nothing that another thread of
-    the parent could have held.
-    """
-    signal.set_wakeup_fd(-1)
-    for signame in ("SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCHLD"):
-        if hasattr(signal, signame):
-            signal.signal(getattr(signal, signame), signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError):
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.close(null)
-    # Everything else the parent had open (client connections, the listening socket, log
-    # files, other workers' sockets) is closed, so that this process holds none of it.
-    os.closerange(3, keep)
-    os.closerange(keep + 1, _max_fd())
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        _LIBC.prctl(_PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)  # for ps -o comm, top
-    if os.getppid() != parent_pid:  # the parent died before the line above
-        os._exit(0)
-    # Inherited Python objects (sockets, files) now name closed descriptors; never let the
-    # garbage collector finalise them, or it would close a number reused by our own socket.
-    gc.freeze()
-
-
-def _max_fd() -> int:
-    try:
-        import resource
-
-        return max(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1024)
-    except (ImportError, ValueError, OSError):  # pragma: no cover
-        return 65536
-
-
-def _limit_memory(megabytes: int) -> None:
-    """Caps this worker's address space at its present size plus ``megabytes``.
-
-    The shared store is already mapped, so the cap is what one query may allocate on top.
-    An allocation beyond it fails and the worker dies; the server answers with an error.
-    """
-    if megabytes <= 0:
-        return
-    try:
-        import resource
-
-        with open("/proc/self/statm", encoding="ascii") as f:
-            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = size + megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, OSError, ValueError):  # pragma: no cover
-        pass
-
-
-@dataclass(frozen=True)
-class _WorkerLimits:
-    """What a query worker is allowed, in MB: see QueryPool."""
-
-    memory_limit: int
-
-
-def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: _WorkerLimits) -> None:
-    """The query worker's loop: one request in, one answer out, until the socket closes.
-
-    Each answer says how many bytes of pages this worker has made its own so far (the server
-    decides whether to replace it, see QueryPool). pyoxigraph's in-memory store writes to the
-    pages it reads (reference counts), so a query that scans the store copies those
-    copy-on-write pages into the worker; a fresh worker shares them again. Minor page faults
-    count the pages it has touched (an upper bound, cheap to read; the exact figure in
-    /proc/self/smaps_rollup takes milliseconds).
-    """
-    _limit_memory(limits.memory_limit)
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-    start_faults = _minor_faults()
-    while True:
-        message = _recv_blocking(sock)
-        if message is None:
-            os._exit(0)
-        try:
-            request: QueryRequest = pickle.loads(message)
-            reply: tuple = ("ok", engine.evaluate(request))
-        except MemoryError:
-            reply = ("error", _memory_error(limits.memory_limit))
-        except QueryError as exc:
-            reply = ("error", exc)
-        except BaseException as exc:
-            if not is_engine_failure(exc):
-                raise
-            # Of a kind nobody expected: the server logs it (this process must not), with
-            # the traceback from here.
-            reply = ("unexpected", (type(exc).__name__, str(exc), traceback.format_exc()))
-        copied = (_minor_faults() - start_faults) * page
-        try:
-            payload = pickle.dumps((*reply, copied), protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            payload = pickle.dumps(("error", _memory_error(limits.memory_limit), _EXHAUSTED))
-        except Exception:  # an exception that does not pickle: keep its words
-            payload = pickle.dumps(("error", QueryError(str(reply[1])), copied))
-        _send_message(sock, payload)
-
-
-_EXHAUSTED = 1 << 62  # "copied" of a worker that ran out of memory: replace it
-
-
-def _resident_bytes() -> int:
-    """This process's resident memory: what a query worker forked from it could copy."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
-        return 0
-
-
-def _minor_faults() -> int:
-    try:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    except ImportError:  # pragma: no cover
-        return 0
-
-
-def _memory_error(memory_limit: int) -> EngineUnavailable:
-    return EngineUnavailable(
-        f"The query needed more memory than the limit of {memory_limit} MB per query and "
-        "was stopped. Narrow it down (LIMIT, more specific patterns, no ORDER BY over a "
-        "large result)."
-    )
-
-
-def _child_main(main, *args) -> NoReturn:
-    """Runs a child's ``main`` and exits; it never returns into the code that forked it.
-
-    A failure is written to stderr with ``os.write``: Python's stream and logging locks may be
-    held by a thread of the parent that does not exist here.
-    """
-    code = 0
-    try:
-        main(*args)
-    except BaseException:
-        code = 1
-        with contextlib.suppress(BaseException):
-            text = f"kommunen-kg query pool (pid {os.getpid()}):\n" + traceback.format_exc()
-            os.write(2, text.encode("utf-8", "replace"))
-    os._exit(code)
-
-
-def _worker_main(
-    sock: socket.socket, zygote: int, engine: EmbeddedEngine, limits: _WorkerLimits
-) -> None:
-    _become_child(sock.fileno(), zygote, b"kkg-query")
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    _serve_queries(sock, engine, limits)
-
-
-def _zygote_main(
-    control: socket.socket, parent: int, engine: EmbeddedEngine, limits: _WorkerLimits
-) -> None:
-    """The zygote's loop: ``F`` asks for one new query worker, ``S`` and a pid how one ended.
-
-    The zygote is the parent of every query worker, so only it can learn how one ended (a
-    crash, the memory limit, a kill); the server asks when a worker died while answering, so
-    that the client hears the cause. Workers that ended are reaped at each command.
-    """
-    _become_child(control.fileno(), parent, b"kkg-zygote")
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ended workers wait to be reaped here
-    me = os.getpid()
-    ended: dict[int, int] = {}  # pid -> wait status, of workers reaped but not yet asked for
-    while True:
-        command = control.recv(1)
-        if not command:
-            os._exit(0)
-        _reap(ended)
-        if command == b"S":
-            asked = _recv_exact_blocking(control, _PID.size)
-            if asked is None:
-                os._exit(0)
-            control.sendall(_PID.pack(_ending(_PID.unpack(asked)[0], ended)))
-            continue
-        ours, theirs = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:
-            ours.detach()
-            control.detach()
-            _child_main(_worker_main, theirs, me, engine, limits)
-        theirs.close()
-        fds = [ours.fileno()]
-        pidfd = None
-        with contextlib.suppress(OSError, AttributeError):
-            pidfd = os.pidfd_open(pid)
-            fds.append(pidfd)
-        socket.send_fds(control, [_PID.pack(pid)], fds)
-        ours.close()
-        if pidfd is not None:
-            os.close(pidfd)
-
-
-def _reap(ended: dict[int, int]) -> None:
-    """Reaps every worker that has ended, keeping how it ended (the last few hundred)."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        ended[pid] = status
-        while len(ended) > _ENDINGS_KEPT:
-            del ended[next(iter(ended))]
-
-
-def _ending(pid: int, ended: dict[int, int]) -> int:
-    """The wait status of worker ``pid`` once it has ended (waiting briefly), else -1."""
-    deadline = time.monotonic() + _REAP_WAIT
-    while pid not in ended:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return -1
-        if done:
-            return status
-        if time.monotonic() >= deadline:
-            return -1
-        time.sleep(0.01)
-    return ended.pop(pid)
-
-
-def ending_message(status: int | None, memory_limit: int) -> str:
-    """Why a query worker stopped while answering, from its wait status, for the client.
-
-    Only an abort is the memory limit (an allocation beyond it makes the engine abort); a
-    segmentation fault is the engine crashing on the query (a structure nested too deep), and
-    saying "memory" then would send the client looking in the wrong place.
-    """
-    start = "The query worker stopped while answering"
-    if status is None:
-        return (
-            f"{start}, for a reason the server could not learn (it may be shutting down). Try "
-            "again; if it happens again, narrow the query down."
-        )
-    if os.WIFEXITED(status):
-        return (
-            f"{start}: it exited with code {os.WEXITSTATUS(status)}. Try again; if it happens "
-            "again, narrow the query down."
-        )
-    number = os.WTERMSIG(status)
-    try:
-        name = signal.Signals(number).name
-    except ValueError:
-        name = f"signal {number}"
-    if number == signal.SIGABRT:
-        limit = (
-            f"more than the memory limit of {memory_limit} MB per query"
-            if memory_limit > 0
-            else "more memory than the server has"
-        )
-        return (
-            f"{start}: the query needed {limit}, and the engine stopped ({name}). Narrow it "
-            "down (LIMIT, more specific patterns, no ORDER BY over a large result)."
-        )
-    if number == signal.SIGKILL:
-        return (
-            f"{start}: it was killed ({name}), by the server shutting down or by the operating "
-            "system, which does so when it runs short of memory. Try again shortly."
-        )
-    if number in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE):
-        return (
-            f"{start}: the query engine crashed on this query ({name}); it did not run out of "
-            "memory. Structures nested very deep make it crash: write the query flatter."
-        )
-    return f"{start}: it was stopped by {name}. Try again shortly."
-
-
-# --- the server side ------------------------------------------------------------------------
 
 
 @dataclass
@@ -459,7 +84,7 @@ class _Worker:
             with contextlib.suppress(OSError, ValueError):
                 poller = select.poll()
                 poller.register(self.pidfd, select.POLLIN)
-                poller.poll(_REAP_WAIT * 1000)
+                poller.poll(REAP_WAIT * 1000)
         self.close()
 
     def close(self) -> None:
@@ -530,8 +155,8 @@ class QueryPool:
         self.queue_length = queue_length
         self.queue_timeout = queue_timeout
         self.memory_limit = memory_limit
-        self._limits = _WorkerLimits(memory_limit)
-        share = _resident_bytes() if store_share is None else store_share
+        self._limits = WorkerLimits(memory_limit)
+        share = resident_bytes() if store_share is None else store_share
         own = recycle_memory * 1024 * 1024
         self._busy_budget = share + own if recycle_memory > 0 else None
         self._idle_budget = own if recycle_memory > 0 else None
@@ -630,7 +255,7 @@ class QueryPool:
                 pid, control = self._zygote
                 control.close()  # the zygote sees EOF and exits
                 self._zygote = None
-                _wait_for_child(pid, _REAP_WAIT)
+                _wait_for_child(pid, REAP_WAIT)
 
     # -- workers --
 
@@ -641,7 +266,7 @@ class QueryPool:
         pid = os.fork()
         if pid == 0:
             ours.detach()
-            _child_main(_zygote_main, theirs, parent, self.embedded, self._limits)
+            child_main(zygote_main, theirs, parent, self.embedded, self._limits)
         theirs.close()
         ours.settimeout(_SPAWN_TIMEOUT)
         self._zygote = (pid, ours)
@@ -656,8 +281,8 @@ class QueryPool:
                 pid, control = self._zygote
                 try:
                     control.sendall(b"F")
-                    data, fds, _flags, _addr = socket.recv_fds(control, _PID.size, 2)
-                    if len(data) != _PID.size or not fds:
+                    data, fds, _flags, _addr = socket.recv_fds(control, PID.size, 2)
+                    if len(data) != PID.size or not fds:
                         raise ConnectionError("the zygote closed its socket")
                     break
                 except OSError as exc:
@@ -668,7 +293,7 @@ class QueryPool:
                         raise EngineUnavailable(f"cannot start a query worker: {exc}") from exc
         for fd in fds:
             os.set_inheritable(fd, False)
-        (worker_pid,) = _PID.unpack(data)
+        (worker_pid,) = PID.unpack(data)
         sock = socket.socket(fileno=fds[0])
         return _Worker(worker_pid, sock, fds[1] if len(fds) > 1 else None)
 
@@ -807,8 +432,8 @@ class QueryPool:
                 return None
             zygote, control = self._zygote
             try:
-                control.sendall(b"S" + _PID.pack(pid))
-                answer = _recv_exact_blocking(control, _PID.size)
+                control.sendall(b"S" + PID.pack(pid))
+                answer = recv_exact_blocking(control, PID.size)
                 if answer is None:
                     raise ConnectionError("the zygote closed its socket")
             except OSError:
@@ -817,7 +442,7 @@ class QueryPool:
                 self._zygote = None
                 _wait_for_child(zygote, 0.2)
                 return None
-        (status,) = _PID.unpack(answer)
+        (status,) = PID.unpack(answer)
         return status if status >= 0 else None
 
     # -- the ClientEngine interface --
@@ -828,7 +453,7 @@ class QueryPool:
         started = time.monotonic()
         try:
             worker.sock.settimeout(max(request.timeout, 0.001))
-            _send_message(worker.sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+            send_message(worker.sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
             message = self._receive(worker, started + request.timeout, started)
         except _Deadline:
             self._replace(worker)
@@ -880,11 +505,11 @@ class QueryPool:
                     if not chunk:
                         raise _WorkerDied
                     buffer += chunk
-                    if len(buffer) >= _HEADER.size:
-                        (size,) = _HEADER.unpack_from(buffer)
+                    if len(buffer) >= HEADER.size:
+                        (size,) = HEADER.unpack_from(buffer)
                         body = bytearray(size)
-                        got = len(buffer) - _HEADER.size
-                        body[:got] = buffer[_HEADER.size :]
+                        got = len(buffer) - HEADER.size
+                        body[:got] = buffer[HEADER.size :]
                         buffer, view = body, memoryview(body)
                 else:
                     assert view is not None
