@@ -32,13 +32,9 @@ from kommunen_kg.rdf.release import Release
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
 from kommunen_kg.sparql.engines import over_remote
 from kommunen_kg.sparql.errors import EngineUnavailable, QuerySyntaxError, QueryTimeout
-from kommunen_kg.sparql.publish import PublishFailed, PublishResult, publish, staging_graph
-from kommunen_kg.sparql.remote import (
-    RemoteEngine,
-    RemoteStoreError,
-    StoreEndpoints,
-    declares_dataset,
-)
+from kommunen_kg.sparql.remote.client import StoreEndpoints
+from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError, declares_dataset
+from kommunen_kg.sparql.remote.publish import PublishFailed, PublishResult, publish, staging_graph
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication, open_remote_store
 

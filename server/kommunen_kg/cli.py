@@ -307,7 +307,7 @@ def serve(
         raise click.UsageError("give either SOURCES or --store, not both")
     try:
         if store:
-            from kommunen_kg.sparql.remote import RemoteStoreError
+            from kommunen_kg.sparql.remote.engine import RemoteStoreError
             from kommunen_kg.web.publication import open_remote_store
 
             try:
@@ -433,9 +433,9 @@ def publish(
     SPARQL Update, so readers of `kommunen-kg serve --store` never see half a release.
     """
     from kommunen_kg.rdf.release import ReleaseFolder
-    from kommunen_kg.sparql.publish import PublishFailed
-    from kommunen_kg.sparql.publish import publish as publish_release
-    from kommunen_kg.sparql.remote import StoreEndpoints
+    from kommunen_kg.sparql.remote.client import StoreEndpoints
+    from kommunen_kg.sparql.remote.publish import PublishFailed
+    from kommunen_kg.sparql.remote.publish import publish as publish_release
 
     config = _config(config_path)
     if graphs is not None:

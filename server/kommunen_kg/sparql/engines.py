@@ -17,7 +17,7 @@ from kommunen_kg.config import ServerConfig
 from kommunen_kg.sparql.answer_cache import AnswerCache
 from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine, TrustedEngine
 from kommunen_kg.sparql.pool import QueryPool
-from kommunen_kg.sparql.remote import RemoteEngine
+from kommunen_kg.sparql.remote.engine import RemoteEngine
 
 
 @dataclass

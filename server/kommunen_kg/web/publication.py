@@ -24,7 +24,7 @@ from kommunen_kg.rdf.sources import RDF_SUFFIXES, SourceError
 from kommunen_kg.sparql.engine import ClientEngine, TrustedEngine
 from kommunen_kg.sparql.engines import Engines, over_remote, over_store
 from kommunen_kg.sparql.errors import QueryError
-from kommunen_kg.sparql.remote import RemoteEngine, RemoteStoreError
+from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError
 
 # What stands for the version where ad-hoc files are served (ETags, kept answers).
 ADHOC_VERSION = "adhoc"

@@ -49,7 +49,8 @@ import requests
 from kommunen_kg.rdf.namespaces import GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE, Release
 from kommunen_kg.sparql.errors import QueryError
-from kommunen_kg.sparql.remote import HttpClient, RemoteEngine, StoreEndpoints
+from kommunen_kg.sparql.remote.client import HttpClient, StoreEndpoints
+from kommunen_kg.sparql.remote.engine import RemoteEngine
 
 Progress = Callable[[str], None]
 

@@ -1,0 +1,169 @@
+"""The store's endpoints, one HTTP session per process, the answer as it arrives, and the
+store's errors as our clients should read them."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QuerySyntaxError, QueryTimeout
+
+_CHUNK = 64 * 1024
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+def _replace_last_segment(url: str, segment: str) -> str:
+    head, _, _ = url.rstrip("/").rpartition("/")
+    return f"{head}/{segment}"
+
+
+class StoreEndpoints:
+    """The three URLs of one store: SPARQL query, SPARQL update and Graph Store Protocol.
+
+    Only the query URL is needed to serve. To publish, the other two are derived for the two
+    layouts we know (Oxigraph: ``/query`` -> ``/update``, ``/store``; Fuseki: ``/ds/query`` or
+    ``/ds/sparql`` -> ``/ds/update``, ``/ds/data``) or given explicitly for any other store.
+    """
+
+    def __init__(self, query: str, update: str | None = None, graph_store: str | None = None):
+        self.query = query
+        path = urllib3.util.parse_url(query).path or "/"
+        oxigraph = path.rstrip("/") == "/query"
+        fuseki = not oxigraph and re.search(r"/[^/]+/(query|sparql)/?$", path) is not None
+        self.update = update or (
+            _replace_last_segment(query, "update") if oxigraph or fuseki else None
+        )
+        self.graph_store = graph_store or (
+            _replace_last_segment(query, "store")
+            if oxigraph
+            else _replace_last_segment(query, "data")
+            if fuseki
+            else None
+        )
+
+    def __repr__(self) -> str:
+        return f"StoreEndpoints({self.query!r}, {self.update!r}, {self.graph_store!r})"
+
+
+class HttpClient:
+    """A pooled ``requests`` session per process.
+
+    gunicorn builds the application in its master process and forks the workers from it; a
+    session (and its open sockets) made before the fork must not be shared, so the session is
+    keyed by process id and made anew in each worker on first use.
+    """
+
+    def __init__(self, pool_size: int = 32):
+        self.pool_size = pool_size
+        self._session: requests.Session | None = None
+        self._pid = 0
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None or self._pid != os.getpid():
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = "kommunen-kg"
+            self._session, self._pid = session, os.getpid()
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None and self._pid == os.getpid():
+            self._session.close()
+        self._session = None
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+_POSITIONS = (
+    re.compile(r"error at (\d+):(\d+): (.*)", re.S),  # Oxigraph
+    re.compile(r"\bat line (\d+), column (\d+)"),  # Jena, RDF4J
+)
+TIMEOUT_WORDS = re.compile(r"time ?out|timed out|cancell?ed|canceled", re.I)
+
+
+def remote_syntax_error(text: str, shift: int = 0) -> QuerySyntaxError:
+    """The store's message of a 400, with the position when the store says where.
+
+    ``shift`` is what the engine prepended on the first line (a BASE declaration).
+    """
+    text = text.strip()[:2000] or "the SPARQL store refused the query"
+    match = _POSITIONS[0].search(text)
+    if match:
+        line, column, words = int(match.group(1)), int(match.group(2)), match.group(3)
+    else:
+        match = _POSITIONS[1].search(text)
+        if not match:
+            return QuerySyntaxError(text)
+        line, column = int(match.group(1)), int(match.group(2))
+        words = (text[: match.start()] + text[match.end() :]).strip() or text
+    if line == 1 and shift:
+        column = max(1, column - shift)
+    return QuerySyntaxError(words.strip(), line, column)
+
+
+def status_error(status: int, text: str, shift: int) -> QueryError:
+    """What a non-200 answer of the store means for our client."""
+    text = text.strip()[:2000]
+    if status == 400:
+        return remote_syntax_error(text, shift)
+    if status in (408, 504) or (status >= 500 and TIMEOUT_WORDS.search(text)):
+        return QueryTimeout(f"the SPARQL store stopped the query: {text or status}")
+    # 5xx: the store failed (Oxigraph answers 500 for any evaluation error); 401/403/404/405/
+    # 406/415: a misconfigured store. Neither is the client's fault: 503 for the client.
+    return EngineUnavailable(f"the SPARQL store answered {status}: {text or 'no message'}")
+
+
+class AnswerBody(io.RawIOBase):
+    """The store's answer as it arrives: read under a deadline, and kept for pass-through.
+
+    pyoxigraph's parsers read from this object, so that rows are parsed while they arrive;
+    ``kept`` holds every byte read so far, which is the answer itself when it is passed on.
+    Read failures become engine errors (``failure``) rather than parser errors.
+    """
+
+    def __init__(self, response: requests.Response, deadline: float):
+        self.raw = response.raw
+        self.raw.decode_content = True
+        self.deadline = deadline
+        self.kept = bytearray()
+        self.failure: QueryError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def _fail(self, error: QueryError) -> QueryError:
+        self.failure = error
+        return error
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if time.monotonic() > self.deadline:
+            raise self._fail(QueryTimeout("the SPARQL store did not answer in time"))
+        try:
+            data = self.raw.read1(len(buffer)) if hasattr(self.raw, "read1") else None
+            if data is None:
+                data = self.raw.read(len(buffer))
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            raise self._fail(QueryTimeout("the SPARQL store did not answer in time")) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail(EngineUnavailable(f"the SPARQL store broke off: {exc}")) from exc
+        size = len(data)
+        buffer[:size] = data
+        self.kept += data
+        return size
+
+    def rest(self) -> bytes:
+        """Reads the answer to its end and returns all of it."""
+        while self.read(_CHUNK):
+            pass
+        return bytes(self.kept)
