@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -162,48 +162,6 @@ class Statistics:
 
 # What data/redirects.ttl states about a moved or removed IRI (see describe.status).
 RETIRING = (DCTERMS + "isReplacedBy", PROV + "invalidatedAtTime")
-
-
-def statistics(triples: Sequence[ox.Triple], base_iri: str) -> Statistics:
-    """VoID statistics, triple by triple.
-
-    ``entities`` are the resources under ``{base}id/``: an IRI that data/redirects.ttl lists
-    as moved or removed (it carries no ``rdf:type``) is a subject of the graph but names no
-    resource any more, so it is not counted.
-    """
-    classes: Counter = Counter()
-    properties: Counter = Counter()
-    links: Counter = Counter()
-    subjects: set = set()
-    objects: set = set()
-    entities: set = set()
-    typed: set = set()
-    retired: set = set()
-    for t in triples:
-        subjects.add(t.subject)
-        objects.add(t.object)
-        properties[t.predicate.value] += 1
-        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base_iri + "id/"):
-            entities.add(t.subject.value)
-            if t.predicate.value == RDF_TYPE:
-                typed.add(t.subject.value)
-            elif t.predicate.value in RETIRING:
-                retired.add(t.subject.value)
-        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            classes[t.object.value] += 1
-        if t.predicate.value == OWL + "sameAs" and isinstance(t.object, ox.NamedNode):
-            for slug, namespace, _title, _home in LINK_TARGETS:
-                if t.object.value.startswith(namespace):
-                    links[slug] += 1
-    return Statistics(
-        triples=len(triples),
-        entities=len(entities - (retired - typed)),
-        distinct_subjects=len(subjects),
-        distinct_objects=len(objects),
-        classes=classes,
-        properties=properties,
-        links=links,
-    )
 
 
 def release_urls(config: Config, version: str) -> dict[str, str]:

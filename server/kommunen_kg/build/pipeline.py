@@ -193,9 +193,9 @@ def _write_formats(
 
 
 def store_statistics(store: ox.Store, graphs: list[ox.NamedNode], base_iri: str) -> Statistics:
-    """The VoID statistics :func:`metadata.statistics` computes, counted by Oxigraph over the
-    union of ``graphs`` instead of triple by triple in Python (a triple in two graphs counts
-    once, as in the knowledge-graph dump)."""
+    """The VoID statistics of the knowledge graph, counted by Oxigraph over the union of
+    ``graphs`` instead of triple by triple in Python (a triple in two graphs counts once, as in
+    the knowledge-graph dump; tests/test_shacl_fast.py keeps the count in Python as oracle)."""
     from kommunen_kg.rdf.namespaces import OWL, RDF_TYPE
 
     def select(query: str):
@@ -333,6 +333,89 @@ def _changes(previous: Release | None, knowledge_graph: Iterable[bytes]) -> dict
     }
 
 
+@dataclass(frozen=True)
+class _Described:
+    """What describing a release settled: when it was built, from which sources, how many
+    metadata triples."""
+
+    built_at: str
+    source_version: str
+    triples: int
+
+
+def _describe(
+    config: Config,
+    version: str,
+    stats: Statistics,
+    files: dict[str, bytes],
+    counts: dict[str, int],
+    folder: ReleaseFolder,
+    prefixes: dict[str, str],
+) -> _Described:
+    """Writes the metadata graph (VoID, DCAT-AP.de, PROV) of the dumps in ``files`` into
+    ``files`` and ``counts``: it holds their sizes and checksums, so it comes last."""
+    iris = ProjectIRIs.from_config(config)
+    built_at = build_time()
+    sources_at = source_version(config.root)
+    dump_files = [
+        DumpFile(name, fmt, len(files[name]), sha256(files[name]), counts[name])
+        for fmt in (*GRAPH_DUMPS, *DATASET_DUMPS)
+        for name in [DUMP_STEM + fmt.suffix]
+    ]
+    meta = metadata_triples(
+        config,
+        version=version,
+        built_at=built_at,
+        source_version=sources_at,
+        stats=stats,
+        files=dump_files,
+        vocabularies=vocabularies_used(stats, iris.vocab),
+        example_resources=[iris.resource(r) for r in config.dataset.example_resources],
+        first_issued=min([r.created for r in folder.all()] + [built_at]),
+    )
+    meta_quads = canonical_quads(
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iris.graph("metadata")))
+        for t in meta
+    )
+    for name, fmt in METADATA_FILES.items():
+        files[name] = serialise(meta_quads, fmt, prefixes)
+        counts[name] = len(meta_quads)
+    return _Described(built_at, sources_at, len(meta_quads))
+
+
+def _manifest(
+    config: Config,
+    version: str,
+    described: _Described,
+    files: dict[str, bytes],
+    counts: dict[str, int],
+    graph_counts: dict[str, int],
+    changes: dict,
+) -> dict:
+    """The release's manifest.json: version, time, counts, and every file's size and SHA-256."""
+    iris = ProjectIRIs.from_config(config)
+    return {
+        "version": version,
+        "created": described.built_at,
+        "base_iri": config.base_iri,
+        "public_url": config.public_url,
+        "source_version": described.source_version,
+        "builder": f"kommunen-kg {__version__}",
+        "graphs": {name: iris.graph(name) for name in (*CONTENT_GRAPHS, "metadata")},
+        "counts": graph_counts,
+        "files": [
+            {
+                "name": name,
+                "size": len(data),
+                "sha256": sha256(data),
+                "triples": counts[name],
+            }
+            for name, data in sorted(files.items())
+        ],
+        "changes": changes,
+    }
+
+
 def build(
     config: Config,
     out: Path | None = None,
@@ -406,57 +489,17 @@ def build(
 
     step = time.perf_counter()
     say(f"describing release {version} (VoID, DCAT-AP.de, PROV)")
-    built_at = build_time()
-    sources_at = source_version(config.root)
-    dump_files = [
-        DumpFile(name, fmt, len(files[name]), sha256(files[name]), counts[name])
-        for fmt in (*GRAPH_DUMPS, *DATASET_DUMPS)
-        for name in [DUMP_STEM + fmt.suffix]
-    ]
-    meta = metadata_triples(
-        config,
-        version=version,
-        built_at=built_at,
-        source_version=sources_at,
-        stats=stats,
-        files=dump_files,
-        vocabularies=vocabularies_used(stats, iris.vocab),
-        example_resources=[iris.resource(r) for r in config.dataset.example_resources],
-        first_issued=min([r.created for r in folder.all()] + [built_at]),
-    )
-    meta_quads = canonical_quads(
-        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iris.graph("metadata")))
-        for t in meta
-    )
-    for name, fmt in METADATA_FILES.items():
-        files[name] = serialise(meta_quads, fmt, prefixes)
-        counts[name] = len(meta_quads)
+    described = _describe(config, version, stats, files, counts, folder, prefixes)
     timings["describe"] = time.perf_counter() - step
-
-    manifest = {
-        "version": version,
-        "created": built_at,
-        "base_iri": config.base_iri,
-        "public_url": config.public_url,
-        "source_version": sources_at,
-        "builder": f"kommunen-kg {__version__}",
-        "graphs": {name: iris.graph(name) for name in (*CONTENT_GRAPHS, "metadata")},
-        "counts": {
-            **counts_by_graph,
-            "metadata": len(meta_quads),
-            "knowledge_graph": kg_count,
-        },
-        "files": [
-            {
-                "name": name,
-                "size": len(data),
-                "sha256": sha256(data),
-                "triples": counts[name],
-            }
-            for name, data in sorted(files.items())
-        ],
-        "changes": changes,
-    }
+    manifest = _manifest(
+        config,
+        version,
+        described,
+        files,
+        counts,
+        {**counts_by_graph, "metadata": described.triples, "knowledge_graph": kg_count},
+        changes,
+    )
 
     step = time.perf_counter()
     say(f"publishing release {version} into {folder.root}")

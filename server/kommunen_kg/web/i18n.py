@@ -2,31 +2,26 @@
 
 Our own terms carry their names in the vocabulary (``rdfs:label@de/@en``); the pages use those.
 The well-known terms of schema.org, SKOS, DCTERMS, FOAF and the metadata vocabularies have no
-German labels anywhere we could load them from, so their names for readers are kept here, next
-to the words of the pages themselves. German is the default: the documented conference was
+German labels anywhere we could load them from, so their names for readers are data of ours,
+``term_labels.ttl`` beside this module (``rdfs:label@de/@en``); the words of the pages
+themselves are here. German is the default: the documented conference was
 German, and so are most of its readers.
 """
 
 from __future__ import annotations
 
+from importlib import resources
+
+import pyoxigraph as ox
+
 from kommunen_kg.rdf.namespaces import (
-    ADMS,
     DCAT,
     DCTERMS,
-    FOAF,
-    OWL,
-    PROV,
-    RDF,
-    RDFS,
     SCHEMA,
-    SD,
-    SH,
     SKOS,
-    SPDX,
-    VANN,
-    VCARD,
     VOID,
 )
+from kommunen_kg.web.publishing_texts import MESSAGES as PUBLISHING_MESSAGES
 
 LANGUAGES: tuple[str, ...] = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -192,166 +187,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "untitled": ("(ohne Titel)", "(untitled)"),
 }
 
-# Names for readers of well-known terms (properties, classes and enumeration values) that the
-# vocabulary does not define itself.
-TERMS: dict[str, tuple[str, str]] = {
-    # schema.org properties
-    SCHEMA + "name": ("Name", "name"),
-    SCHEMA + "alternateName": ("Auch genannt", "also called"),
-    SCHEMA + "description": ("Beschreibung", "description"),
-    SCHEMA + "startDate": ("Beginn", "start"),
-    SCHEMA + "endDate": ("Ende", "end"),
-    SCHEMA + "doorTime": ("Einlass", "doors open"),
-    SCHEMA + "location": ("Ort", "location"),
-    SCHEMA + "eventAttendanceMode": ("Teilnahmeform", "attendance mode"),
-    SCHEMA + "eventStatus": ("Status", "status"),
-    SCHEMA + "isAccessibleForFree": ("Kostenfrei", "free of charge"),
-    SCHEMA + "inLanguage": ("Sprache", "language"),
-    SCHEMA + "superEvent": ("Gehört zu", "part of"),
-    SCHEMA + "subEvent": ("Programmpunkte", "programme items"),
-    SCHEMA + "performer": ("Mitwirkende", "performers"),
-    SCHEMA + "contributor": ("Beteiligt", "contributors"),
-    SCHEMA + "organizer": ("Ausgerichtet von", "organised by"),
-    SCHEMA + "about": ("Handelt von", "about"),
-    SCHEMA + "funder": ("Gefördert von", "funded by"),
-    SCHEMA + "member": ("Mitglieder", "members"),
-    SCHEMA + "memberOf": ("Mitglied von", "member of"),
-    SCHEMA + "affiliation": ("Zugehörigkeit", "affiliation"),
-    SCHEMA + "alumniOf": ("Früher bei", "formerly at"),
-    SCHEMA + "givenName": ("Vorname", "given name"),
-    SCHEMA + "familyName": ("Nachname", "family name"),
-    SCHEMA + "honorificPrefix": ("Titel", "title"),
-    SCHEMA + "jobTitle": ("Funktion", "job title"),
-    SCHEMA + "parentOrganization": ("Gehört zu", "part of"),
-    SCHEMA + "url": ("Website", "website"),
-    SCHEMA + "areaServed": ("Region", "region"),
-    # schema.org classes
-    SCHEMA + "Event": ("Veranstaltung", "event"),
-    SCHEMA + "EventSeries": ("Veranstaltungsreihe", "event series"),
-    SCHEMA + "Person": ("Person", "person"),
-    SCHEMA + "Organization": ("Organisation", "organisation"),
-    SCHEMA + "GovernmentOrganization": ("Behörde oder Gebietskörperschaft", "public body"),
-    SCHEMA + "CollegeOrUniversity": ("Hochschule", "university"),
-    SCHEMA + "ResearchOrganization": ("Forschungseinrichtung", "research organisation"),
-    SCHEMA + "ResearchProject": ("Forschungsprojekt", "research project"),
-    SCHEMA + "FundingScheme": ("Förderprogramm", "funding scheme"),
-    SCHEMA + "CreativeWork": ("Werk", "creative work"),
-    # schema.org enumeration values
-    SCHEMA + "OnlineEventAttendanceMode": ("online", "online"),
-    SCHEMA + "OfflineEventAttendanceMode": ("vor Ort", "in person"),
-    SCHEMA + "MixedEventAttendanceMode": ("online und vor Ort", "online and in person"),
-    SCHEMA + "EventScheduled": ("geplant", "scheduled"),
-    SCHEMA + "EventPostponed": ("verschoben", "postponed"),
-    SCHEMA + "EventRescheduled": ("neu angesetzt", "rescheduled"),
-    SCHEMA + "EventCancelled": ("abgesagt", "cancelled"),
-    SCHEMA + "EventMovedOnline": ("ins Netz verlegt", "moved online"),
-    # SKOS
-    SKOS + "prefLabel": ("Bezeichnung", "label"),
-    SKOS + "altLabel": ("Auch genannt", "also called"),
-    SKOS + "definition": ("Definition", "definition"),
-    SKOS + "editorialNote": ("Anmerkung der Redaktion", "editorial note"),
-    SKOS + "broader": ("Oberbegriff", "broader concept"),
-    SKOS + "narrower": ("Unterbegriffe", "narrower concepts"),
-    SKOS + "inScheme": ("Im Schema", "in scheme"),
-    SKOS + "topConceptOf": ("Oberster Begriff in", "top concept of"),
-    SKOS + "hasTopConcept": ("Oberste Begriffe", "top concepts"),
-    SKOS + "Concept": ("Begriff", "concept"),
-    SKOS + "ConceptScheme": ("Begriffsschema", "concept scheme"),
-    # DCTERMS, FOAF, OWL, RDFS
-    DCTERMS + "source": ("Quelle", "source"),
-    DCTERMS + "title": ("Titel", "title"),
-    DCTERMS + "description": ("Beschreibung", "description"),
-    DCTERMS + "subject": ("Thema", "subject"),
-    DCTERMS + "relation": ("Verwandt mit", "related to"),
-    DCTERMS + "isPartOf": ("Teil von", "part of"),
-    DCTERMS + "alternative": ("Untertitel", "alternative title"),
-    DCTERMS + "license": ("Lizenz", "licence"),
-    DCTERMS + "rights": ("Rechte", "rights"),
-    DCTERMS + "creator": ("Urheber", "creator"),
-    DCTERMS + "publisher": ("Herausgeber", "publisher"),
-    DCTERMS + "created": ("Erstellt", "created"),
-    DCTERMS + "modified": ("Geändert", "modified"),
-    DCTERMS + "issued": ("Veröffentlicht", "issued"),
-    DCTERMS + "language": ("Sprache", "language"),
-    DCTERMS + "conformsTo": ("Folgt", "conforms to"),
-    DCTERMS + "hasVersion": ("Versionen", "versions"),
-    DCTERMS + "isVersionOf": ("Version von", "version of"),
-    DCTERMS + "format": ("Format", "format"),
-    DCTERMS + "temporal": ("Zeitraum", "time period"),
-    DCTERMS + "spatial": ("Raum", "spatial coverage"),
-    DCTERMS + "accrualPeriodicity": ("Aktualisierung", "update frequency"),
-    DCTERMS + "isReplacedBy": ("Ersetzt durch", "replaced by"),
-    FOAF + "page": ("Webseite", "web page"),
-    FOAF + "homepage": ("Website", "website"),
-    FOAF + "name": ("Name", "name"),
-    FOAF + "Agent": ("Akteur", "agent"),
-    OWL + "sameAs": ("Dieselbe Ressource in anderen Registern", "the same resource elsewhere"),
-    OWL + "versionInfo": ("Version", "version"),
-    OWL + "versionIRI": ("Versions-IRI", "version IRI"),
-    OWL + "inverseOf": ("Umkehrung von", "inverse of"),
-    OWL + "Ontology": ("Vokabular", "vocabulary"),
-    OWL + "Class": ("Klasse", "class"),
-    OWL + "ObjectProperty": ("Beziehung", "object property"),
-    OWL + "DatatypeProperty": ("Eigenschaft mit Werten", "datatype property"),
-    RDFS + "label": ("Bezeichnung", "label"),
-    RDFS + "comment": ("Erläuterung", "comment"),
-    RDFS + "seeAlso": ("Siehe auch", "see also"),
-    RDFS + "isDefinedBy": ("Definiert in", "defined by"),
-    RDFS + "subClassOf": ("Unterklasse von", "subclass of"),
-    RDFS + "subPropertyOf": ("Untereigenschaft von", "subproperty of"),
-    RDF + "type": ("Art", "type"),
-    VANN + "preferredNamespacePrefix": ("Präfix", "preferred prefix"),
-    PROV + "invalidatedAtTime": ("Entfernt am", "removed on"),
-    PROV + "wasGeneratedBy": ("Erzeugt durch", "generated by"),
-    # the metadata vocabularies (pages of the dataset, its versions and distributions)
-    DCAT + "Catalog": ("Katalog", "catalogue"),
-    DCAT + "Dataset": ("Datensatz", "dataset"),
-    DCAT + "Distribution": ("Distribution", "distribution"),
-    DCAT + "DataService": ("Datendienst", "data service"),
-    DCAT + "dataset": ("Datensätze", "datasets"),
-    DCAT + "service": ("Dienste", "services"),
-    DCAT + "distribution": ("Distributionen", "distributions"),
-    DCAT + "downloadURL": ("Download", "download"),
-    DCAT + "accessURL": ("Zugang", "access"),
-    DCAT + "mediaType": ("Medientyp", "media type"),
-    DCAT + "byteSize": ("Größe (Bytes)", "size (bytes)"),
-    DCAT + "keyword": ("Schlagwort", "keyword"),
-    DCAT + "theme": ("Kategorie", "category"),
-    DCAT + "contactPoint": ("Kontakt", "contact point"),
-    DCAT + "landingPage": ("Startseite", "landing page"),
-    DCAT + "version": ("Version", "version"),
-    DCAT + "hasCurrentVersion": ("Aktuelle Version", "current version"),
-    DCAT + "endpointURL": ("Endpunkt", "endpoint"),
-    DCAT + "servesDataset": ("Liefert", "serves"),
-    DCAT + "startDate": ("Beginn", "start"),
-    DCAT + "endDate": ("Ende", "end"),
-    DCAT + "compressFormat": ("Kompression", "compression"),
-    DCAT + "accessService": ("Dienst", "service"),
-    VOID + "Dataset": ("Datensatz", "dataset"),
-    VOID + "exampleResource": ("Beispiele", "example resources"),
-    VOID + "rootResource": ("Ausgangspunkt", "root resource"),
-    VOID + "Linkset": ("Verknüpfungen", "linkset"),
-    VOID + "triples": ("Tripel", "triples"),
-    VOID + "entities": ("Ressourcen", "entities"),
-    VOID + "sparqlEndpoint": ("SPARQL-Endpunkt", "SPARQL endpoint"),
-    VOID + "dataDump": ("Dump", "data dump"),
-    VOID + "uriSpace": ("IRI-Raum", "URI space"),
-    VOID + "vocabulary": ("Verwendete Vokabulare", "vocabularies used"),
-    SD + "Service": ("SPARQL-Dienst", "SPARQL service"),
-    SPDX + "checksum": ("Prüfsumme", "checksum"),
-    SPDX + "Checksum": ("Prüfsumme", "checksum"),
-    SPDX + "checksumValue": ("Wert", "value"),
-    SPDX + "algorithm": ("Verfahren", "algorithm"),
-    VCARD + "fn": ("Name", "name"),
-    VCARD + "hasEmail": ("E-Mail", "e-mail"),
-    VCARD + "hasURL": ("Website", "website"),
-    VCARD + "Organization": ("Organisation", "organisation"),
-    VCARD + "Kind": ("Kontakt", "contact"),
-    ADMS + "versionNotes": ("Versionshinweise", "version notes"),
-    PROV + "Activity": ("Vorgang", "activity"),
-    SH + "NodeShape": ("Shape", "node shape"),
-    SH + "PropertyShape": ("Eigenschafts-Shape", "property shape"),
-}
+
+def _term_labels() -> dict[str, tuple[str, str]]:
+    """The (German, English) names of the well-known terms, from ``term_labels.ttl``: data,
+    not code. A term with a label in only one of the languages stops the import."""
+    text = (resources.files(__package__) / "term_labels.ttl").read_bytes()
+    labels: dict[str, dict[str, str]] = {}
+    for triple in ox.parse(text, format=ox.RdfFormat.TURTLE):
+        labels.setdefault(triple.subject.value, {})[triple.object.language] = triple.object.value
+    missing = sorted(iri for iri, names in labels.items() if set(names) != set(LANGUAGES))
+    if missing:
+        raise ValueError(f"term_labels.ttl: no German and English label for {missing}")
+    return {iri: (names["de"], names["en"]) for iri, names in labels.items()}
+
+
+TERMS: dict[str, tuple[str, str]] = _term_labels()
 
 # Headings for incoming links: how a resource is named from the other end of a property.
 INVERSE: dict[str, tuple[str, str]] = {
@@ -451,14 +301,7 @@ def _index(lang: str) -> int:
     return 0 if lang == "de" else 1
 
 
-def _publishing_words() -> dict[str, tuple[str, str]]:
-    """The words of the download, catalog and VoID pages, under ``pub_`` keys."""
-    from kommunen_kg.web.publishing_texts import TEXTS
-
-    return {f"pub_{key}": (TEXTS["de"][key], TEXTS["en"][key]) for key in TEXTS["de"]}
-
-
-MESSAGES.update(_publishing_words())
+MESSAGES.update(PUBLISHING_MESSAGES)
 
 
 def message(key: str, lang: str) -> str:
