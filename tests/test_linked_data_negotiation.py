@@ -140,3 +140,10 @@ def test_the_home_page_for_browsers_varies_by_accept(live_server, path):
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     varies = {v.strip().lower() for v in response.headers["Vary"].split(",")}
     assert "accept" in varies
+
+
+def test_a_form_refused_with_q_0_is_not_chosen_through_a_wildcard(live_server):
+    """The q of the most specific range that matches counts (RFC 9110 12.5.1): ``*/*`` does not
+    bring back the page a client refused."""
+    location, _ = see_other(live_server, TALK, "text/html;q=0, application/xhtml+xml;q=0, */*")
+    assert location == "/data/talk/2020-11-11-kudequa.ttl"

@@ -48,6 +48,7 @@ from kommunen_kg.rdf.release import (
     ReleaseFolder,
 )
 from kommunen_kg.web import site
+from kommunen_kg.web.http import negotiation
 from kommunen_kg.web.http.layer import IMMUTABLE, SHORT
 from kommunen_kg.web.publication import Publication
 
@@ -141,8 +142,10 @@ def _listing(releases: list[Release], single: bool) -> Response:
     publication = _publication()
     current = publication.release.version if publication.release else None
     entries = [_release_entry(r, current) for r in releases]
-    wants = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    if request.args.get("format") == "json" or wants == "application/json":
+    wants = negotiation.choose(
+        request.headers.get("Accept"), (negotiation.HTML, negotiation.JSON_DOCUMENT)
+    )
+    if request.args.get("format") == "json" or wants is negotiation.JSON_DOCUMENT:
         response = jsonify(
             latest=current,
             latest_url=url_for("downloads.release", version=LATEST, _external=True),

@@ -1,4 +1,7 @@
-"""Content negotiation for the SPARQL endpoint: which format answers a request.
+"""Content negotiation, the one mechanism of the site: which format answers a request.
+
+The SPARQL endpoint, the linked-data documents (``/id``, ``/data``, ``/page``), the catalog,
+VoID and the downloads list all choose here, from offers in their own order of preference.
 
 Two inputs decide it, in this order: a ``format`` parameter (a short name such as ``csv`` or
 ``turtle``, or a media type), which wins because a link must be able to ask for a download; and
@@ -6,18 +9,34 @@ the ``Accept`` header with its q-values and wildcards (RFC 9110, section 12.5.1)
 offered depends on what is asked: result sets for SELECT and ASK, RDF graphs for CONSTRUCT and
 DESCRIBE and for the service description.
 
-A browser says it prefers ``text/html``; it gets the query editor page, not a download. Only an
-``Accept`` that names ``text/html`` (or XHTML) itself counts as a browser: ``*/*`` from curl or
-a script means "anything", and gets the data.
+At the SPARQL endpoint a browser says it prefers ``text/html``; it gets the query editor page,
+not a download. Only an ``Accept`` that names ``text/html`` (or XHTML) itself counts as a
+browser there: ``*/*`` from curl or a script means "anything", and gets the data. A page of the
+site, on the other hand, is offered first, so that ``*/*`` gets it.
 
-No Flask in here: the functions take header values and return :class:`Format` objects, so that
-they can be tested on their own and reused by other views.
+No Flask in here: the functions take header values and return the offer chosen, so that they
+can be tested on their own. werkzeug parses the header; the policy (q of the most specific
+range, aliases only where named, the page only where a view offers it) is ours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+
+class Offer(Protocol):
+    """Anything a client can be offered: a media type and the other names it goes by."""
+
+    @property
+    def media_type(self) -> str: ...
+
+    @property
+    def media_types(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,8 @@ RDFXML = Format(
 )
 
 HTML = Format("html", "text/html", ("application/xhtml+xml",), ("html",))
+# A JSON document that is no SPARQL result (the downloads list).
+JSON_DOCUMENT = Format("json", "application/json", (), ("json",))
 
 # Offers in the server's order of preference: the first one answers "*/*" and a missing Accept.
 RESULT_OFFERS: tuple[Format, ...] = (JSON, XML, CSV, TSV)
@@ -96,30 +117,21 @@ class MediaRange:
 def parse_accept(header: str | None) -> list[MediaRange]:
     """The media ranges of an Accept header; a missing or empty header accepts anything.
 
-    Malformed entries are skipped rather than refused: a client with a sloppy header should
-    still get an answer, and RFC 9110 lets a server ignore what it cannot parse.
+    werkzeug parses the header (``MIMEAccept``); entries it cannot read, or that name no
+    media range, are skipped rather than refused: a client with a sloppy header should still
+    get an answer, and RFC 9110 lets a server ignore what it cannot parse.
     """
     if header is None or not header.strip():
         return [MediaRange("*", "*", 1.0)]
     ranges = []
-    for entry in header.split(","):
-        parts = [p.strip() for p in entry.split(";")]
-        media = parts[0].lower()
+    for value, quality in parse_accept_header(header, MIMEAccept):
+        media = value.split(";")[0].strip().lower()
         if media == "*":  # seen in the wild, means */*
             media = "*/*"
         kind, slash, sub = media.partition("/")
         if not slash or not kind or not sub or (kind == "*" and sub != "*"):
             continue
-        q = 1.0
-        for param in parts[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-                break  # parameters after q are accept-extensions
-        ranges.append(MediaRange(kind, sub, q))
+        ranges.append(MediaRange(kind, sub, min(max(float(quality), 0.0), 1.0)))
     return ranges
 
 
@@ -136,7 +148,7 @@ def _quality(ranges: Sequence[MediaRange], media_type: str) -> tuple[float, int]
     return (best.q, best.specificity) if best else (0.0, -1)
 
 
-def _offer_quality(ranges: Sequence[MediaRange], offer: Format) -> tuple[float, int]:
+def _offer_quality(ranges: Sequence[MediaRange], offer: Offer) -> tuple[float, int]:
     """How much the client wants ``offer``.
 
     Its canonical media type counts however it is matched; an alias (``application/json`` for
@@ -150,16 +162,18 @@ def _offer_quality(ranges: Sequence[MediaRange], offer: Format) -> tuple[float, 
 
 
 def choose(
-    accept: str | None, offers: Sequence[Format], *, browser_page: bool = False
-) -> Format | None:
+    accept: str | None, offers: Sequence[Offer], *, browser_page: bool = False
+) -> Offer | None:
     """The best of ``offers`` for an Accept header, or None when none is acceptable.
 
-    Highest q wins; on a tie, the offer the client named more specifically, then the server's
-    order. With ``browser_page``, :data:`HTML` competes too, but only where the header names
-    it explicitly, and it loses a tie against data the client also named.
+    Highest q wins (the q of the most specific range that matches, RFC 9110 12.5.1); on a tie,
+    the offer the client named more specifically, then the server's order: whatever comes
+    first in ``offers`` answers ``*/*`` and a missing header. With ``browser_page``,
+    :data:`HTML` competes too, but only where the header names it explicitly, and it loses a tie
+    against data the client also named (the SPARQL endpoint: ``*/*`` means data there).
     """
     ranges = parse_accept(accept)
-    scored: list[tuple[float, int, int, Format]] = []
+    scored: list[tuple[float, int, int, Offer]] = []
     for position, offer in enumerate(offers):
         q, specificity = _offer_quality(ranges, offer)
         if q > 0:

@@ -1,10 +1,9 @@
 """The RDF forms of a resource description, and choosing one (or the page) by ``Accept``.
 
 Four forms are offered, each with a file extension for its own URL (``/data/talk/x.ttl``) and
-a media type for content negotiation. Negotiation uses werkzeug's parser of the ``Accept``
-header, which weighs q-values and wildcards as RFC 9110 says; ties go to the order of the
-offers, so ``*/*`` (curl, most libraries) gets the page, and an RDF client that names several
-syntaxes gets the one it rates highest.
+a media type for content negotiation (``negotiation.py``, the site's one negotiator): ties go to
+the order of the offers, so ``*/*`` (curl, most libraries) gets the page, and an RDF client
+that names several syntaxes gets the one it rates highest.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from werkzeug.datastructures import MIMEAccept
 
 from kommunen_kg.rdf.dumps import compact_jsonld, sorted_triples
+from kommunen_kg.web.http import negotiation
 
 HTML = "text/html"
 # XHTML clients read the same page (HTML5 served as text/html is what they get).
@@ -35,6 +34,10 @@ class RdfForm:
     def content_type(self) -> str:
         return f"{self.media_type}; charset=utf-8"
 
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
+
 
 TURTLE = RdfForm("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE, ("application/x-turtle",))
 JSONLD = RdfForm(
@@ -51,31 +54,18 @@ RDF_FORMS: tuple[RdfForm, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 BY_EXTENSION: dict[str, RdfForm] = {f.extension: f for f in RDF_FORMS}
 
 
-def _offers(forms: Iterable[RdfForm]) -> dict[str, RdfForm]:
-    offers: dict[str, RdfForm] = {}
-    for form in forms:
-        offers[form.media_type] = form
-    for form in forms:
-        for alias in form.aliases:
-            offers.setdefault(alias, form)
-    return offers
-
-
-def choose(accept: MIMEAccept, with_page: bool) -> RdfForm | str | None:
+def choose(accept: str | None, with_page: bool) -> RdfForm | str | None:
     """The page (:data:`HTML`), an RDF form, or None when the client accepts none of them.
 
-    A missing ``Accept`` header means ``*/*``. A client that asks for XHTML (and nothing
-    else) gets the page too; XHTML is offered last, so that ``application/*`` still means
-    an RDF form.
+    The page is offered first, so that a missing ``Accept`` header, ``*/*`` and a tie get it; a
+    client that names XHTML gets it too (an alias: only where named, so that ``application/*``
+    still means an RDF form).
     """
-    offers = _offers(RDF_FORMS)
-    candidates = [HTML, *offers, XHTML] if with_page else list(offers)
-    if not accept:
-        return HTML if with_page else TURTLE
-    best = accept.best_match(candidates)
-    if best is None:
-        return None
-    return HTML if best in (HTML, XHTML) else offers[best]
+    offers = (negotiation.HTML, *RDF_FORMS) if with_page else RDF_FORMS
+    chosen = negotiation.choose(accept, offers)
+    if chosen is negotiation.HTML:
+        return HTML
+    return chosen  # type: ignore[return-value]
 
 
 def serialise(triples: Iterable[ox.Triple], form: RdfForm, prefixes: dict[str, str]) -> bytes:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from flask import Request, Response
 
+from kommunen_kg.web.http import negotiation
 from kommunen_kg.web.http.rdf_forms import JSONLD, NTRIPLES, RDFXML, TURTLE, RdfForm, serialise
 
 HTML = "text/html"
@@ -21,9 +22,6 @@ HTML = "text/html"
 # Turtle first: it wins ties (``*/*``, no Accept header), since it is the syntax people read.
 SYNTAXES: tuple[RdfForm, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
 BY_KEY = {s.extension: s for s in SYNTAXES}
-BY_MEDIA_TYPE = {s.media_type: s for s in SYNTAXES}
-# Other names clients use for the same syntaxes.
-ALIASES = {alias: s.media_type for s in SYNTAXES for alias in s.aliases}
 
 
 class NotAcceptable(Exception):
@@ -43,18 +41,13 @@ def choose(request: Request, html: bool = True) -> RdfForm | str:
         if fmt in BY_KEY:
             return BY_KEY[fmt]
         raise NotAcceptable(f"unknown format {fmt!r}")
-    if not request.headers.get("Accept", "").strip():
-        return SYNTAXES[0]  # no Accept header means any media type (RFC 9110 12.5.1)
-    offered = [s.media_type for s in SYNTAXES[:1]]
-    if html:
-        offered += [HTML, "application/xhtml+xml"]
-    offered += [s.media_type for s in SYNTAXES[1:]] + list(ALIASES)
-    best = request.accept_mimetypes.best_match(offered)
-    if best is None:
+    offers = (SYNTAXES[0], negotiation.HTML, *SYNTAXES[1:]) if html else SYNTAXES
+    chosen = negotiation.choose(request.headers.get("Accept"), offers)
+    if chosen is None:
         raise NotAcceptable("none of the offered media types is acceptable")
-    if best in (HTML, "application/xhtml+xml"):
+    if chosen is negotiation.HTML:
         return HTML
-    return BY_MEDIA_TYPE[ALIASES.get(best, best)]
+    return chosen  # type: ignore[return-value]
 
 
 def not_acceptable(message: str, html: bool = True) -> Response:

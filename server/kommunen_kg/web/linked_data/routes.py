@@ -27,7 +27,7 @@ bp = Blueprint("linked_data", __name__)
 def _see_other(local_path: str) -> Response:
     resolved = resolve(local_path, "id")
     addresses = site.addresses()
-    choice = choose(request.accept_mimetypes, with_page=True)
+    choice = choose(request.headers.get("Accept"), with_page=True)
     if choice is None:
         abort(problems.not_acceptable(resolved.iri, with_page=True))
     if choice == HTML:
@@ -101,7 +101,7 @@ def data(rest: str) -> Response:
     resolved = resolve(addresses.local_path_of_view(rest), "data", form.extension if form else None)
     negotiated = form is None
     if form is None:
-        choice = choose(request.accept_mimetypes, with_page=False)
+        choice = choose(request.headers.get("Accept"), with_page=False)
         if not isinstance(choice, RdfForm):
             abort(problems.not_acceptable(resolved.iri, with_page=False))
         form = choice

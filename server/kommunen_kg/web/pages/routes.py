@@ -200,7 +200,7 @@ def _shapes_page(resolved: Resolved, who: site.Reader) -> Response:
 def home() -> Response:
     # The base IRI is the dataset's landing page; an RDF client asking for it is sent to the
     # catalog, which describes the landing page and the dataset it presents.
-    choice = rdf_forms.choose(request.accept_mimetypes, with_page=True)
+    choice = rdf_forms.choose(request.headers.get("Accept"), with_page=True)
     if isinstance(choice, rdf_forms.RdfForm):
         response = redirect(f"/catalog?format={choice.extension}", code=303)
         response.vary.add("Accept")
