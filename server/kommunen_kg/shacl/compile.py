@@ -44,213 +44,35 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kommunen_kg.rdf.lexical_forms import LEXICAL, XSD, LiteralCodec
-
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-RDF_TYPE = RDF + "type"
-RDF_FIRST = RDF + "first"
-RDF_REST = RDF + "rest"
-RDF_NIL = RDF + "nil"
-RDF_LANGSTRING = RDF + "langString"
-RDFS_CLASS = RDFS + "Class"
-RDFS_SUBCLASSOF = RDFS + "subClassOf"
-XSD_STRING = XSD + "string"
-XSD_BOOLEAN = XSD + "boolean"
-XSD_INTEGER = XSD + "integer"
-VIOLATION = SH + "Violation"
-TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD_BOOLEAN))
-
-TARGETS = ("targetNode", "targetClass", "targetSubjectsOf", "targetObjectsOf")
-# Parameters whose values are checked one value node at a time.
-VALUE_PARAMETERS = (
-    "class",
-    "datatype",
-    "nodeKind",
-    "minExclusive",
-    "minInclusive",
-    "maxExclusive",
-    "maxInclusive",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "languageIn",
-    "in",
-    "node",
-    "not",
-    "and",
-    "or",
-    "xone",
+from kommunen_kg.rdf.lexical_forms import LEXICAL, LiteralCodec
+from kommunen_kg.shacl.shapes import (
+    AUXILIARY,
+    CLASS_PATH,
+    COMPONENTS,
+    MAX_NESTED_COUNT,
+    NODE_KINDS,
+    PROPERTY_ONLY,
+    RDF_FIRST,
+    RDF_LANGSTRING,
+    RDF_TYPE,
+    RDFS_CLASS,
+    RDFS_SUBCLASSOF,
+    SH,
+    TARGETS,
+    VALUE_PARAMETERS,
+    VIOLATION,
+    XSD_STRING,
+    Query,
+    RawResult,
+    ShapesGraph,
+    Unsupported,
+    integer_value,
+    is_true,
+    sparql_term,
 )
-# Every parameter of SHACL core this compiler knows, with its constraint component.
-COMPONENTS = {
-    "class": "ClassConstraintComponent",
-    "datatype": "DatatypeConstraintComponent",
-    "nodeKind": "NodeKindConstraintComponent",
-    "minCount": "MinCountConstraintComponent",
-    "maxCount": "MaxCountConstraintComponent",
-    "minExclusive": "MinExclusiveConstraintComponent",
-    "minInclusive": "MinInclusiveConstraintComponent",
-    "maxExclusive": "MaxExclusiveConstraintComponent",
-    "maxInclusive": "MaxInclusiveConstraintComponent",
-    "minLength": "MinLengthConstraintComponent",
-    "maxLength": "MaxLengthConstraintComponent",
-    "pattern": "PatternConstraintComponent",
-    "languageIn": "LanguageInConstraintComponent",
-    "uniqueLang": "UniqueLangConstraintComponent",
-    "equals": "EqualsConstraintComponent",
-    "disjoint": "DisjointConstraintComponent",
-    "lessThan": "LessThanConstraintComponent",
-    "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
-    "not": "NotConstraintComponent",
-    "and": "AndConstraintComponent",
-    "or": "OrConstraintComponent",
-    "xone": "XoneConstraintComponent",
-    "node": "NodeConstraintComponent",
-    "qualifiedMinCount": "QualifiedMinCountConstraintComponent",
-    "qualifiedMaxCount": "QualifiedMaxCountConstraintComponent",
-    "closed": "ClosedConstraintComponent",
-    "hasValue": "HasValueConstraintComponent",
-    "in": "InConstraintComponent",
-    "sparql": "SPARQLConstraintComponent",
-}
-# Parameters that belong to another one, or say nothing on their own.
-AUXILIARY = {
-    "flags",
-    "ignoredProperties",
-    "qualifiedValueShape",
-    "qualifiedValueShapesDisjoint",
-    "property",
-    "path",
-    "severity",
-    "message",
-    "deactivated",
-    "name",
-    "description",
-    "order",
-    "group",
-    "defaultValue",
-    "declare",
-    "prefixes",
-    *TARGETS,
-}
-# Parameters that only make sense with a path (property shapes).
-PROPERTY_ONLY = {
-    "minCount",
-    "maxCount",
-    "uniqueLang",
-    "lessThan",
-    "lessThanOrEquals",
-    "qualifiedMinCount",
-    "qualifiedMaxCount",
-}
-NODE_KINDS = {
-    SH + "IRI": "isIRI({v})",
-    SH + "BlankNode": "isBlank({v})",
-    SH + "Literal": "isLiteral({v})",
-    SH + "BlankNodeOrIRI": "(isIRI({v}) || isBlank({v}))",
-    SH + "BlankNodeOrLiteral": "(isBlank({v}) || isLiteral({v}))",
-    SH + "IRIOrLiteral": "(isIRI({v}) || isLiteral({v}))",
-}
-MAX_NESTED_COUNT = 3  # counts inside nested shapes are unrolled into this many distinct values
-CLASS_PATH = f"<{RDF_TYPE}>/<{RDFS_SUBCLASSOF}>*"
-
-
-class Unsupported(Exception):
-    """A shape uses something this compiler does not translate; pyshacl validates it."""
-
-
-@dataclass
-class RawResult:
-    """One validation result, in the terms of the data and the shapes graph."""
-
-    focus: object
-    value: object | None
-    path: object | None  # the sh:path node of the shape, or a predicate (closed, SPARQL ?path)
-    component: str
-    shape: object
-    severity: str
-    messages: list[ox.Literal] = field(default_factory=list)
-    constraint: object | None = None  # the sh:sparql node, for SPARQL constraints
-    bindings: dict[str, object] | None = None  # SPARQL constraints: for message templates
-
-
-class ShapesGraph:
-    """The shapes graph, indexed for the handful of lookups the compiler makes."""
-
-    def __init__(self, triples):
-        self.out: dict[object, dict[str, list]] = {}
-        self.inc: dict[tuple[str, object], list] = {}
-        for t in triples:
-            self.out.setdefault(t.subject, {}).setdefault(t.predicate.value, []).append(t.object)
-            self.inc.setdefault((t.predicate.value, t.object), []).append(t.subject)
-        self.triples = list(triples)
-
-    def objects(self, node, predicate: str) -> list:
-        return self.out.get(node, {}).get(predicate, [])
-
-    def value(self, node, predicate: str):
-        values = self.objects(node, predicate)
-        return values[0] if values else None
-
-    def subjects(self, predicate: str, obj) -> list:
-        return self.inc.get((predicate, obj), [])
-
-    def subjects_of(self, predicate: str) -> list:
-        return [s for (p, _o), subjects in self.inc.items() if p == predicate for s in subjects]
-
-    def objects_of(self, predicate: str) -> list:
-        return [o for (p, o) in self.inc if p == predicate]
-
-    def predicates(self, node) -> list[str]:
-        return list(self.out.get(node, {}))
-
-    def items(self, node) -> list | None:
-        """The members of an RDF list, or None when ``node`` is not a well-formed list."""
-        members, seen = [], set()
-        while node != ox.NamedNode(RDF_NIL):
-            if node in seen:
-                return None
-            seen.add(node)
-            first, rest = self.objects(node, RDF_FIRST), self.objects(node, RDF_REST)
-            if len(first) != 1 or len(rest) != 1:
-                return None
-            members.append(first[0])
-            node = rest[0]
-        return members
-
-
-def sparql_term(term, codec: LiteralCodec) -> str:
-    """A constant in query text; the stored form for literals, so that ``sameTerm`` holds."""
-    if isinstance(term, ox.NamedNode):
-        return f"<{term.value}>"
-    if isinstance(term, ox.Literal):
-        return str(codec.encode(term))
-    raise Unsupported(f"a blank node ({term}) cannot be named in a query")
-
-
-def _true(term) -> bool:
-    return isinstance(term, ox.Literal) and term == TRUE
-
-
-def _integer(term) -> int:
-    if isinstance(term, ox.Literal) and re.fullmatch(r"[+-]?[0-9]+", term.value):
-        return int(term.value)
-    raise Unsupported(f"not an integer: {term}")
-
-
-@dataclass
-class Query:
-    """A query over the data and how to turn its solutions into results."""
-
-    text: str
-    results: Callable[[ox.QuerySolution], Iterator[RawResult]]
-    substitutions: list | None = None  # per-focus pre-binding, for SPARQL constraints
 
 
 class Compiler:
@@ -303,7 +125,7 @@ class Compiler:
         return sorted(result, key=str)
 
     def deactivated(self, shape) -> bool:
-        return any(_true(v) for v in self.g.objects(shape, SH + "deactivated"))
+        return any(is_true(v) for v in self.g.objects(shape, SH + "deactivated"))
 
     def path_node(self, shape):
         return self.g.value(shape, SH + "path")
@@ -382,7 +204,7 @@ class Compiler:
                 self._check_sparql(constraint)
         for name in ("minCount", "maxCount", "minLength", "maxLength"):
             for value in g.objects(shape, SH + name):
-                count = _integer(value)
+                count = integer_value(value)
                 if nested and name.endswith("Count") and count > MAX_NESTED_COUNT:
                     raise Unsupported(f"sh:{name} {count} inside a nested shape")
         qualified = g.objects(shape, SH + "qualifiedValueShape")
@@ -390,7 +212,7 @@ class Compiler:
             raise Unsupported("more than one sh:qualifiedValueShape")
         for name in ("qualifiedMinCount", "qualifiedMaxCount"):
             for value in g.objects(shape, SH + name):
-                count = _integer(value)
+                count = integer_value(value)
                 if nested and count > MAX_NESTED_COUNT:
                     raise Unsupported(f"sh:{name} {count} inside a nested shape")
         for name in ("in", "languageIn", "ignoredProperties", "and", "or", "xone"):
@@ -598,7 +420,8 @@ class Compiler:
             return f"COALESCE({self.numeric(v)} {op} {parameter!s}, false)"
         if name in ("minLength", "maxLength"):
             op = ">=" if name == "minLength" else "<="
-            return f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {_integer(parameter)}, false)"
+            bound = integer_value(parameter)
+            return f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {bound}, false)"
         if name == "pattern":
             flags = g.value(shape, SH + "flags")
             flag_text = flags.value if isinstance(flags, ox.Literal) else ""
@@ -675,7 +498,7 @@ class Compiler:
             parts += [self.condition(shape, n, p, v) for n, p in self.value_conditions(shape)]
             for prop in g.objects(shape, SH + "property"):
                 parts.append(self.conforms(prop, v))
-            if any(_true(c) for c in g.objects(shape, SH + "closed")):
+            if any(is_true(c) for c in g.objects(shape, SH + "closed")):
                 other = self.var("o")
                 p = self.var("p")
                 parts.append(
@@ -697,7 +520,7 @@ class Compiler:
         w = self.var()
         tests = [self.condition(shape, n, p, w) for n, p in self.value_conditions(shape)]
         tests += [self.conforms(prop, w) for prop in g.objects(shape, SH + "property")]
-        if any(_true(c) for c in g.objects(shape, SH + "closed")):
+        if any(is_true(c) for c in g.objects(shape, SH + "closed")):
             other, p = self.var("o"), self.var("p")
             tests.append(f"NOT EXISTS {{ {w} {p} {other} FILTER({self._not_allowed(shape, p)}) }}")
         if tests:
@@ -705,11 +528,11 @@ class Compiler:
                 f"NOT EXISTS {{ {self.values(shape, v, w)} FILTER(!({' && '.join(tests)})) }}"
             )
         for value in g.objects(shape, SH + "minCount"):
-            n = _integer(value)
+            n = integer_value(value)
             if n > 0:
                 parts.append(f"EXISTS {{ {self._distinct_values(v, shape, n, None)} }}")
         for value in g.objects(shape, SH + "maxCount"):
-            n = _integer(value)
+            n = integer_value(value)
             parts.append(f"NOT EXISTS {{ {self._distinct_values(v, shape, n + 1, None)} }}")
         for value in g.objects(shape, SH + "hasValue"):
             x = self.var()
@@ -717,7 +540,7 @@ class Compiler:
                 f"EXISTS {{ {self.values(shape, v, x)} "
                 f"FILTER(sameTerm({x}, {sparql_term(value, self.codec)})) }}"
             )
-        if any(_true(u) for u in g.objects(shape, SH + "uniqueLang")):
+        if any(is_true(u) for u in g.objects(shape, SH + "uniqueLang")):
             a, b = self.var(), self.var()
             parts.append(
                 f"NOT EXISTS {{ {self.values(shape, v, a)} {self.values(shape, v, b)} "
@@ -749,11 +572,11 @@ class Compiler:
         if qualified is not None:
             test = self._qualified_test(shape, qualified)
             for value in g.objects(shape, SH + "qualifiedMinCount"):
-                n = _integer(value)
+                n = integer_value(value)
                 if n > 0:
                     parts.append(f"EXISTS {{ {self._distinct_values(v, shape, n, test)} }}")
             for value in g.objects(shape, SH + "qualifiedMaxCount"):
-                n = _integer(value)
+                n = integer_value(value)
                 parts.append(f"NOT EXISTS {{ {self._distinct_values(v, shape, n + 1, test)} }}")
         return "(" + " && ".join(parts) + ")" if parts else "true"
 
@@ -777,7 +600,7 @@ class Compiler:
         return f"{p} NOT IN ({', '.join(f'<{a.value}>' for a in allowed)})"
 
     def _disjoint(self, shape) -> bool:
-        return any(_true(v) for v in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
+        return any(is_true(v) for v in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
 
     def _siblings(self, shape) -> list:
         """The qualified value shapes of the sibling property shapes (SHACL 4.8.3)."""
@@ -901,7 +724,7 @@ class Compiler:
                             )
                         )
         # Closed shapes: every predicate not allowed, with its objects.
-        if any(_true(c) for c in g.objects(shape, SH + "closed")):
+        if any(is_true(c) for c in g.objects(shape, SH + "closed")):
             text = (
                 f"SELECT DISTINCT ?this{keys} ?p ?o WHERE {{ {head} "
                 f"{self.values(shape, this, '?value')} "
@@ -946,8 +769,8 @@ class Compiler:
         g = self.g
         found = []
         values = self.values(shape, "?this", "?value")
-        mins = [_integer(v) for v in g.objects(shape, SH + "minCount")]
-        maxs = [_integer(v) for v in g.objects(shape, SH + "maxCount")]
+        mins = [integer_value(v) for v in g.objects(shape, SH + "minCount")]
+        maxs = [integer_value(v) for v in g.objects(shape, SH + "maxCount")]
         for n in mins:
             if n <= 0:
                 continue
@@ -978,7 +801,7 @@ class Compiler:
             found.append(
                 Query(text, lambda row: iter([result("HasValueConstraintComponent", row["this"])]))
             )
-        if any(_true(u) for u in g.objects(shape, SH + "uniqueLang")):
+        if any(is_true(u) for u in g.objects(shape, SH + "uniqueLang")):
             # one result per focus node and language tag used by two or more value nodes
             text = (
                 f"SELECT ?this{keys} ?lang WHERE {{ {head} {values} "
@@ -996,7 +819,7 @@ class Compiler:
             test = self._qualified_test(shape, qualified)("?value")
             for name, op in (("qualifiedMinCount", "<"), ("qualifiedMaxCount", ">")):
                 for value in g.objects(shape, SH + name):
-                    n = _integer(value)
+                    n = integer_value(value)
                     if name == "qualifiedMinCount" and n <= 0:
                         continue
                     if name == "qualifiedMinCount" and n == 1:
@@ -1181,86 +1004,3 @@ def _strip_strings(query: str) -> str:
         else:
             i += 1
     return "".join(out)
-
-
-class Validator:
-    """Runs the compiled queries of every supported shape with targets over one store."""
-
-    def __init__(
-        self,
-        store: ox.Store,
-        graphs: list[ox.NamedNode],
-        shapes: list[ox.Triple],
-        codec: LiteralCodec | None = None,
-    ):
-        self.store = store
-        self.graphs = graphs
-        self.codec = codec or LiteralCodec()
-        self.compiler = Compiler(ShapesGraph(shapes), self.codec, self._select)
-        self.timings: dict[str, float] = {}
-
-    def _select(self, text: str, substitutions=None):
-        kwargs = {"default_graph": self.graphs}
-        if substitutions:
-            kwargs["substitutions"] = {substitutions[0]: substitutions[1]}
-        solutions = self.store.query(text, **kwargs)
-        names = [v.value for v in solutions.variables]
-        for solution in solutions:
-            yield _Row(solution, names)
-
-    def plan(self) -> tuple[list[tuple[object, list[Query]]], dict[object, str]]:
-        """The queries of each supported shape with targets, and why the others are not."""
-        planned, unsupported = [], {}
-        compiler = self.compiler
-        for shape in compiler.targeted():
-            if compiler.deactivated(shape):
-                continue
-            reason = compiler.unsupported(shape)
-            if reason is not None:
-                unsupported[shape] = reason
-                continue
-            try:
-                planned.append(
-                    (
-                        shape,
-                        compiler.queries(
-                            shape, lambda v, s=shape: (compiler.target_pattern(s, v), [])
-                        ),
-                    )
-                )
-            except Unsupported as exc:
-                unsupported[shape] = str(exc)
-        return planned, unsupported
-
-    def run(self, planned) -> list[RawResult]:
-        import time
-
-        results: list[RawResult] = []
-        decode = self.codec.decode
-        for shape, queries in planned:
-            started = time.perf_counter()
-            for query in queries:
-                for row in self._select(query.text, query.substitutions):
-                    for r in query.results(row):
-                        r.focus = decode(r.focus)
-                        r.value = decode(r.value) if r.value is not None else None
-                        if r.bindings:
-                            r.bindings = {k: decode(w) for k, w in r.bindings.items()}
-                        results.append(r)
-            self.timings[str(shape)] = self.timings.get(str(shape), 0.0) + (
-                time.perf_counter() - started
-            )
-        return results
-
-
-class _Row:
-    """A query solution that also knows its variables (for SPARQL constraint bindings)."""
-
-    __slots__ = ("_solution", "names")
-
-    def __init__(self, solution, names: list[str]):
-        self._solution = solution
-        self.names = names
-
-    def __getitem__(self, name: str):
-        return self._solution[name]

@@ -22,7 +22,8 @@ from rdflib.namespace import SH
 
 from kommunen_kg.rdf.lexical_forms import LiteralCodec
 from kommunen_kg.rdf.rdflib_terms import graph_to_ox, to_rdflib_term, triples_to_rdflib
-from kommunen_kg.shacl.compile import TARGETS, RawResult, Validator
+from kommunen_kg.shacl.shapes import TARGETS, RawResult
+from kommunen_kg.shacl.validator import Validator
 
 VALIDATORS = ("fast", "pyshacl")
 
