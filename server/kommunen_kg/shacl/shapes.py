@@ -10,17 +10,13 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.lexical_forms import XSD, LiteralCodec
+from kommunen_kg.rdf.namespaces import RDF, RDF_TYPE, RDFS, RDFS_SUBCLASSOF, SH
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-RDF_TYPE = RDF + "type"
 RDF_FIRST = RDF + "first"
 RDF_REST = RDF + "rest"
 RDF_NIL = RDF + "nil"
 RDF_LANGSTRING = RDF + "langString"
 RDFS_CLASS = RDFS + "Class"
-RDFS_SUBCLASSOF = RDFS + "subClassOf"
 XSD_STRING = XSD + "string"
 XSD_BOOLEAN = XSD + "boolean"
 XSD_INTEGER = XSD + "integer"
