@@ -14,15 +14,10 @@ import contextlib
 import pyoxigraph as ox
 import pytest
 
-from kommunen_kg.sparql.analysis import (
-    QueryTooComplex,
-    QueryTooLong,
-    ServiceRefused,
-    UpdateRefused,
-    analyse,
-    vet,
-)
+from kommunen_kg.sparql.analysis import analyse
 from kommunen_kg.sparql.errors import QueryRefused
+from kommunen_kg.sparql.shape import QueryTooComplex
+from kommunen_kg.sparql.vetting import QueryTooLong, ServiceRefused, UpdateRefused, vet
 
 from .sparql_servers import Listener
 from .support import CONFORMANCE

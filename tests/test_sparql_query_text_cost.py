@@ -19,11 +19,11 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kommunen_kg.sparql.analysis import vet
 from kommunen_kg.sparql.errors import QueryRefused
 from kommunen_kg.sparql.lexer import tokens
 from kommunen_kg.sparql.remote.engine import declares_dataset
 from kommunen_kg.sparql.shape import QueryTooComplex
+from kommunen_kg.sparql.vetting import vet
 
 from .sparql_servers import Listener
 

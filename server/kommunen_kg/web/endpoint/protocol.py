@@ -31,7 +31,6 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kommunen_kg.sparql.analysis import QueryTooLong, vet
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
 from kommunen_kg.sparql.errors import (
     EngineUnavailable,
@@ -41,6 +40,7 @@ from kommunen_kg.sparql.errors import (
     QueryTimeout,
 )
 from kommunen_kg.sparql.shape import QueryTooComplex
+from kommunen_kg.sparql.vetting import QueryTooLong, vet
 from kommunen_kg.web import site
 from kommunen_kg.web.endpoint import service_description
 from kommunen_kg.web.endpoint.example_queries import default_query, load_examples
