@@ -27,6 +27,8 @@ def see_other(live_server: str, path: str, accept: str | None, method: str = "GE
         ("application/n-triples", "/data/talk/2020-11-11-kudequa.nt"),
         ("application/rdf+xml", "/data/talk/2020-11-11-kudequa.rdf"),
         ("application/x-turtle", "/data/talk/2020-11-11-kudequa.ttl"),
+        # one table of formats (rdf/formats.py): the endpoint's alias, too
+        ("text/n3", "/data/talk/2020-11-11-kudequa.ttl"),
     ],
 )
 def test_an_iri_sends_each_client_to_the_form_it_asks_for(live_server, accept, target):

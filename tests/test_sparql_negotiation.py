@@ -61,6 +61,8 @@ def test_accept_chooses_a_result_format(accept, expected):
         ("application/rdf+xml", "rdfxml"),
         ("application/xml", "rdfxml"),
         ("text/n3", "turtle"),
+        # one table of formats (rdf/formats.py): the linked-data documents' alias, too
+        ("text/plain", "ntriples"),
         ("application/rdf+xml;q=0.5, text/turtle;q=0.4", "rdfxml"),
     ],
 )

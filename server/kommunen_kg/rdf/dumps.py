@@ -26,43 +26,49 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 
+from kommunen_kg.rdf import formats
+from kommunen_kg.rdf.formats import Syntax
 from kommunen_kg.rdf.lexical_forms import LiteralCodec
 from kommunen_kg.rdf.rdflib_terms import triples_to_rdflib
 
 
 @dataclass(frozen=True)
 class DumpFormat:
-    """One kind of dump file: its name suffix, syntax, media type and EU file-type code."""
+    """One kind of dump file: a syntax of rdf/formats.py, gzipped or not."""
 
-    suffix: str
-    rdf_format: ox.RdfFormat
-    media_type: str
-    eu_file_type: str
-    label: str
+    syntax: Syntax
     gzip: bool = False
-    quads: bool = False
+
+    @property
+    def suffix(self) -> str:
+        return f".{self.syntax.extension}" + (".gz" if self.gzip else "")
+
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        return self.syntax.rdf_format  # type: ignore[return-value]
+
+    @property
+    def media_type(self) -> str:
+        return self.syntax.media_type
+
+    @property
+    def eu_file_type(self) -> str:
+        return self.syntax.eu_file_type
+
+    @property
+    def label(self) -> str:
+        return self.syntax.label + (" (gzip)" if self.gzip else "")
+
+    @property
+    def quads(self) -> bool:
+        return self.syntax.quads
 
 
-TURTLE = DumpFormat(".ttl", ox.RdfFormat.TURTLE, "text/turtle", "RDF_TURTLE", "Turtle")
-NTRIPLES_GZ = DumpFormat(
-    ".nt.gz",
-    ox.RdfFormat.N_TRIPLES,
-    "application/n-triples",
-    "RDF_N_TRIPLES",
-    "N-Triples (gzip)",
-    gzip=True,
-)
-JSONLD = DumpFormat(".jsonld", ox.RdfFormat.JSON_LD, "application/ld+json", "JSON_LD", "JSON-LD")
-TRIG = DumpFormat(".trig", ox.RdfFormat.TRIG, "application/trig", "RDF_TRIG", "TriG", quads=True)
-NQUADS_GZ = DumpFormat(
-    ".nq.gz",
-    ox.RdfFormat.N_QUADS,
-    "application/n-quads",
-    "RDF_N_QUADS",
-    "N-Quads (gzip)",
-    gzip=True,
-    quads=True,
-)
+TURTLE = DumpFormat(formats.TURTLE)
+NTRIPLES_GZ = DumpFormat(formats.NTRIPLES, gzip=True)
+JSONLD = DumpFormat(formats.JSONLD)
+TRIG = DumpFormat(formats.TRIG)
+NQUADS_GZ = DumpFormat(formats.NQUADS, gzip=True)
 
 GRAPH_DUMPS: tuple[DumpFormat, ...] = (TURTLE, NTRIPLES_GZ, JSONLD)
 DATASET_DUMPS: tuple[DumpFormat, ...] = (TRIG, NQUADS_GZ)

@@ -25,25 +25,20 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from kommunen_kg.rdf.formats import RDF_SYNTAXES, RESULT_SYNTAXES
 from kommunen_kg.sparql import results
 from kommunen_kg.sparql.errors import QueryError, QuerySyntaxError
 
 log = logging.getLogger(__name__)
 
-# Result formats by name: (media type, pyoxigraph format)
+# The formats by name (rdf/formats.py): (media type, pyoxigraph format).
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
-    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
-    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+    s.name: (s.media_type, s.results_format)  # type: ignore[misc]
+    for s in RESULT_SYNTAXES
 }
 GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
-    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "nquads": ("application/n-quads", ox.RdfFormat.N_QUADS),
-    "trig": ("application/trig", ox.RdfFormat.TRIG),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    s.name: (s.media_type, s.rdf_format)  # type: ignore[misc]
+    for s in RDF_SYNTAXES
 }
 
 

@@ -28,6 +28,20 @@ from typing import Protocol
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from kommunen_kg.rdf.formats import (
+    JSONLD,
+    NQUADS,
+    NTRIPLES,
+    RDFXML,
+    RESULTS_CSV,
+    RESULTS_JSON,
+    RESULTS_TSV,
+    RESULTS_XML,
+    TRIG,
+    TURTLE,
+    Syntax,
+)
+
 
 class Offer(Protocol):
     """Anything a client can be offered: a media type and the other names it goes by."""
@@ -39,56 +53,17 @@ class Offer(Protocol):
     def media_types(self) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True)
-class Format:
-    """One format the endpoint can answer in.
+# The formats offered here are the syntaxes of rdf/formats.py, the one table.
+Format = Syntax
 
-    ``name`` is the key the engine knows (``engine.RESULT_FORMATS`` / ``GRAPH_FORMATS``), or
-    ``html`` for the editor page. ``media_type`` is what the response says; ``aliases`` are other
-    media types a client may ask for it by; ``names`` are its short names for ``format=``.
-    """
+JSON = RESULTS_JSON
+XML = RESULTS_XML
+CSV = RESULTS_CSV
+TSV = RESULTS_TSV
 
-    name: str
-    media_type: str
-    aliases: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-
-    @property
-    def media_types(self) -> tuple[str, ...]:
-        return (self.media_type, *self.aliases)
-
-    @property
-    def content_type(self) -> str:
-        """The Content-Type header value: every format served here is UTF-8 text."""
-        return f"{self.media_type}; charset=utf-8"
-
-
-JSON = Format("json", "application/sparql-results+json", ("application/json",), ("json", "srj"))
-XML = Format(
-    "xml", "application/sparql-results+xml", ("application/xml", "text/xml"), ("xml", "srx")
-)
-CSV = Format("csv", "text/csv", (), ("csv",))
-TSV = Format("tsv", "text/tab-separated-values", (), ("tsv",))
-
-TURTLE = Format(
-    "turtle", "text/turtle", ("application/x-turtle", "text/n3"), ("turtle", "ttl", "n3")
-)
-NTRIPLES = Format("ntriples", "application/n-triples", (), ("ntriples", "n-triples", "nt"))
-NQUADS = Format("nquads", "application/n-quads", (), ("nquads", "n-quads", "nq"))
-TRIG = Format("trig", "application/trig", (), ("trig",))
-JSONLD = Format(
-    "jsonld", "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json")
-)
-RDFXML = Format(
-    "rdfxml",
-    "application/rdf+xml",
-    ("application/xml", "text/xml"),
-    ("rdfxml", "rdf+xml", "rdf", "xml", "owl"),
-)
-
-HTML = Format("html", "text/html", ("application/xhtml+xml",), ("html",))
+HTML = Syntax("html", "text/html", "HTML", "html", ("application/xhtml+xml",), ("html",))
 # A JSON document that is no SPARQL result (the downloads list).
-JSON_DOCUMENT = Format("json", "application/json", (), ("json",))
+JSON_DOCUMENT = Syntax("json", "application/json", "JSON", "json", (), ("json",))
 
 # Offers in the server's order of preference: the first one answers "*/*" and a missing Accept.
 RESULT_OFFERS: tuple[Format, ...] = (JSON, XML, CSV, TSV)

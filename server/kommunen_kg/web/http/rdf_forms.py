@@ -9,11 +9,11 @@ that names several syntaxes gets the one it rates highest.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.dumps import compact_jsonld, sorted_triples
+from kommunen_kg.rdf.formats import JSONLD, NTRIPLES, RDFXML, TURTLE, Syntax
 from kommunen_kg.web.http import negotiation
 
 HTML = "text/html"
@@ -21,34 +21,9 @@ HTML = "text/html"
 XHTML = "application/xhtml+xml"
 
 
-@dataclass(frozen=True)
-class RdfForm:
-    extension: str  # also the value of ?format= where a document offers it
-    media_type: str
-    label: str
-    rdf_format: ox.RdfFormat
-    # Other media types clients send for the same syntax.
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8"
-
-    @property
-    def media_types(self) -> tuple[str, ...]:
-        return (self.media_type, *self.aliases)
-
-
-TURTLE = RdfForm("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE, ("application/x-turtle",))
-JSONLD = RdfForm(
-    "jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD, ("application/json",)
-)
-NTRIPLES = RdfForm(
-    "nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES, ("text/plain",)
-)
-RDFXML = RdfForm(
-    "rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML, ("application/xml", "text/xml")
-)
+# The forms of a description are syntaxes of rdf/formats.py, the one table; ``extension`` is
+# the suffix of their own URL (``/data/talk/x.ttl``) and the value of ``?format=``.
+RdfForm = Syntax
 
 RDF_FORMS: tuple[RdfForm, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 BY_EXTENSION: dict[str, RdfForm] = {f.extension: f for f in RDF_FORMS}
