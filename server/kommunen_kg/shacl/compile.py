@@ -49,12 +49,9 @@ import pyoxigraph as ox
 
 from kommunen_kg.rdf.lexical_forms import LEXICAL, LiteralCodec
 from kommunen_kg.shacl.shapes import (
-    AUXILIARY,
     CLASS_PATH,
     COMPONENTS,
-    MAX_NESTED_COUNT,
     NODE_KINDS,
-    PROPERTY_ONLY,
     RDF_FIRST,
     RDF_LANGSTRING,
     RDF_TYPE,
@@ -72,7 +69,9 @@ from kommunen_kg.shacl.shapes import (
     integer_value,
     is_true,
     sparql_term,
+    string_literal,
 )
+from kommunen_kg.shacl.support import SupportCheck
 
 
 class Compiler:
@@ -83,9 +82,9 @@ class Compiler:
         self.codec = codec
         self.select = select  # runs a query over the data (for per-focus SPARQL constraints)
         self._fresh = itertools.count()
-        self._checked: dict[object, str | None] = {}
         self._subclasses: dict[object, list[str] | None] = {}
         self.shapes = self._shape_nodes()
+        self.support = SupportCheck(self)
 
     # --- which nodes are shapes, which have targets ------------------------------------------
 
@@ -137,116 +136,13 @@ class Compiler:
     def messages(self, node) -> list[ox.Literal]:
         return [m for m in self.g.objects(node, SH + "message") if isinstance(m, ox.Literal)]
 
-    # --- support check --------------------------------------------------------------------------
+    # --- support check -------------------------------------------------------------------------
 
     def unsupported(self, shape) -> str | None:
         """Why ``shape`` (with everything it refers to) cannot be compiled, or None."""
-        try:
-            self._check(shape, ())
-        except Unsupported as exc:
-            return str(exc)
-        return None
+        return self.support.unsupported(shape)
 
-    def _check(self, shape, stack: tuple, nested: bool = False) -> None:
-        key = (shape, nested)
-        if key in self._checked:
-            if self._checked[key] is not None:
-                raise Unsupported(self._checked[key])
-            return
-        if shape in stack:
-            raise Unsupported(f"recursive shape {shape}")
-        try:
-            self._check_uncached(shape, (*stack, shape), nested)
-        except Unsupported as exc:
-            self._checked[key] = str(exc)
-            raise
-        self._checked[key] = None
-
-    def _check_uncached(self, shape, stack: tuple, nested: bool) -> None:
-        g = self.g
-        if isinstance(shape, ox.Literal):
-            raise Unsupported(f"a literal used as a shape: {shape}")
-        if self.deactivated(shape):
-            return
-        path = self.path_node(shape)
-        if len(g.objects(shape, SH + "path")) > 1:
-            raise Unsupported("more than one sh:path")
-        if path is not None:
-            self.path(path)
-        for target in g.objects(shape, SH + "target"):
-            raise Unsupported(f"SPARQL-based target {target}")
-        for predicate in g.predicates(shape):
-            if not predicate.startswith(SH):
-                continue
-            name = predicate[len(SH) :]
-            if name in AUXILIARY or name in COMPONENTS:
-                continue
-            if name in ("rule", "condition", "expression", "js", "shapesGraph", "entailment"):
-                raise Unsupported(f"sh:{name} (not SHACL core)")
-        qualified_shape = g.objects(shape, SH + "qualifiedValueShape")
-        for name in PROPERTY_ONLY:
-            if name.startswith("qualified") and not qualified_shape:
-                continue  # without sh:qualifiedValueShape they are no constraint
-            if g.objects(shape, SH + name) and path is None:
-                raise Unsupported(f"sh:{name} on a node shape")
-        # Custom constraint components: any parameter declared by one in the shapes graph.
-        for component in g.subjects(RDF_TYPE, ox.NamedNode(SH + "ConstraintComponent")):
-            for parameter in g.objects(component, SH + "parameter"):
-                p = g.value(parameter, SH + "path")
-                if p is not None and g.objects(shape, p.value):
-                    raise Unsupported(f"custom constraint component {component}")
-        if g.objects(shape, SH + "sparql"):
-            if nested:
-                raise Unsupported("a SPARQL constraint inside a nested shape")
-            if self.codec.active:
-                raise Unsupported("a SPARQL constraint over literals with stand-in datatypes")
-            for constraint in g.objects(shape, SH + "sparql"):
-                self._check_sparql(constraint)
-        for name in ("minCount", "maxCount", "minLength", "maxLength"):
-            for value in g.objects(shape, SH + name):
-                count = integer_value(value)
-                if nested and name.endswith("Count") and count > MAX_NESTED_COUNT:
-                    raise Unsupported(f"sh:{name} {count} inside a nested shape")
-        qualified = g.objects(shape, SH + "qualifiedValueShape")
-        if len(qualified) > 1:
-            raise Unsupported("more than one sh:qualifiedValueShape")
-        for name in ("qualifiedMinCount", "qualifiedMaxCount"):
-            for value in g.objects(shape, SH + name):
-                count = integer_value(value)
-                if nested and count > MAX_NESTED_COUNT:
-                    raise Unsupported(f"sh:{name} {count} inside a nested shape")
-        for name in ("in", "languageIn", "ignoredProperties", "and", "or", "xone"):
-            for lst in g.objects(shape, SH + name):
-                if g.items(lst) is None:
-                    raise Unsupported(f"sh:{name} is not a well-formed list")
-        for lst in g.objects(shape, SH + "in"):
-            for member in g.items(lst):
-                sparql_term(member, self.codec)
-        for value in g.objects(shape, SH + "hasValue"):
-            sparql_term(value, self.codec)
-        for name in ("minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
-            for value in g.objects(shape, SH + name):
-                if not isinstance(value, ox.Literal):
-                    raise Unsupported(f"sh:{name} {value} is not a literal")
-        for pattern in g.objects(shape, SH + "pattern"):
-            self._check_regex(pattern, g.value(shape, SH + "flags"))
-        for name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
-            for value in g.objects(shape, SH + name):
-                if not isinstance(value, ox.NamedNode):
-                    raise Unsupported(f"sh:{name} {value} is not an IRI")
-        for name in ("class", "datatype"):
-            for value in g.objects(shape, SH + name):
-                if not isinstance(value, ox.NamedNode):
-                    raise Unsupported(f"sh:{name} {value} is not an IRI")
-        for value in g.objects(shape, SH + "nodeKind"):
-            if not isinstance(value, ox.NamedNode) or value.value not in NODE_KINDS:
-                raise Unsupported(f"unknown sh:nodeKind {value}")
-        for sub in self._referenced(shape):
-            self._check(sub, stack, nested=True)
-        for prop in g.objects(shape, SH + "property"):
-            self._check(prop, stack, nested=nested)
-
-    def _referenced(self, shape) -> list:
+    def referenced(self, shape) -> list:
         """Shapes whose conformance this shape's constraints test (not sh:property)."""
         g = self.g
         found = [*g.objects(shape, SH + "node"), *g.objects(shape, SH + "not")]
@@ -257,30 +153,6 @@ class Compiler:
         if self._disjoint(shape):
             found += self._siblings(shape)
         return found
-
-    def _check_regex(self, pattern, flags) -> None:
-        if not isinstance(pattern, ox.Literal):
-            raise Unsupported(f"sh:pattern {pattern} is not a literal")
-        flag_text = flags.value if isinstance(flags, ox.Literal) else ""
-        query = f'SELECT (REGEX("", {_string(pattern.value)}, {_string(flag_text)}) AS ?ok) {{}}'
-        solution = next(iter(ox.Store().query(query)))
-        if solution["ok"] is None:
-            raise Unsupported(f"Oxigraph cannot evaluate the pattern {pattern.value!r}")
-
-    def _check_sparql(self, constraint) -> None:
-        g = self.g
-        selects = g.objects(constraint, SH + "select")
-        if len(selects) != 1 or not isinstance(selects[0], ox.Literal):
-            raise Unsupported("a SPARQL constraint needs exactly one sh:select")
-        text = selects[0].value
-        if re.search(r"[?$](shapesGraph|currentShape)\b", text):
-            raise Unsupported("$shapesGraph / $currentShape in a SPARQL constraint")
-        if re.search(r"\$PATH\b", text) and self.path_node(self._owner(constraint)) is None:
-            raise Unsupported("$PATH in a SPARQL constraint of a node shape")
-
-    def _owner(self, constraint):
-        owners = self.g.subjects(SH + "sparql", constraint)
-        return owners[0] if owners else None
 
     # --- paths --------------------------------------------------------------------------------
 
@@ -358,7 +230,7 @@ class Compiler:
         """``v`` with a stand-in datatype turned back into its real one, for comparisons."""
         if not self.codec.wrapped_datatypes:
             return v
-        prefix = _string(LEXICAL)
+        prefix = string_literal(LEXICAL)
         return (
             f"IF(isLiteral({v}) && STRSTARTS(STR(DATATYPE({v})), {prefix}), "
             f"STRDT(STR({v}), IRI(STRAFTER(STR(DATATYPE({v})), {prefix}))), {v})"
@@ -426,14 +298,14 @@ class Compiler:
             flags = g.value(shape, SH + "flags")
             flag_text = flags.value if isinstance(flags, ox.Literal) else ""
             return (
-                f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {_string(parameter.value)}, "
-                f"{_string(flag_text)}), false)"
+                f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {string_literal(parameter.value)}, "
+                f"{string_literal(flag_text)}), false)"
             )
         if name == "languageIn":
             ranges = [m.value for m in g.items(parameter) if isinstance(m, ox.Literal)]
             if not ranges:
                 return "false"
-            matches = " || ".join(f"langMatches(LANG({v}), {_string(r)})" for r in ranges)
+            matches = " || ".join(f"langMatches(LANG({v}), {string_literal(r)})" for r in ranges)
             return f'COALESCE(isLiteral({v}) && LANG({v}) != "" && ({matches}), false)'
         if name == "in":
             members = g.items(parameter)
@@ -924,10 +796,6 @@ class Compiler:
             )
             for node in nodes
         ]
-
-
-def _string(text: str) -> str:
-    return str(ox.Literal(text))
 
 
 _KEYWORD = re.compile(r"\b(SELECT|WHERE|OPTIONAL|MINUS|SERVICE|GRAPH|VALUES|UNION|EXISTS)\b", re.I)

@@ -208,3 +208,7 @@ class Query:
     text: str
     results: Callable[[ox.QuerySolution], Iterator[RawResult]]
     substitutions: list | None = None  # per-focus pre-binding, for SPARQL constraints
+
+
+def string_literal(text: str) -> str:
+    return str(ox.Literal(text))
