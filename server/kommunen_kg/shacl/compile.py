@@ -35,8 +35,9 @@ would rewrite carry a stand-in datatype (see ``rdf/lexical_forms.py``); the quer
 
 What this compiler does not cover (custom constraint components, SPARQL-based targets, a SPARQL
 constraint inside a nested shape, recursive shapes, blank nodes as ``sh:in`` members, counts
-above a small bound inside nested shapes, ...) makes ``Compiler.unsupported`` (``support.py``) name a reason,
-and the caller validates that shape with pyshacl instead, so the result is always complete.
+above a small bound inside nested shapes, ...) makes ``Compiler.unsupported`` (``support.py``)
+name a reason, and the caller validates that shape with pyshacl instead, so the result is always
+complete.
 """
 
 from __future__ import annotations
