@@ -331,3 +331,18 @@ def test_pages_load_nothing_from_other_servers(live_server):
         loaded = "//script/@src | //link[@rel='stylesheet' or @rel='icon']/@href | //img/@src"
         for url in doc.xpath(loaded):
             assert url.startswith("/"), url
+
+
+@pytest.mark.parametrize("path", ["%5Cevil.example", "/evil.example", "%2F%2Fevil.example"])
+def test_links_built_from_the_requested_path_stay_on_this_site(live_server, path):
+    """A browser reads ``/\\host`` and ``//host`` as another host; the 404 page's language switch
+    and canonical link, built from the path a client asked for, never point there."""
+    response = requests.get(live_server + path, timeout=10)
+    assert response.status_code == 404
+    doc = lxml.html.fromstring(response.text)
+    links = doc.xpath("//a[@class='lang-switch']/@href") + doc.xpath("//link/@href")
+    assert links
+    for link in links:
+        assert "\\" not in link
+        relative = link.split("://", 1)[1].split("/", 1)[1] if "://" in link else link.lstrip("/")
+        assert not link.startswith("//") and not relative.startswith("/"), link

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Response, abort, current_app, render_template, request
 
@@ -105,7 +105,7 @@ def public(path: str, **params: Any) -> str:
     """The absolute public URL of one of our paths (for canonical, hreflang, the sitemap)."""
     base = publication().config.public_url
     query = {k: v for k, v in params.items() if v is not None}
-    return base + path.lstrip("/") + (("?" + urlencode(query)) if query else "")
+    return base + same_site_path(path).lstrip("/") + (("?" + urlencode(query)) if query else "")
 
 
 def language_urls(path: str, **params: Any) -> dict[str, str]:
@@ -115,12 +115,26 @@ def language_urls(path: str, **params: Any) -> dict[str, str]:
     return urls
 
 
+def same_site_path(path: str) -> str:
+    """``path`` as a link that stays on this site, whatever a client put into it.
+
+    A browser reads ``\\`` as ``/``, and a link starting ``//`` names another host: the path of
+    a request for ``/%5Cevil.example`` or ``//evil.example``, written back into a page as it
+    came, would send readers off-site. Percent-encoding keeps every character but ``/`` and the
+    ones a path may carry as they are, and a second leading slash is encoded.
+    """
+    encoded = quote(path, safe="/@!$&'()*+,;=:-._~")
+    if encoded.startswith("//"):
+        encoded = "/%2F" + encoded[2:]
+    return encoded
+
+
 def switch_url(who: Reader) -> str:
     """This page in the other language."""
     other = "en" if who.lang == "de" else "de"
     params = {k: v for k, v in request.args.items() if k != "lang"}
     params["lang"] = other
-    return root() + request.path + "?" + urlencode(params)
+    return root() + same_site_path(request.path) + "?" + urlencode(params)
 
 
 def render(template: str, status: int = 200, who: Reader | None = None, **context: Any):
