@@ -270,3 +270,25 @@ def test_a_client_that_sends_no_accept_header_gets_turtle(live_server):
     connection.close()
     assert response.status == 200
     assert response.getheader("Content-Type").startswith("text/turtle")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "page/talk/2020-11-11-kudequa",
+        "data/talk/2020-11-11-kudequa.ttl",
+        "sparql?query=ASK%20%7B%7D",
+        "sparql",
+        "dumps/",
+        "catalog",
+        "no/such/page",
+        "health",
+    ],
+)
+def test_every_answer_forbids_sniffing_and_framing_and_limits_the_referrer(live_server, path):
+    response = requests.get(live_server + path, timeout=10)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"

@@ -19,6 +19,7 @@ response can be revalidated cheaply and cached safely. The views just answer; th
   so two compressions of one body differ while sharing a strong ETag. Here the compressed
   bytes are a pure function of the body (``mtime=0``). Streamed answers (large files sent by
   ``send_file``) are never buffered or compressed: they keep their exact length and ranges.
+* **Security headers** (``security.py``): nosniff, a referrer policy, no framing.
 * **CORS** (:mod:`.cors`, the one policy): ``Access-Control-Allow-Origin: *`` on every
   response, and preflight requests answered, because other portals fetch our IRIs, dumps,
   catalog, VoID and query answers from the browser.
@@ -34,7 +35,7 @@ from urllib.parse import quote
 from flask import Flask, Response, request
 from werkzeug.http import parse_accept_header
 
-from kommunen_kg.web.http import cors
+from kommunen_kg.web.http import cors, security
 from kommunen_kg.web.serving import MAX_REQUEST_LINE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -128,6 +129,7 @@ def _finish(response: Response) -> Response:
             response.headers["Cache-Control"] = policy
 
     cors.allow_any_origin(response)
+    security.harden(response)
 
     buffered = not (response.is_streamed or response.direct_passthrough)
     if response.status_code != 200 or not buffered:
@@ -175,7 +177,7 @@ def _request_line_too_long() -> Response | None:
         414,
         mimetype="text/plain",
     )
-    return cors.allow_any_origin(response)
+    return security.harden(cors.allow_any_origin(response))
 
 
 def _parse_time(stamp: str) -> datetime:
