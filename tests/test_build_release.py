@@ -406,3 +406,75 @@ def test_dataset_settings_added_later_leave_the_version_as_it_was_at_their_defau
     assert _version(files, config) == digest.hexdigest()[:12]
     other = replace(config, dataset=replace(config.dataset, dataset_slug="elsewhere"))
     assert _version(files, other) != _version(files, config)
+
+
+@pytest.fixture
+def small_disk(sources_copy: Path):
+    """The copied sources' graphs/ on a 800 KB file system of its own: room for one release
+    (about 510 KB) and not for two. Needs root and tmpfs (CI has both)."""
+    graphs = sources_copy / "graphs"
+    graphs.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=800k", "tmpfs", str(graphs)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
+    try:
+        yield sources_copy
+    finally:
+        subprocess.run(["umount", "-l", str(graphs)], capture_output=True)
+
+
+def _cli(sources: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", *args],
+        cwd=sources,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _change_a_source(sources: Path) -> None:
+    """Another release: one note worded differently, and the file newer than the release."""
+    orgs = sources / "data" / "organisations.ttl"
+    text = orgs.read_text(encoding="utf-8")
+    changed = text.replace("is looked after by PtJ's Berlin office.", "is looked after by PtJ.")
+    assert changed != text
+    orgs.write_text(changed, encoding="utf-8")
+    future = time.time() + 5
+    os.utime(orgs, (future, future))
+
+
+def test_a_full_disk_stops_the_build_with_one_line_and_keeps_the_last_release(small_disk):
+    first = _cli(small_disk, "build", "-q")
+    assert first.returncode == 0, first.stderr
+    before = ReleaseFolder(small_disk / "graphs").current()
+    _change_a_source(small_disk)
+    failed = _cli(small_disk, "build", "-q")
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    assert "cannot write the release into" in failed.stderr
+    assert "No space left on device" in failed.stderr
+    after = ReleaseFolder(small_disk / "graphs").current()
+    assert after is not None and after.version == before.version
+    for entry in after.manifest["files"]:
+        data = (after.path / entry["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert not [p for p in (small_disk / "graphs").iterdir() if p.name.startswith(".tmp")]
+
+
+@pytest.mark.slow  # starts kommunen-kg serve
+def test_serve_goes_on_with_the_last_good_release_when_the_disk_is_full(small_disk):
+    from .support import server_process
+
+    assert _cli(small_disk, "build", "-q").returncode == 0
+    before = ReleaseFolder(small_disk / "graphs").current()
+    _change_a_source(small_disk)
+    with server_process(cwd=small_disk) as url:
+        import requests
+
+        health = requests.get(url + "health", timeout=10).json()
+    assert health["version"] == before.version

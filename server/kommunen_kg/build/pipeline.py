@@ -16,6 +16,7 @@ megabytes.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -333,6 +334,18 @@ def _changes(previous: Release | None, knowledge_graph: Iterable[bytes]) -> dict
     }
 
 
+@contextlib.contextmanager
+def _writing(folder: ReleaseFolder) -> Iterator[None]:
+    """A full disk, a read-only folder or a file in the way stops the build with one line that
+    says where and why; the release folder is written atomically, so the last good release
+    stays as it was."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or folder.root
+        raise BuildFailed(f"cannot write the release into {where}: {exc.strerror or exc}") from exc
+
+
 @dataclass(frozen=True)
 class _Described:
     """What describing a release settled: when it was built, from which sources, how many
@@ -431,7 +444,8 @@ def build(
     timings: dict[str, float] = {}
     iris = ProjectIRIs.from_config(config)
     folder = ReleaseFolder(out or config.graphs_dir)
-    folder.clean_stale()
+    with _writing(folder):
+        folder.clean_stale()
 
     started = time.perf_counter()
     say(f"parsing sources in {config.ontology_dir} and {config.data_dir}")
@@ -503,7 +517,8 @@ def build(
 
     step = time.perf_counter()
     say(f"publishing release {version} into {folder.root}")
-    release, reused = folder.publish(files, manifest)
+    with _writing(folder):
+        release, reused = folder.publish(files, manifest)
     timings["publish"] = time.perf_counter() - step
     timings["total"] = time.perf_counter() - started
     return BuildResult(release, report, reused, timings)
