@@ -453,3 +453,45 @@ def test_closing_the_pool_ends_all_its_processes_even_a_busy_one(publication):
     assert time.monotonic() - started < 3
     assert not any(alive(pid) for pid in pids)
     assert out[0][0].__name__ == "EngineUnavailable"
+
+
+def zombie_children(parent: int) -> list[int]:
+    """The children of ``parent`` that have ended and were not reaped."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields[0] == "Z" and int(fields[1]) == parent:
+            found.append(int(entry))
+    return found
+
+
+def test_retired_workers_do_not_stay_zombies(publication):
+    """The zygote reaps the workers the pool retires within about a second, fork or not."""
+    pool = QueryPool(publication.store, min_workers=1, max_workers=3, idle_timeout=1.0)
+    pool.start()
+    try:
+        slow = QueryRequest(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 1",
+            "json",
+            DatasetSpec(union_default_graph=True),
+            timeout=0.5,
+        )
+        threads = [threading.Thread(target=_swallow, args=(pool.run, slow)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        (zygote,) = pool.worker_pids()["zygote"]
+        deadline = time.monotonic() + 5
+        while len(pool.worker_pids()["idle"]) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # one reaping round of the zygote, and some slack
+        assert zombie_children(zygote) == []
+    finally:
+        pool.close()

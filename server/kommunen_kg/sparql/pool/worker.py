@@ -9,6 +9,7 @@ import ctypes
 import gc
 import os
 import pickle
+import select
 import signal
 import socket
 import sys
@@ -27,6 +28,7 @@ from kommunen_kg.sparql.pool.wire import PID, recv_blocking, recv_exact_blocking
 
 _PR_SET_NAME = 15
 _PR_SET_PDEATHSIG = 1
+REAP_EVERY = 1.0  # seconds an ended worker may stay a zombie before the zygote reaps it
 REAP_WAIT = 1.0  # seconds to wait for a killed worker to be gone before answering
 _ENDINGS_KEPT = 256  # how many ended workers the zygote remembers until the server asks
 
@@ -202,17 +204,23 @@ def zygote_main(
 
     The zygote is the parent of every query worker, so only it can learn how one ended (a
     crash, the memory limit, a kill); the server asks when a worker died while answering, so
-    that the client hears the cause. Workers that ended are reaped at each command.
+    that the client hears the cause. Workers that ended are reaped at each command, and at
+    least every ``REAP_EVERY`` seconds.
     """
     _become_child(control.fileno(), parent, b"kkg-zygote")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ended workers wait to be reaped here
     me = os.getpid()
     ended: dict[int, int] = {}  # pid -> wait status, of workers reaped but not yet asked for
     while True:
+        # Wait for a command at most a second: workers the server retired or killed are reaped
+        # meanwhile, instead of staying zombies until the next command.
+        readable, _, _ = select.select([control], [], [], REAP_EVERY)
+        _reap(ended)
+        if not readable:
+            continue
         command = control.recv(1)
         if not command:
             os._exit(0)
-        _reap(ended)
         if command == b"S":
             asked = recv_exact_blocking(control, PID.size)
             if asked is None:
