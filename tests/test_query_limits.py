@@ -495,3 +495,17 @@ def test_retired_workers_do_not_stay_zombies(publication):
         assert zombie_children(zygote) == []
     finally:
         pool.close()
+
+
+# pyoxigraph 0.5 panics (and aborts) ordering literals of different kinds; the release's metadata
+# graph has them (dates, numbers, strings).
+PANICKING = "SELECT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o)) } ORDER BY ?o"
+
+
+def test_an_engine_panic_is_named_as_such_not_as_the_memory_limit(pool_server):
+    url, _pool = pool_server
+    response = ask(url, PANICKING)
+    assert response.status_code == 400, response.text
+    assert "internal error" in response.text
+    assert "memory" not in response.text.replace("not for lack of memory", "")
+    assert ask(url, SMALL).status_code == 200  # the pool goes on

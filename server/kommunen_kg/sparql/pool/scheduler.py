@@ -7,8 +7,10 @@ import contextlib
 import os
 import pickle
 import select
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 import weakref
@@ -23,9 +25,10 @@ from kommunen_kg.sparql.engine import (
     QueryResponse,
     unexpected_error,
 )
-from kommunen_kg.sparql.errors import EngineUnavailable, QueryTimeout
+from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QueryTimeout
 from kommunen_kg.sparql.pool.wire import HEADER, PID, recv_exact_blocking, send_message
 from kommunen_kg.sparql.pool.worker import (
+    PANIC,
     REAP_WAIT,
     WorkerLimits,
     child_main,
@@ -150,6 +153,7 @@ class QueryPool:
         if not 0 <= min_workers <= max_workers or max_workers < 1:
             raise ValueError("need 0 <= min_workers <= max_workers and max_workers >= 1")
         self.embedded = EmbeddedEngine(store, union_default_graph)  # what the workers run
+        self._words = ""  # the folder of the workers' last words, made by start()
         self.min_workers = min_workers
         self.max_workers = max_workers
         self.queue_length = queue_length
@@ -203,6 +207,8 @@ class QueryPool:
                 return
             self._owner = os.getpid()
             self._closed = False
+            # The workers' last words (their stderr), one file each, read when they are reaped.
+            self._words = _words_folder()
         atexit.register(_close_at_exit, weakref.ref(self), os.getpid())
         with self._zygote_lock:
             self._start_zygote()
@@ -256,6 +262,8 @@ class QueryPool:
                 control.close()  # the zygote sees EOF and exits
                 self._zygote = None
                 _wait_for_child(pid, REAP_WAIT)
+        if self._words:
+            shutil.rmtree(self._words, ignore_errors=True)
 
     # -- workers --
 
@@ -266,7 +274,7 @@ class QueryPool:
         pid = os.fork()
         if pid == 0:
             ours.detach()
-            child_main(zygote_main, theirs, parent, self.embedded, self._limits)
+            child_main(zygote_main, theirs, parent, self.embedded, self._limits, self._words)
         theirs.close()
         ours.settimeout(_SPAWN_TIMEOUT)
         self._zygote = (pid, ours)
@@ -463,7 +471,10 @@ class QueryPool:
             ) from None
         except (_WorkerDied, OSError):
             ending = self._replace(worker, learn_ending=True)
-            raise EngineUnavailable(ending_message(ending, self.memory_limit)) from None
+            message = ending_message(ending, self.memory_limit)
+            if ending is not None and ending & PANIC:
+                raise QueryError(message) from None  # the same query fails the same way: 400
+            raise EngineUnavailable(message) from None
         except BaseException:
             self._replace(worker)
             raise
@@ -535,6 +546,28 @@ class QueryPool:
                 "idle": [w.pid for w in self._idle],
                 "busy": sorted(self._busy),
             }
+
+
+WORDS_FOLDERS = "kommunen-kg-query-words"
+
+
+def _words_folder() -> str:
+    """A folder of this pool for its query workers' last words, under
+    ``{tmp}/kommunen-kg-query-words/``, named after this process.
+
+    A server killed with SIGKILL cannot remove its folders; the next pool to start removes the
+    folders of processes that are gone, so that they do not pile up.
+    """
+    base = os.path.join(tempfile.gettempdir(), WORDS_FOLDERS)
+    try:
+        os.makedirs(base, exist_ok=True)
+        for entry in os.listdir(base):
+            owner = entry.split("-", 1)[0]
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
+        return tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base)
+    except OSError:  # a shared temp folder another user owns: one of our own
+        return tempfile.mkdtemp(prefix="kkg-words-")
 
 
 def _close_at_exit(pool: weakref.ref[QueryPool], pid: int) -> None:

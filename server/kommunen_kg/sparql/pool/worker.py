@@ -28,6 +28,9 @@ from kommunen_kg.sparql.pool.wire import PID, recv_blocking, recv_exact_blocking
 
 _PR_SET_NAME = 15
 _PR_SET_PDEATHSIG = 1
+# Added to a worker's wait status when its last words (its stderr) say the engine panicked: an
+# abort is otherwise the memory limit, and the two need different advice.
+PANIC = 1 << 20
 REAP_EVERY = 1.0  # seconds an ended worker may stay a zombie before the zygote reaps it
 REAP_WAIT = 1.0  # seconds to wait for a killed worker to be gone before answering
 _ENDINGS_KEPT = 256  # how many ended workers the zygote remembers until the server asks
@@ -190,15 +193,52 @@ def child_main(main, *args) -> NoReturn:
 
 
 def _worker_main(
-    sock: socket.socket, zygote: int, engine: EmbeddedEngine, limits: WorkerLimits
+    sock: socket.socket,
+    zygote: int,
+    engine: EmbeddedEngine,
+    limits: WorkerLimits,
+    words_folder: str,
 ) -> None:
+    # What the engine writes before it aborts (a panic, or an allocation beyond the limit) goes
+    # to a file of this worker's in the pool's folder; the zygote reads it when it reaps us.
+    with contextlib.suppress(OSError):
+        words = os.open(_words_file(words_folder, os.getpid()), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.dup2(words, 2)
+        os.close(words)
     _become_child(sock.fileno(), zygote, b"kkg-query")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _serve_queries(sock, engine, limits)
 
 
+def _words_file(folder: str, pid: int) -> str:
+    return os.path.join(folder, str(pid))
+
+
+def _classify(status: int, words_folder: str, pid: int) -> int:
+    """``status``, marked with :data:`PANIC` when the worker's last words are a panic; the
+    words are shown on the zygote's stderr (the server's), and their file removed."""
+    path = _words_file(words_folder, pid)
+    try:
+        with open(path, "rb") as f:
+            words = f.read(64 * 1024)
+        os.unlink(path)
+    except OSError:
+        return status
+    if words:
+        with contextlib.suppress(OSError):
+            first = words.strip().splitlines()[:2]
+            os.write(2, b"kommunen-kg query worker %d: %s\n" % (pid, b" / ".join(first)[:500]))
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT and b"panicked" in words:
+        return status | PANIC
+    return status
+
+
 def zygote_main(
-    control: socket.socket, parent: int, engine: EmbeddedEngine, limits: WorkerLimits
+    control: socket.socket,
+    parent: int,
+    engine: EmbeddedEngine,
+    limits: WorkerLimits,
+    words_folder: str,
 ) -> None:
     """The zygote's loop: ``F`` asks for one new query worker, ``S`` and a pid how one ended.
 
@@ -215,7 +255,7 @@ def zygote_main(
         # Wait for a command at most a second: workers the server retired or killed are reaped
         # meanwhile, instead of staying zombies until the next command.
         readable, _, _ = select.select([control], [], [], REAP_EVERY)
-        _reap(ended)
+        _reap(ended, words_folder)
         if not readable:
             continue
         command = control.recv(1)
@@ -225,14 +265,14 @@ def zygote_main(
             asked = recv_exact_blocking(control, PID.size)
             if asked is None:
                 os._exit(0)
-            control.sendall(PID.pack(_ending(PID.unpack(asked)[0], ended)))
+            control.sendall(PID.pack(_ending(PID.unpack(asked)[0], ended, words_folder)))
             continue
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
             ours.detach()
             control.detach()
-            child_main(_worker_main, theirs, me, engine, limits)
+            child_main(_worker_main, theirs, me, engine, limits, words_folder)
         theirs.close()
         fds = [ours.fileno()]
         pidfd = None
@@ -245,7 +285,7 @@ def zygote_main(
             os.close(pidfd)
 
 
-def _reap(ended: dict[int, int]) -> None:
+def _reap(ended: dict[int, int], words_folder: str) -> None:
     """Reaps every worker that has ended, keeping how it ended (the last few hundred)."""
     while True:
         try:
@@ -254,12 +294,12 @@ def _reap(ended: dict[int, int]) -> None:
             return
         if pid == 0:
             return
-        ended[pid] = status
+        ended[pid] = _classify(status, words_folder, pid)
         while len(ended) > _ENDINGS_KEPT:
             del ended[next(iter(ended))]
 
 
-def _ending(pid: int, ended: dict[int, int]) -> int:
+def _ending(pid: int, ended: dict[int, int], words_folder: str) -> int:
     """The wait status of worker ``pid`` once it has ended (waiting briefly), else -1."""
     deadline = time.monotonic() + REAP_WAIT
     while pid not in ended:
@@ -268,7 +308,7 @@ def _ending(pid: int, ended: dict[int, int]) -> int:
         except ChildProcessError:
             return -1
         if done:
-            return status
+            return _classify(status, words_folder, pid)
         if time.monotonic() >= deadline:
             return -1
         time.sleep(0.01)
@@ -283,6 +323,13 @@ def ending_message(status: int | None, memory_limit: int) -> str:
     saying "memory" then would send the client looking in the wrong place.
     """
     start = "The query worker stopped while answering"
+    if status is not None and status & PANIC:
+        return (
+            "The query engine failed on this query with an internal error (a panic in "
+            "pyoxigraph), not for lack of memory or time; asking again gives the same. Rewrite "
+            "the query: ORDER BY over values of different kinds (numbers, dates and strings "
+            "mixed) is known to do this."
+        )
     if status is None:
         return (
             f"{start}, for a reason the server could not learn (it may be shutting down). Try "
