@@ -389,26 +389,36 @@ def test_an_idle_worker_that_holds_copied_pages_is_replaced_by_a_fresh_one(publi
         pool.close()
 
 
+def _grow(pool: QueryPool) -> None:
+    """Three overlapping queries of about half a second: the pool forks more workers."""
+    slow = QueryRequest(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 1",
+        "json",
+        DatasetSpec(union_default_graph=True),
+        timeout=0.5,
+    )
+    threads = [threading.Thread(target=_swallow, args=(pool.run, slow)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _wait_to_shrink(pool: QueryPool, seconds: float = 5) -> None:
+    """Until the idle workers beyond one are retired (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while len(pool.worker_pids()["idle"]) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_idle_workers_beyond_the_minimum_are_retired(publication):
     pool = QueryPool(publication.store, min_workers=1, max_workers=3, idle_timeout=1.0)
     pool.start()
     try:
-        slow = QueryRequest(
-            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 1",
-            "json",
-            DatasetSpec(union_default_graph=True),
-            timeout=0.5,
-        )
-        threads = [threading.Thread(target=_swallow, args=(pool.run, slow)) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _grow(pool)
         grown = pool.worker_pids()["idle"]
         assert len(grown) >= 2  # the three queries overlapped (a loaded machine may serialise two)
-        deadline = time.monotonic() + 5
-        while len(pool.worker_pids()["idle"]) > 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_to_shrink(pool)
         (kept,) = pool.worker_pids()["idle"]
         assert kept in grown
         assert not any(alive(pid) for pid in grown if pid != kept)
@@ -476,21 +486,9 @@ def test_retired_workers_do_not_stay_zombies(publication):
     pool = QueryPool(publication.store, min_workers=1, max_workers=3, idle_timeout=1.0)
     pool.start()
     try:
-        slow = QueryRequest(
-            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 1",
-            "json",
-            DatasetSpec(union_default_graph=True),
-            timeout=0.5,
-        )
-        threads = [threading.Thread(target=_swallow, args=(pool.run, slow)) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _grow(pool)
         (zygote,) = pool.worker_pids()["zygote"]
-        deadline = time.monotonic() + 5
-        while len(pool.worker_pids()["idle"]) > 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_to_shrink(pool)
         time.sleep(1.5)  # one reaping round of the zygote, and some slack
         assert zombie_children(zygote) == []
     finally:
