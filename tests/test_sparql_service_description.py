@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from kommunen_kg.sparql.shape import MAX_CHAIN, MAX_NESTING
-from kommunen_kg.web.serving import MAX_REQUEST_LINE
+from kommunen_kg.web.http.layer import MAX_REQUEST_LINE
 
 from .sparql_servers import serve_with
 

@@ -15,7 +15,7 @@ import click
 
 from kommunen_kg import __version__
 from kommunen_kg.config import Config, ConfigError, load_config
-from kommunen_kg.web.serving import SERVERS
+from kommunen_kg.web.serving import RESERVED_THREADS, SERVERS
 
 LANGS = click.Choice(["de", "en"])
 config_option = click.option(
@@ -242,10 +242,10 @@ def ensure_release(config, lang: str = "en"):
 )
 @click.option(
     "--threads",
-    type=click.IntRange(1, 256),
-    default=8,
+    type=click.IntRange(RESERVED_THREADS + 1, 256),
+    default=16,
     show_default=True,
-    help="Request threads per worker.",
+    help=f"Request threads per worker; {RESERVED_THREADS} of them never wait for a query.",
 )
 @click.option(
     "--graphs",
@@ -341,7 +341,10 @@ def serve(
     # right after it is forked itself (see sparql/pool.py). Our views stay in-process. A
     # remote store needs no pool: its engine is an HTTP client with a time limit.
     pool = publication.engines.pool
-    hooks = {"post_fork": pool.start, "worker_exit": pool.close} if pool is not None else {}
+    if pool is not None:
+        # Some threads of each server process never wait for a query worker (see the pool).
+        pool.limit_requests(threads - RESERVED_THREADS)
+    hooks: dict = {"post_fork": pool.start, "worker_exit": pool.close} if pool is not None else {}
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host
     root = f"http://{shown_host}:{port}/"
@@ -359,6 +362,9 @@ def serve(
     # the workers share with this process.
     gc.freeze()
     run = run_granian if wsgi_server == "granian" else run_gunicorn
+    if wsgi_server == "granian":  # its asynchronous front bounds what a client may hold
+        hooks["max_body"] = config.server.max_request_size
+        hooks["client_timeout"] = config.server.client_timeout
     run(
         app,
         host=host,

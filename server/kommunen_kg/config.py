@@ -67,6 +67,11 @@ class ServerConfig:
     result_limit: int = 10000
     max_query_length: int = 20000
     max_request_size: int = 1048576
+    # Seconds a client has to send its request body, and to take each piece of an answer
+    # (64 KB), before the connection is dropped (web/http/front.py).
+    client_timeout: float = 20.0
+    # Bytes an answer to a client's query may have; a larger one is refused with 400.
+    max_answer_bytes: int = 64 * 1024 * 1024
     # SPARQL endpoints a client's query may call with SERVICE; empty: SERVICE is refused.
     service_allowlist: tuple[str, ...] = ()
     # Client queries run in worker processes that are killed at the timeout (sparql/pool.py);

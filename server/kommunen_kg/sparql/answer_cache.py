@@ -84,7 +84,7 @@ class AnswerCache:
                     self.hits += 1
                     return hit
         answer = self.inner.run(request)
-        if key is not None and len(answer.body) <= self.max_entry_bytes:
+        if key is not None and answer.spool is None and len(answer.body) <= self.max_entry_bytes:
             with self._lock:
                 self.misses += 1
                 if key not in self._entries:

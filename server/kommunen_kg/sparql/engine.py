@@ -21,13 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.formats import RDF_SYNTAXES, RESULT_SYNTAXES
 from kommunen_kg.sparql import results
-from kommunen_kg.sparql.errors import QueryError, QuerySyntaxError
+from kommunen_kg.sparql.errors import AnswerTooLarge, QueryError, QuerySyntaxError
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +91,32 @@ class QueryRequest:
     # IRIs the query calls as functions, when the caller has analysed it already (the endpoint
     # does, to vet it); None: the engine finds them itself. Saves a second scan per query.
     extension_functions: tuple[str, ...] | None = None
+    # Bytes the serialised answer may have (0: no limit); beyond, AnswerTooLarge.
+    max_bytes: int = 0
 
 
 @dataclass(frozen=True)
 class QueryResponse:
-    """A serialised answer. ``truncated`` is true when the result limit cut it."""
+    """A serialised answer. ``truncated`` is true when the result limit cut it.
+
+    A large answer comes as ``spool``, an open file (unlinked: it disappears when closed)
+    of ``spooled`` bytes, with an empty ``body``: the query pool writes answers beyond a
+    megabyte to a file, so that the server process never holds them in memory. Whoever takes
+    the answer closes the file.
+    """
 
     kind: str  # "select", "ask" or "graph"
     body: bytes
     media_type: str
     truncated: bool = False
     count: int = 0
+    spooled: int = 0
+    spool: BinaryIO | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def size(self) -> int:
+        """The answer's length in bytes, wherever it is held."""
+        return self.spooled if self.spool is not None else len(self.body)
 
 
 class ClientEngine(Protocol):
@@ -181,8 +196,18 @@ def unknown_functions(
     return functions
 
 
-def serialise_result(result: object, result_format: str, limit: int) -> QueryResponse:
-    """Serialises a pyoxigraph query result, cutting it after ``limit`` rows or triples."""
+def serialise_result(
+    result: object, result_format: str, limit: int, max_bytes: int = 0
+) -> QueryResponse:
+    """Serialises a pyoxigraph query result, cutting it after ``limit`` rows or triples;
+    raises :class:`AnswerTooLarge` beyond ``max_bytes`` (0: no limit)."""
+    answer = _serialise(result, result_format, limit)
+    if max_bytes and len(answer.body) > max_bytes:
+        raise AnswerTooLarge(len(answer.body), max_bytes)
+    return answer
+
+
+def _serialise(result: object, result_format: str, limit: int) -> QueryResponse:
     if isinstance(result, ox.QueryBoolean):
         media_type = RESULT_FORMATS[result_format][0]
         return QueryResponse(
@@ -261,7 +286,7 @@ class EmbeddedEngine:
             kwargs["custom_functions"] = functions
         try:
             result = self._query(request.query, **kwargs)
-            return serialise_result(result, request.result_format, request.limit)
+            return serialise_result(result, request.result_format, request.limit, request.max_bytes)
         except (OSError, RuntimeError) as exc:  # RuntimeError: an evaluation error
             raise QueryError(str(exc)) from exc
 

@@ -31,3 +31,17 @@ class QueryTimeout(QueryError):
 
 class EngineUnavailable(QueryError):
     """The engine cannot answer now (a remote store is down, all workers are busy)."""
+
+
+class AnswerTooLarge(QueryError):
+    """The answer would be larger than the endpoint allows (``max_answer_bytes``)."""
+
+    def __init__(self, size: int, limit: int):
+        mb = 1024 * 1024
+        super().__init__(
+            f"The answer would have {size / mb:.1f} MB, more than this endpoint's limit of "
+            f"{limit / mb:g} MB per answer. Ask for fewer rows (LIMIT, and OFFSET for the next "
+            "page), fewer or shorter values, or download the data dump (/dumps/)."
+        )
+        self.size = size
+        self.limit = limit

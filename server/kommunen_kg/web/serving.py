@@ -26,10 +26,14 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from kommunen_kg.web.http.front import AsyncFront
+from kommunen_kg.web.http.layer import MAX_REQUEST_LINE
+
 SERVERS = ("granian", "gunicorn")
-# The longest request line gunicorn allows short of "unlimited" (it answers 414 beyond): GET
-# queries up to about 8 KB of URL; longer queries go by POST, as the service description says.
-MAX_REQUEST_LINE = 8190
+# Request threads of each server process that never wait for a query worker: at most
+# threads - RESERVED_THREADS requests are in the query pool at once (QueryPool.limit_requests),
+# the next get 503 at once, and pages, /health and cached answers always find a thread.
+RESERVED_THREADS = 2
 
 
 class _Gunicorn(BaseApplication):
@@ -105,15 +109,22 @@ def run_granian(
     post_fork: Callable[[], None] | None = None,
     access_log: bool = True,
     worker_exit: Callable[[], None] | None = None,
+    max_body: int = 1048576,
+    client_timeout: float = 20.0,
 ) -> None:
     """Serves ``app`` under granian until SIGINT/SIGTERM; the arguments as for gunicorn.
+
+    The application runs behind the asynchronous front (``web/http/front.py``) on granian's
+    ASGI interface: request bodies (at most ``max_body`` bytes) and answers travel on the event
+    loop, each piece within ``client_timeout`` seconds, and ``threads`` threads per worker run
+    Flask, so that no slow or silent client holds a thread.
 
     granian forks its workers from this process (the ``fork`` start method, Linux's default),
     so they share the loaded store as gunicorn's preloaded workers do; the loader that hands
     each worker the application runs ``post_fork`` first. A worker that dies (killed, or
     crashed) is started again, as gunicorn's arbiter does.
     """
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
@@ -121,7 +132,11 @@ def run_granian(
     if multiprocessing.get_start_method() != "fork":  # pragma: no cover - not Linux
         raise RuntimeError("granian workers must be forked to share the loaded store")
 
-    def load() -> Flask:
+    front = AsyncFront(
+        app.wsgi_app, threads=threads, max_body=max_body, client_timeout=client_timeout
+    )
+
+    def load() -> AsyncFront:
         if post_fork is not None:
             post_fork()
         if worker_exit is not None:
@@ -130,17 +145,21 @@ def run_granian(
             from multiprocessing import util
 
             util.Finalize(None, worker_exit, exitpriority=10)
-        return app
+        return front
 
     server = Server(
         "kommunen_kg",  # only a label: the loader hands over the application itself
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.ASGINL,  # the front has nothing to do at start-up or shut-down
+        # HTTP/1.1 only: telling it from HTTP/2 waits for a first byte without a time limit
+        http=HTTPModes.http1,
         workers=workers,
-        blocking_threads=threads,
         backlog=1024,
-        http1_settings=HTTP1Settings(keep_alive=True),
+        # a request line and headers that have begun must be complete within client_timeout
+        http1_settings=HTTP1Settings(
+            keep_alive=True, header_read_timeout=max(int(client_timeout * 1000), 1000)
+        ),
         log_enabled=True,
         log_level=LogLevels.warning,
         log_access=access_log,

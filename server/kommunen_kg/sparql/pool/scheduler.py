@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
@@ -175,6 +175,9 @@ class QueryPool:
         self._busy: dict[int, _Worker] = {}  # by pid
         self._starting = 0
         self._waiting = 0
+        # Requests in the pool (running or waiting) at most: see limit_requests.
+        self.requests_max = max_workers + queue_length
+        self._admitted = 0
         self._zygote_lock = threading.Lock()
         self._zygote: tuple[int, socket.socket] | None = None
         _POOLS.add(self)
@@ -197,6 +200,16 @@ class QueryPool:
             recycle_memory=server.query_worker_recycle_memory,
             idle_timeout=server.query_worker_idle_timeout,
         )
+
+    def limit_requests(self, most: int) -> None:
+        """Lets at most ``most`` requests be in the pool (running or waiting) at once; the
+        next gets :class:`EngineUnavailable` at once.
+
+        WHY: each of them holds a request thread while it waits. With fewer than all the
+        threads of the server process given to the pool, the rest stay free for pages,
+        ``/health`` and answers from the caches, however many runaway queries arrive.
+        """
+        self.requests_max = max(1, min(most, self.max_workers + self.queue_length))
 
     # -- life cycle --
 
@@ -235,7 +248,7 @@ class QueryPool:
             worker.close()
         self._idle.clear()
         self._busy.clear()
-        self._starting = self._waiting = 0
+        self._starting = self._waiting = self._admitted = 0
         if self._zygote is not None:
             self._zygote[1].close()
             self._zygote = None
@@ -457,12 +470,27 @@ class QueryPool:
 
     def run(self, request: QueryRequest) -> QueryResponse:
         """Runs an untrusted query in a worker process; see the class docstring."""
+        with self._cond:
+            if self._admitted >= self.requests_max:
+                raise self._busy_error()
+            self._admitted += 1
+        fds: list[int] = []  # a spooled answer's file, passed with the answer
+        try:
+            return self._run(request, fds)
+        finally:
+            with self._cond:
+                self._admitted -= 1
+            for fd in fds:  # not taken as an answer's spool: a failure on the way
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def _run(self, request: QueryRequest, fds: list[int]) -> QueryResponse:
         worker = self._acquire()
         started = time.monotonic()
         try:
             worker.sock.settimeout(max(request.timeout, 0.001))
             send_message(worker.sock, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-            message = self._receive(worker, started + request.timeout, started)
+            message = self._receive(worker, started + request.timeout, started, fds)
         except _Deadline:
             self._replace(worker)
             raise QueryTimeout(
@@ -485,14 +513,20 @@ class QueryPool:
         else:
             self._release(worker)
         if status == "ok":
+            if value.spooled and fds:
+                spool = os.fdopen(fds.pop(), "rb")
+                return replace(value, spool=spool)
             return value
         if status == "unexpected":
             kind, text, details = value
             raise unexpected_error(kind, text, request.query, details)
         raise value
 
-    def _receive(self, worker: _Worker, deadline: float, started: float) -> bytes:
-        """The worker's answer, or _Deadline; demotes the worker once it has run long."""
+    def _receive(self, worker: _Worker, deadline: float, started: float, fds: list[int]) -> bytes:
+        """The worker's answer, or _Deadline; demotes the worker once it has run long.
+
+        Descriptors that come with the answer (a spooled answer's file) are added to ``fds``.
+        """
         sock = worker.sock
         buffer = bytearray()
         size: int | None = None
@@ -512,7 +546,8 @@ class QueryPool:
             sock.settimeout(wait)
             try:
                 if size is None:
-                    chunk = sock.recv(65536)
+                    chunk, passed, _flags, _addr = socket.recv_fds(sock, 65536, 1)
+                    fds.extend(passed)
                     if not chunk:
                         raise _WorkerDied
                     buffer += chunk

@@ -9,8 +9,13 @@ HEADER = struct.Struct("!Q")  # length prefix of every message on a worker socke
 PID = struct.Struct("!q")  # the zygote's answer to a fork request: the new worker's pid
 
 
-def send_message(sock: socket.socket, payload: bytes) -> None:
-    if len(payload) < 65536:
+def send_message(sock: socket.socket, payload: bytes, fds: tuple[int, ...] = ()) -> None:
+    """One message; ``fds`` travel with its length prefix (the receiver reads that with
+    ``socket.recv_fds``)."""
+    if fds:
+        socket.send_fds(sock, [HEADER.pack(len(payload))], list(fds))
+        sock.sendall(payload)
+    elif len(payload) < 65536:
         sock.sendall(HEADER.pack(len(payload)) + payload)
     else:  # no copy of a large body just to prepend eight bytes
         sock.sendall(HEADER.pack(len(payload)))

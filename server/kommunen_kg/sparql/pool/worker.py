@@ -13,10 +13,11 @@ import select
 import signal
 import socket
 import sys
+import tempfile
 import time
 import traceback
-from dataclasses import dataclass
-from typing import NoReturn
+from dataclasses import dataclass, replace
+from typing import BinaryIO, NoReturn
 
 from kommunen_kg.sparql.engine import (
     EmbeddedEngine,
@@ -136,6 +137,14 @@ def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: WorkerLi
             # Of a kind nobody expected: the server logs it (this process must not), with
             # the traceback from here.
             reply = ("unexpected", (type(exc).__name__, str(exc), traceback.format_exc()))
+        spool = None
+        if reply[0] == "ok" and len(reply[1].body) > SPOOL_AT:
+            try:
+                spool = _spool(reply[1].body)
+                reply = ("ok", replace(reply[1], body=b"", spooled=len(reply[1].body)))
+            except OSError as exc:
+                full = EngineUnavailable(f"The server has no room for the answer: {exc}")
+                reply = ("error", full)
         copied = (_minor_faults() - start_faults) * page
         try:
             payload = pickle.dumps((*reply, copied), protocol=pickle.HIGHEST_PROTOCOL)
@@ -143,7 +152,29 @@ def _serve_queries(sock: socket.socket, engine: EmbeddedEngine, limits: WorkerLi
             payload = pickle.dumps(("error", _memory_error(limits.memory_limit), _EXHAUSTED))
         except Exception:  # an exception that does not pickle: keep its words
             payload = pickle.dumps(("error", QueryError(str(reply[1])), copied))
-        send_message(sock, payload)
+        if spool is None:
+            send_message(sock, payload)
+        else:
+            with spool:
+                send_message(sock, payload, (spool.fileno(),))
+
+
+SPOOL_AT = 1024 * 1024  # answers larger than this go to the server as a file, not as bytes
+
+
+def _spool(body: bytes) -> BinaryIO:
+    """``body`` in an unlinked temporary file, read from its start: the server process gets
+    the file itself (its descriptor), streams it to the client and never holds it in memory;
+    this worker is free for the next query as soon as the file is written."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+    try:
+        spool.write(body)
+        spool.flush()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 _EXHAUSTED = 1 << 62  # "copied" of a worker that ran out of memory: replace it

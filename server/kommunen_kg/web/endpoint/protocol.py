@@ -30,9 +30,11 @@ from urllib.parse import parse_qsl
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import wrap_file
 
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
 from kommunen_kg.sparql.errors import (
+    AnswerTooLarge,
     EngineUnavailable,
     QueryError,
     QueryRefused,
@@ -52,6 +54,7 @@ bp = Blueprint("sparql", __name__)
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 RETRY_AFTER_SECONDS = 5
 ANSWER_MAX_AGE = 300
+SPOOL_PIECE = 64 * 1024  # a spooled answer is read and sent in pieces of this size
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -323,6 +326,7 @@ def run_query(operation: Operation) -> Response:
         limit=server.result_limit,
         base_iri=publication.config.base_iri,
         extension_functions=tuple(sorted(analysis.extension_functions)),
+        max_bytes=server.max_answer_bytes,
     )
     # A release never changes, so the validator of an answer is known before the query runs:
     # a client that holds the answer gets 304 without the query being evaluated again.
@@ -336,7 +340,17 @@ def run_query(operation: Operation) -> Response:
                 _cacheable(response)
                 return response
     answer = publication.client.run(query_request)
-    response = Response(answer.body, 200)
+    if answer.spool is not None:
+        # A large answer, in a file the query worker wrote: sent from there piece by piece,
+        # never held in this process (the asynchronous front reads the file itself).
+        response = Response(
+            wrap_file(request.environ, answer.spool, buffer_size=SPOOL_PIECE),
+            200,
+            direct_passthrough=True,
+        )
+        response.content_length = answer.spooled
+    else:
+        response = Response(answer.body, 200)
     response.headers["Content-Type"] = fmt.content_type
     response.headers["X-Result-Limit"] = str(server.result_limit)
     response.headers["X-Result-Truncated"] = "true" if answer.truncated else "false"
@@ -365,7 +379,7 @@ def _error_for(exc: QueryError) -> Response:
         return _text(400, f"Syntax error in the SPARQL query{where}: {exc}")
     if isinstance(exc, QueryTooLong):
         return _text(413, str(exc))
-    if isinstance(exc, QueryTooComplex):
+    if isinstance(exc, QueryTooComplex | AnswerTooLarge):
         return _text(400, str(exc))
     if isinstance(exc, QueryRefused):
         return _text(403, str(exc))

@@ -21,8 +21,8 @@ from kommunen_kg.config import ServerConfig
 from kommunen_kg.rdf.namespaces import DCTERMS, RDF_TYPE, RDFS, SCHEMA, SD, VOID, XSD
 from kommunen_kg.sparql.engine import GRAPH_FORMATS
 from kommunen_kg.sparql.shape import MAX_CHAIN, MAX_NESTING
+from kommunen_kg.web.http.layer import MAX_REQUEST_LINE
 from kommunen_kg.web.http.negotiation import GRAPH_OFFERS, RESULT_OFFERS, Format
-from kommunen_kg.web.serving import MAX_REQUEST_LINE
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 ENTAILMENT_NS = "http://www.w3.org/ns/entailment/"
