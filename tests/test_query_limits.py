@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import threading
 import time
 from dataclasses import replace
@@ -21,6 +22,7 @@ from kommunen_kg.sparql.engine import DatasetSpec, EmbeddedEngine, QueryRequest
 from kommunen_kg.sparql.engines import over_store
 from kommunen_kg.sparql.errors import EngineUnavailable
 from kommunen_kg.sparql.pool import QueryPool
+from kommunen_kg.sparql.pool.worker import OUT_OF_MEMORY, ending_message
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication
 
@@ -244,7 +246,8 @@ def test_a_query_over_the_memory_limit_is_stopped_with_a_clear_503(config, publi
         with server_in_thread(app) as url:
             response = ask(url, MEMORY_HOG)
             assert response.status_code == 503
-            assert "memory limit of 64 MB" in response.text
+            # named from the worker's last words (a failed allocation), not guessed from SIGABRT
+            assert "needed more than the memory limit of 64 MB" in response.text
             assert ask(url, SMALL).status_code == 200
     finally:
         pool.close()
@@ -507,3 +510,79 @@ def test_an_engine_panic_is_named_as_such_not_as_the_memory_limit(pool_server):
     assert "internal error" in response.text
     assert "memory" not in response.text.replace("not for lack of memory", "")
     assert ask(url, SMALL).status_code == 200  # the pool goes on
+
+
+# 10,000 rows of six terms: about 5 MB as SPARQL XML, beyond what a worker sends as bytes.
+LARGE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 10000"
+
+
+def test_a_large_answer_reaches_the_server_as_a_file_with_the_same_bytes(publication):
+    """Beyond a megabyte the worker writes its answer to a file and hands over the file, so
+    that the server process never holds it; the client gets the same bytes."""
+    pool = QueryPool(publication.store, min_workers=1, max_workers=1)
+    pool.start()
+    request = QueryRequest(LARGE, "xml", DatasetSpec(union_default_graph=True), limit=10000)
+    try:
+        answer = pool.run(request)
+        assert answer.body == b""
+        assert answer.spool is not None
+        with answer.spool:
+            spooled = answer.spool.read()
+        expected = EmbeddedEngine(publication.store).run(request).body
+        assert len(spooled) == answer.spooled == len(expected) > 1024 * 1024
+        assert spooled == expected
+    finally:
+        pool.close()
+
+
+def test_an_answer_larger_than_max_answer_bytes_is_refused_with_400_naming_the_limit(
+    config, publication
+):
+    pool, app = pool_app(publication, limited(config, result_limit=10000, max_answer_bytes=2**20))
+    try:
+        with server_in_thread(app) as url:
+            response = ask(url, LARGE, format="xml")
+            assert response.status_code == 400, response.text
+            assert "limit of 1 MB per answer" in response.text
+            assert "LIMIT" in response.text
+    finally:
+        pool.close()
+
+
+def test_a_large_answer_is_sent_with_its_length_and_streamed(config, publication):
+    pool, app = pool_app(publication, limited(config, result_limit=10000))
+    try:
+        with server_in_thread(app) as url:
+            response = ask(url, LARGE, format="xml")
+            assert response.status_code == 200
+            assert int(response.headers["Content-Length"]) == len(response.content) > 2**20
+            assert response.content.endswith(b"</sparql>\n") or b"</sparql>" in response.content
+    finally:
+        pool.close()
+
+
+def test_the_pool_refuses_at_once_beyond_its_request_limit(publication):
+    """serve gives the pool all request threads but two (limit_requests): the next request
+    is refused at once instead of taking a thread that pages and /health need."""
+    pool = QueryPool(publication.store, min_workers=1, max_workers=4)
+    pool.limit_requests(1)
+    pool.start()
+    try:
+        thread, _out = in_background(pool.run, QueryRequest(RUNAWAY, "json", timeout=TIMEOUT))
+        wait_for_busy(pool)
+        started = time.monotonic()
+        with pytest.raises(EngineUnavailable, match="busy"):
+            pool.run(QueryRequest("ASK {}", "json"))
+        assert time.monotonic() - started < 0.2
+        thread.join(timeout=10)
+    finally:
+        pool.close()
+
+
+def test_an_abort_without_last_words_is_not_claimed_to_be_the_memory_limit():
+    aborted = signal.SIGABRT  # a wait status: killed by SIGABRT, no core
+    assert "aborted (SIGABRT) without saying why" in ending_message(aborted, 64)
+    assert "needed more than" not in ending_message(aborted, 64)
+    assert "needed more than the memory limit of 64 MB" in ending_message(
+        aborted | OUT_OF_MEMORY, 64
+    )

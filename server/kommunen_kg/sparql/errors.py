@@ -45,3 +45,6 @@ class AnswerTooLarge(QueryError):
         )
         self.size = size
         self.limit = limit
+
+    def __reduce__(self):  # a query worker sends it to the server pickled
+        return (type(self), (self.size, self.limit))

@@ -32,6 +32,8 @@ _PR_SET_PDEATHSIG = 1
 # Added to a worker's wait status when its last words (its stderr) say the engine panicked: an
 # abort is otherwise the memory limit, and the two need different advice.
 PANIC = 1 << 20
+# ... and when they say an allocation failed: the memory limit (RLIMIT_AS) was reached.
+OUT_OF_MEMORY = 1 << 21
 REAP_EVERY = 1.0  # seconds an ended worker may stay a zombie before the zygote reaps it
 REAP_WAIT = 1.0  # seconds to wait for a killed worker to be gone before answering
 _ENDINGS_KEPT = 256  # how many ended workers the zygote remembers until the server asks
@@ -246,8 +248,9 @@ def _words_file(folder: str, pid: int) -> str:
 
 
 def _classify(status: int, words_folder: str, pid: int) -> int:
-    """``status``, marked with :data:`PANIC` when the worker's last words are a panic; the
-    words are shown on the zygote's stderr (the server's), and their file removed."""
+    """``status``, marked with :data:`PANIC` when the worker's last words are a panic, with
+    :data:`OUT_OF_MEMORY` when they are a failed allocation; the words are shown on the
+    zygote's stderr (the server's), and their file removed."""
     path = _words_file(words_folder, pid)
     try:
         with open(path, "rb") as f:
@@ -259,8 +262,11 @@ def _classify(status: int, words_folder: str, pid: int) -> int:
         with contextlib.suppress(OSError):
             first = words.strip().splitlines()[:2]
             os.write(2, b"kommunen-kg query worker %d: %s\n" % (pid, b" / ".join(first)[:500]))
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT and b"panicked" in words:
-        return status | PANIC
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT:
+        if b"panicked" in words:
+            return status | PANIC
+        if b"memory allocation of" in words or b"MemoryError" in words:
+            return status | OUT_OF_MEMORY
     return status
 
 
@@ -376,7 +382,7 @@ def ending_message(status: int | None, memory_limit: int) -> str:
         name = signal.Signals(number).name
     except ValueError:
         name = f"signal {number}"
-    if number == signal.SIGABRT:
+    if number == signal.SIGABRT and status & OUT_OF_MEMORY:
         limit = (
             f"more than the memory limit of {memory_limit} MB per query"
             if memory_limit > 0
@@ -385,6 +391,12 @@ def ending_message(status: int | None, memory_limit: int) -> str:
         return (
             f"{start}: the query needed {limit}, and the engine stopped ({name}). Narrow it "
             "down (LIMIT, more specific patterns, no ORDER BY over a large result)."
+        )
+    if number == signal.SIGABRT:
+        return (
+            f"{start}: the query engine aborted ({name}) without saying why; most often a "
+            f"query needs more than the memory limit of {memory_limit} MB. Narrow it down "
+            "(LIMIT, more specific patterns, no ORDER BY over a large result)."
         )
     if number == signal.SIGKILL:
         return (
