@@ -31,7 +31,12 @@ from kommunen_kg.rdf.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import Release
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
 from kommunen_kg.sparql.engines import over_remote
-from kommunen_kg.sparql.errors import EngineUnavailable, QuerySyntaxError, QueryTimeout
+from kommunen_kg.sparql.errors import (
+    AnswerTooLarge,
+    EngineUnavailable,
+    QuerySyntaxError,
+    QueryTimeout,
+)
 from kommunen_kg.sparql.remote.client import StoreEndpoints
 from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError, declares_dataset
 from kommunen_kg.sparql.remote.publish import PublishFailed, PublishResult, publish, staging_graph
@@ -404,6 +409,45 @@ def test_engine_cuts_at_the_result_limit_and_says_so(published, config):
     )
     assert graph.truncated and graph.count == 7
     assert len(list(ox.parse(graph.body, format=ox.RdfFormat.TURTLE))) == 7
+
+
+def test_engine_refuses_an_answer_beyond_max_bytes_before_holding_it_whole(published, config):
+    engine = engine_for(published, config)
+    request = QueryRequest(
+        "SELECT * WHERE { ?s ?p ?o }",
+        "json",
+        DatasetSpec(union_default_graph=True),
+        limit=100000,
+        max_bytes=64 * 1024,
+    )
+    with pytest.raises(AnswerTooLarge, match=r"limit of 0\.0625 MB per answer"):
+        engine.run(request)
+    # the connection was given up, not left half read: the next query is answered
+    assert engine.ask("ASK { ?s ?p ?o }") is True
+
+
+def test_engine_refuses_client_queries_beyond_its_request_limit_at_once(config, release):
+    """Each client query at the store holds a request thread; beyond the limit serve sets
+    (threads - 2), the next is refused at once."""
+    with silent_listener() as url:  # a store that never answers
+        engine = RemoteEngine(url, timeout=3.0)
+        engine.limit_requests(1)
+        request = QueryRequest("ASK {}", "json", DatasetSpec(), timeout=3.0)
+        waiting = threading.Thread(target=lambda: _swallow(engine.run, request), daemon=True)
+        waiting.start()
+        deadline = time.monotonic() + 3
+        while engine._admitted == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        with pytest.raises(EngineUnavailable, match="are running"):
+            engine.run(request)
+        assert time.monotonic() - started < 0.2
+        waiting.join(timeout=10)
+
+
+def _swallow(function, *args) -> None:
+    with contextlib.suppress(Exception):
+        function(*args)
 
 
 def test_engine_passes_the_protocol_dataset_to_the_store(published, config, release):

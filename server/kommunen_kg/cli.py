@@ -340,10 +340,9 @@ def serve(
     # Client queries run in killable worker processes; each server worker forks its own pool
     # right after it is forked itself (see sparql/pool.py). Our views stay in-process. A
     # remote store needs no pool: its engine is an HTTP client with a time limit.
+    # Some threads of each server process never wait for a client query (QueryPool.limit_requests).
+    publication.engines.limit_requests(threads - RESERVED_THREADS)
     pool = publication.engines.pool
-    if pool is not None:
-        # Some threads of each server process never wait for a query worker (see the pool).
-        pool.limit_requests(threads - RESERVED_THREADS)
     hooks: dict = {"post_fork": pool.start, "worker_exit": pool.close} if pool is not None else {}
     app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host

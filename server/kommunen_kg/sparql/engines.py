@@ -28,6 +28,14 @@ class Engines:
     client: ClientEngine
     trusted: TrustedEngine
     pool: QueryPool | None = None
+    remote: RemoteEngine | None = None
+
+    def limit_requests(self, most: int) -> None:
+        """At most ``most`` client queries of this process wait for an answer at once (in the
+        query pool, or at the remote store); the next are refused at once."""
+        limited = self.pool if self.pool is not None else self.remote
+        if limited is not None:
+            limited.limit_requests(most)
 
     def close(self) -> None:
         self.client.close()
@@ -61,4 +69,4 @@ def over_store(
 def over_remote(remote: RemoteEngine, version: str, *, answer_cache: bool = True) -> Engines:
     """Engines over a remote SPARQL store: it answers both kinds of question."""
     client: ClientEngine = AnswerCache(remote, version) if answer_cache else remote
-    return Engines(client, remote)
+    return Engines(client, remote, remote=remote)

@@ -39,8 +39,8 @@ class AnswerTooLarge(QueryError):
     def __init__(self, size: int, limit: int):
         mb = 1024 * 1024
         super().__init__(
-            f"The answer would have {size / mb:.1f} MB, more than this endpoint's limit of "
-            f"{limit / mb:g} MB per answer. Ask for fewer rows (LIMIT, and OFFSET for the next "
+            f"The answer is larger than this endpoint's limit of {limit / mb:g} MB per answer "
+            f"({size / mb:.1f} MB or more). Ask for fewer rows (LIMIT, and OFFSET for the next "
             "page), fewer or shorter values, or download the data dump (/dumps/)."
         )
         self.size = size

@@ -12,7 +12,13 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QuerySyntaxError, QueryTimeout
+from kommunen_kg.sparql.errors import (
+    AnswerTooLarge,
+    EngineUnavailable,
+    QueryError,
+    QuerySyntaxError,
+    QueryTimeout,
+)
 
 _CHUNK = 64 * 1024
 
@@ -132,10 +138,11 @@ class AnswerBody(io.RawIOBase):
     Read failures become engine errors (``failure``) rather than parser errors.
     """
 
-    def __init__(self, response: requests.Response, deadline: float):
+    def __init__(self, response: requests.Response, deadline: float, max_bytes: int = 0):
         self.raw = response.raw
         self.raw.decode_content = True
         self.deadline = deadline
+        self.max_bytes = max_bytes  # beyond, AnswerTooLarge: the answer is never held whole
         self.kept = bytearray()
         self.failure: QueryError | None = None
 
@@ -160,6 +167,8 @@ class AnswerBody(io.RawIOBase):
         size = len(data)
         buffer[:size] = data
         self.kept += data
+        if self.max_bytes and len(self.kept) > self.max_bytes:
+            raise self._fail(AnswerTooLarge(len(self.kept), self.max_bytes))
         return size
 
     def rest(self) -> bytes:

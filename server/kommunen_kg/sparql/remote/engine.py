@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ from kommunen_kg.sparql.engine import (
     QueryRequest,
     QueryResponse,
 )
-from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QueryTimeout
+from kommunen_kg.sparql.errors import AnswerTooLarge, EngineUnavailable, QueryError, QueryTimeout
 from kommunen_kg.sparql.lexer import tokens
 from kommunen_kg.sparql.remote.client import TIMEOUT_WORDS, AnswerBody, HttpClient, status_error
 
@@ -67,6 +68,9 @@ class RemoteEngine:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.http = HttpClient(pool_size)
+        self.requests_max = pool_size
+        self._admitted = 0
+        self._admission = threading.Lock()
 
     # --- the request --------------------------------------------------------------------------
 
@@ -126,7 +130,30 @@ class RemoteEngine:
 
     # --- client queries -----------------------------------------------------------------------
 
+    def limit_requests(self, most: int) -> None:
+        """At most ``most`` client queries at the store at once from this process; the next
+        gets :class:`EngineUnavailable` at once (see QueryPool.limit_requests: each holds a
+        request thread while the store computes)."""
+        self.requests_max = max(1, most)
+
     def run(self, request: QueryRequest) -> QueryResponse:
+        with self._admission:
+            if self._admitted >= self.requests_max:
+                raise EngineUnavailable(
+                    f"All {self.requests_max} queries this server may have at the SPARQL store "
+                    "are running; please try again shortly."
+                )
+            self._admitted += 1
+        try:
+            answer = self._run(request)
+        finally:
+            with self._admission:
+                self._admitted -= 1
+        if request.max_bytes and len(answer.body) > request.max_bytes:
+            raise AnswerTooLarge(len(answer.body), request.max_bytes)
+        return answer
+
+    def _run(self, request: QueryRequest) -> QueryResponse:
         timeout = min(request.timeout, self.timeout)  # the engine's limit bounds every query
         deadline = time.monotonic() + timeout
         query, shift = request.query, 0
@@ -144,7 +171,7 @@ class RemoteEngine:
             f"{m};q={1 - i / 10:.1f}" if i else m for i, m in enumerate(dict.fromkeys(accept))
         )
         response = self._send(query, request.dataset, accept_header, timeout, shift)
-        body = AnswerBody(response, deadline)
+        body = AnswerBody(response, deadline, request.max_bytes)
         try:
             media = _media_type(response)
             rdf_format = ox.RdfFormat.from_media_type(media) if media else None
