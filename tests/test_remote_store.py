@@ -426,6 +426,18 @@ def test_engine_refuses_an_answer_beyond_max_bytes_before_holding_it_whole(publi
     assert engine.ask("ASK { ?s ?p ?o }") is True
 
 
+def test_engine_passes_a_large_answer_on_as_a_file_not_in_memory(published, config):
+    engine = engine_for(published, config)
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 5000"
+    request = QueryRequest(query, "json", DatasetSpec(union_default_graph=True), limit=10000)
+    answer = engine.run(request)
+    assert answer.body == b"" and answer.spool is not None
+    with answer.spool:
+        spooled = answer.spool.read()
+    assert len(spooled) == answer.spooled > 1024 * 1024
+    assert len(list(ox.parse_query_results(spooled, ox.QueryResultsFormat.JSON))) == 5000
+
+
 def test_engine_refuses_client_queries_beyond_its_request_limit_at_once(config, release):
     """Each client query at the store holds a request thread; beyond the limit serve sets
     (threads - 2), the next is refused at once."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
 import time
+from typing import BinaryIO
 
 import requests
 import urllib3
@@ -21,6 +23,7 @@ from kommunen_kg.sparql.errors import (
 )
 
 _CHUNK = 64 * 1024
+SPOOL_AT = 1024 * 1024  # answers beyond this size pass through a temporary file, not memory
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -134,16 +137,20 @@ class AnswerBody(io.RawIOBase):
     """The store's answer as it arrives: read under a deadline, and kept for pass-through.
 
     pyoxigraph's parsers read from this object, so that rows are parsed while they arrive;
-    ``kept`` holds every byte read so far, which is the answer itself when it is passed on.
-    Read failures become engine errors (``failure``) rather than parser errors.
+    ``kept`` holds every byte read so far, which is the answer itself when it is passed on: in
+    memory up to ``SPOOL_AT`` bytes, beyond in an unlinked temporary file, so that a large
+    answer is never held in the server's memory (``answer`` hands over the file). Read failures
+    become engine errors (``failure``) rather than parser errors.
     """
 
     def __init__(self, response: requests.Response, deadline: float, max_bytes: int = 0):
         self.raw = response.raw
         self.raw.decode_content = True
         self.deadline = deadline
-        self.max_bytes = max_bytes  # beyond, AnswerTooLarge: the answer is never held whole
-        self.kept = bytearray()
+        self.max_bytes = max_bytes  # beyond, AnswerTooLarge
+        self.kept = tempfile.SpooledTemporaryFile(max_size=SPOOL_AT)  # noqa: SIM115 - closed by close()
+        self.size = 0
+        self.tail = b""  # the last bytes read, for the store's words when it broke off
         self.failure: QueryError | None = None
 
     def readable(self) -> bool:
@@ -166,13 +173,31 @@ class AnswerBody(io.RawIOBase):
             raise self._fail(EngineUnavailable(f"the SPARQL store broke off: {exc}")) from exc
         size = len(data)
         buffer[:size] = data
-        self.kept += data
-        if self.max_bytes and len(self.kept) > self.max_bytes:
-            raise self._fail(AnswerTooLarge(len(self.kept), self.max_bytes))
+        self.size += size
+        if self.max_bytes and self.size > self.max_bytes:
+            raise self._fail(AnswerTooLarge(self.size, self.max_bytes))
+        try:
+            self.kept.write(data)
+        except OSError as exc:
+            raise self._fail(EngineUnavailable(f"no room for the store's answer: {exc}")) from exc
+        self.tail = (self.tail + data)[-300:]
         return size
 
-    def rest(self) -> bytes:
-        """Reads the answer to its end and returns all of it."""
+    def rest(self) -> None:
+        """Reads the answer to its end (the connection can then serve the next query)."""
         while self.read(_CHUNK):
             pass
-        return bytes(self.kept)
+
+    def whole(self) -> tuple[bytes, BinaryIO | None]:
+        """The answer read to its end: as bytes, or, when it is large, as a file read from its
+        start (an empty ``bytes`` then), which the caller must close."""
+        self.rest()
+        self.kept.seek(0)
+        if self.size <= SPOOL_AT:
+            return self.kept.read(), None
+        spool, self.kept = self.kept, tempfile.SpooledTemporaryFile(max_size=SPOOL_AT)  # noqa: SIM115
+        return b"", spool  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.kept.close()
+        super().close()

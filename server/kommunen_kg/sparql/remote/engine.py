@@ -123,7 +123,7 @@ class RemoteEngine:
         """An answer that does not parse: the store gave up mid-stream, or sent garbage."""
         if body.failure is not None:
             return body.failure
-        tail = bytes(body.kept[-300:]).decode("utf-8", "replace")
+        tail = body.tail.decode("utf-8", "replace")
         if TIMEOUT_WORDS.search(tail):
             return QueryTimeout("the SPARQL store stopped the query (its own time limit)")
         return EngineUnavailable(f"the SPARQL store sent an answer that does not parse: {exc}")
@@ -149,8 +149,10 @@ class RemoteEngine:
         finally:
             with self._admission:
                 self._admitted -= 1
-        if request.max_bytes and len(answer.body) > request.max_bytes:
-            raise AnswerTooLarge(len(answer.body), request.max_bytes)
+        if request.max_bytes and answer.size > request.max_bytes:
+            if answer.spool is not None:
+                answer.spool.close()
+            raise AnswerTooLarge(answer.size, request.max_bytes)
         return answer
 
     def _run(self, request: QueryRequest) -> QueryResponse:
@@ -186,6 +188,7 @@ class RemoteEngine:
         except (SyntaxError, ValueError, OSError) as exc:
             raise self._broken(body, exc) from exc
         finally:
+            body.close()
             response.close()
 
     def _solutions(
@@ -195,9 +198,9 @@ class RemoteEngine:
         out_media = RESULT_FORMATS[out][0]
         parsed = ox.parse_query_results(body, fmt)
         if isinstance(parsed, ox.QueryBoolean):
-            whole = body.rest()
             if media == out_media:
-                return QueryResponse("ask", whole, out_media, False, 1)
+                return _passed(body, "ask", out_media, 1)
+            body.rest()
             return QueryResponse("ask", results.boolean(bool(parsed), out), out_media, False, 1)
         variables = [v.value for v in parsed.variables]
         rows = []
@@ -207,9 +210,9 @@ class RemoteEngine:
                 break
         truncated = len(rows) > limit
         if not truncated:
-            whole = body.rest()  # read to the end, so that the connection goes back to the pool
             if media == out_media:
-                return QueryResponse("select", whole, out_media, False, len(rows))
+                return _passed(body, "select", out_media, len(rows))
+            body.rest()  # read to the end, so that the connection goes back to the pool
         rows = rows[:limit]
         return QueryResponse(
             "select", results.WRITERS[out](variables, rows), out_media, truncated, len(rows)
@@ -227,9 +230,9 @@ class RemoteEngine:
                 break
         truncated = len(triples) > limit
         if not truncated:
-            whole = body.rest()
             if media == out_media:
-                return QueryResponse("graph", whole, out_media, False, len(triples))
+                return _passed(body, "graph", out_media, len(triples))
+            body.rest()
         triples = triples[:limit]
         statements: list = triples
         if out_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
@@ -265,6 +268,7 @@ class RemoteEngine:
         except (SyntaxError, ValueError, OSError) as exc:
             raise self._broken(body, exc) from exc
         finally:
+            body.close()
             response.close()
 
     def etag(self, request: QueryRequest) -> str | None:
@@ -294,6 +298,7 @@ class RemoteEngine:
         except (SyntaxError, ValueError, OSError) as exc:
             raise self._broken(body, exc) from exc
         finally:
+            body.close()
             response.close()
 
     # --- what the store holds -----------------------------------------------------------------
@@ -313,3 +318,11 @@ class RemoteEngine:
 
 class RemoteStoreError(Exception):
     """The store cannot be served: unreachable, empty, or its release is not in graphs/."""
+
+
+def _passed(body: AnswerBody, kind: str, media: str, count: int) -> QueryResponse:
+    """The store's answer passed on as it came, from memory or from its spool file."""
+    whole, spool = body.whole()
+    if spool is None:
+        return QueryResponse(kind, whole, media, False, count)
+    return QueryResponse(kind, b"", media, False, count, spooled=body.size, spool=spool)
