@@ -10,18 +10,36 @@ that a query made none.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
+
+import requests
 
 from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine
 from kommunen_kg.sparql.engines import Engines, over_store
 from kommunen_kg.sparql.pool import QueryPool
 from kommunen_kg.web.publication import Publication
 
-from .support import server_in_thread
+from .support import free_port, server_in_thread
+
+
+def _oxigraph_command() -> str | None:
+    beside_python = Path(sys.executable).parent / "oxigraph"
+    return str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
+
+
+# Oxigraph server (PyPI: oxigraph, in the test extras) as a SPARQL store on loopback.
+OXIGRAPH = _oxigraph_command()
+REMOTE_TIMEOUT_S = 2  # the store's own time limit (oxigraph serve --timeout-s)
 
 
 def publication_with(
@@ -121,3 +139,45 @@ class Listener:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def oxigraph_serve(location: Path | None) -> Iterator[str]:
+    """``oxigraph serve`` on a free loopback port; yields its query endpoint URL."""
+    port = free_port()
+    command = [
+        OXIGRAPH,
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout-s",
+        str(REMOTE_TIMEOUT_S),
+    ]
+    if location is not None:
+        command += ["--location", str(location)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    root = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"oxigraph serve exited with {process.returncode}")
+            try:
+                if requests.get(root, timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("oxigraph serve did not come up within 30 s")
+            time.sleep(0.1)
+        yield root + "query"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

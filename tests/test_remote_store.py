@@ -9,16 +9,13 @@ the test extras) is not installed.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -43,15 +40,9 @@ from kommunen_kg.sparql.remote.publish import PublishFailed, PublishResult, publ
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication, open_remote_store
 
+from .sparql_servers import OXIGRAPH, REMOTE_TIMEOUT_S, oxigraph_serve
 from .support import ROOT, free_port, server_in_thread, server_process
 
-
-def _oxigraph_command() -> str | None:
-    beside_python = Path(sys.executable).parent / "oxigraph"
-    return str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
-
-
-OXIGRAPH = _oxigraph_command()
 pytestmark = [
     pytest.mark.slow,  # starts oxigraph serve and kommunen-kg serve
     pytest.mark.skipif(
@@ -61,49 +52,6 @@ pytestmark = [
 ]
 
 CLI = (sys.executable, "-m", "kommunen_kg")
-REMOTE_TIMEOUT_S = 2  # the store's own time limit (oxigraph serve --timeout-s)
-
-
-@contextlib.contextmanager
-def oxigraph_serve(location: Path | None) -> Iterator[str]:
-    """``oxigraph serve`` on a free loopback port; yields its query endpoint URL."""
-    port = free_port()
-    command = [
-        OXIGRAPH,
-        "serve",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--timeout-s",
-        str(REMOTE_TIMEOUT_S),
-    ]
-    if location is not None:
-        command += ["--location", str(location)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    root = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"oxigraph serve exited with {process.returncode}")
-            try:
-                if requests.get(root, timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("oxigraph serve did not come up within 30 s")
-            time.sleep(0.1)
-        yield root + "query"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="module")

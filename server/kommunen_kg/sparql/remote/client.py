@@ -188,6 +188,12 @@ class AnswerBody(io.RawIOBase):
         while self.read(_CHUNK):
             pass
 
+    def again(self) -> BinaryIO:
+        """What was read so far, from its start, for a second reading (the reading from the
+        store is over: the answer is complete, or cut after the result limit)."""
+        self.kept.seek(0)
+        return self.kept  # type: ignore[return-value]
+
     def whole(self) -> tuple[bytes, BinaryIO | None]:
         """The answer read to its end: as bytes, or, when it is large, as a file read from its
         start (an empty ``bytes`` then), which the caller must close."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import islice
 
 import pyoxigraph as ox
 import requests
@@ -203,17 +204,14 @@ class RemoteEngine:
             body.rest()
             return QueryResponse("ask", results.boolean(bool(parsed), out), out_media, False, 1)
         variables = [v.value for v in parsed.variables]
-        rows = []
-        for solution in parsed:
-            rows.append(tuple(solution))
-            if len(rows) > limit:
-                break
-        truncated = len(rows) > limit
+        # Counted, not kept: an answer passed on as it came is never held as rows.
+        count = _count_to(parsed, limit + 1)
+        truncated = count > limit
         if not truncated:
             if media == out_media:
-                return _passed(body, "select", out_media, len(rows))
+                return _passed(body, "select", out_media, count)
             body.rest()  # read to the end, so that the connection goes back to the pool
-        rows = rows[:limit]
+        rows = [tuple(s) for s in islice(ox.parse_query_results(body.again(), fmt), limit)]
         return QueryResponse(
             "select", results.WRITERS[out](variables, rows), out_media, truncated, len(rows)
         )
@@ -223,17 +221,13 @@ class RemoteEngine:
     ) -> QueryResponse:
         out = wanted if wanted in GRAPH_FORMATS else "turtle"
         out_media, out_format = GRAPH_FORMATS[out]
-        triples = []
-        for quad in ox.parse(body, format=fmt):
-            triples.append(quad.triple)
-            if len(triples) > limit:
-                break
-        truncated = len(triples) > limit
+        count = _count_to(ox.parse(body, format=fmt), limit + 1)
+        truncated = count > limit
         if not truncated:
             if media == out_media:
-                return _passed(body, "graph", out_media, len(triples))
+                return _passed(body, "graph", out_media, count)
             body.rest()
-        triples = triples[:limit]
+        triples = [q.triple for q in islice(ox.parse(body.again(), format=fmt), limit)]
         statements: list = triples
         if out_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             statements = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
@@ -326,3 +320,13 @@ def _passed(body: AnswerBody, kind: str, media: str, count: int) -> QueryRespons
     if spool is None:
         return QueryResponse(kind, whole, media, False, count)
     return QueryResponse(kind, b"", media, False, count, spooled=body.size, spool=spool)
+
+
+def _count_to(items: Iterable, most: int) -> int:
+    """How many ``items`` there are, counting no further than ``most``."""
+    count = 0
+    for _ in items:
+        count += 1
+        if count >= most:
+            break
+    return count

@@ -1,0 +1,59 @@
+"""Runaway queries are refused or stopped; pages, /health and small queries go on answering.
+
+Each server worker lets at most threads - 2 requests wait for a query (QueryPool and
+RemoteEngine.limit_requests); the next get 503 with Retry-After at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from .clients import PAGE, RUNAWAY, Target, timed_get
+from .conftest import QUERY_TIMEOUT, QUEUE_TIMEOUT
+
+pytestmark = pytest.mark.slow
+
+RUNAWAYS = 40
+
+
+def test_forty_runaways_leave_pages_health_and_ask_answering_within_2_s(target: Target):
+    outcomes: list[tuple[int | str, str | None, float]] = []
+
+    def runaway() -> None:
+        started = time.monotonic()
+        try:
+            response = requests.post(target.url + "sparql", data={"query": RUNAWAY}, timeout=30)
+            outcome = (response.status_code, response.headers.get("Retry-After"))
+        except requests.RequestException as exc:
+            outcome = (type(exc).__name__, None)
+        outcomes.append((*outcome, time.monotonic() - started))
+
+    clients = [threading.Thread(target=runaway) for _ in range(RUNAWAYS)]
+    for client in clients:
+        client.start()
+    time.sleep(0.3)
+    probes = []
+    ask = {"query": "ASK {}"}
+    for _ in range(4):
+        probes.append(("health", *timed_get(target.url + "health")))
+        probes.append(("page", *timed_get(target.url + PAGE)))
+        probes.append(("ask", *timed_get(target.url + "sparql", params=ask)))
+        time.sleep(0.3)
+    for client in clients:
+        client.join(timeout=30)
+
+    for what, status, seconds in probes:
+        assert seconds < 2, probes
+        assert status == 200 or (what == "ask" and status == 503), probes
+    assert len(outcomes) == RUNAWAYS
+    for status, _retry, seconds in outcomes:
+        assert status == 503  # stopped at the time limit, or refused
+        # the last ones waited in the queue, then ran to the time limit
+        assert seconds < QUEUE_TIMEOUT + QUERY_TIMEOUT + 2
+    refused = [o for o in outcomes if o[1] is not None]
+    assert refused, "no runaway was refused: admission never fired"
+    assert all(retry == "5" for _s, retry, _t in refused)
