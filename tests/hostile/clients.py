@@ -67,6 +67,15 @@ def status_line(sock: socket.socket, wait: float) -> bytes:
     return received.split(b"\r\n", 1)[0]
 
 
+def status_line_arrived(sock: socket.socket, wait: float) -> bool:
+    """Whether the server has begun its answer within ``wait`` seconds (nothing is read)."""
+    sock.settimeout(wait)
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:
+        return False
+
+
 def trickle_body(target: Target, every: float, most: float) -> tuple[bytes, float]:
     """A POST announcing 200 bytes of body that sends one byte every ``every`` seconds, for at
     most ``most`` seconds; returns the server's status line and when it came."""

@@ -67,3 +67,9 @@ def test_every_answer_carries_the_security_headers(target: Target, path: str):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_a_missing_page_with_a_faulty_lang_is_a_404_not_a_500(target: Target):
+    """Found by the fuzz: the 404 page refused the faulty ?lang from inside the error handler."""
+    response = requests.get(target.url + "no/such/page", params={"lang": "("}, timeout=10)
+    assert response.status_code == 404

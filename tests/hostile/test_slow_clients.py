@@ -23,6 +23,7 @@ from .clients import (
     rss_bytes,
     server_workers,
     status_line,
+    status_line_arrived,
     timed_get,
     trickle_body,
     unread_request,
@@ -90,7 +91,8 @@ def test_unread_answers_hold_no_query_worker_and_little_server_memory(target: Ta
     request = post_form("sparql", {"query": LARGE}, "application/sparql-results+xml")
     readers = [unread_request(target, request) for _ in range(16)]
     try:
-        time.sleep(CLIENT_TIMEOUT / 2)  # the answers are computed and stuck in the sockets
+        for sock in readers:  # every answer computed (or refused) and stuck in its socket
+            assert status_line_arrived(sock, 10)
         held = sum(rss_bytes(pid) for pid in workers) - before
         # sixteen answers of 5 MB each, were they held: 85 MB
         assert held < 32 * 1024 * 1024, f"{held / 2**20:.0f} MB more"

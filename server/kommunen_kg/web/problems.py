@@ -25,7 +25,7 @@ def _words(iri: str) -> str:
 
 
 def not_found(iri: str | None = None) -> Response:
-    who = site.reader()
+    who = site.fallback_reader()  # a problem page never fails on a faulty ?lang
     words = _words(iri) if iri else ""
     suggestions = []
     if words:
@@ -52,7 +52,7 @@ def not_found(iri: str | None = None) -> Response:
 
 
 def gone(iri: str, found: Status) -> Response:
-    who = site.reader()
+    who = site.fallback_reader()
     reason = (
         found.comments.get(who.lang)
         or found.comments.get("")
@@ -74,7 +74,7 @@ def gone(iri: str, found: Status) -> Response:
 
 
 def not_acceptable(iri: str, with_page: bool) -> Response:
-    who = site.reader()
+    who = site.fallback_reader()
     addresses = site.addresses()
     forms = [(f, addresses.data_url(iri, f.extension)) for f in RDF_FORMS]
     response = site.render(
