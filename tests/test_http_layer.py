@@ -1,4 +1,5 @@
-"""The HTTP layer: validators and 304s, caching by kind, gzip with its own ETag, CORS."""
+"""The HTTP layer: validators and 304s, caching by kind, gzip with its own ETag, CORS, and the
+security headers (the Content-Security-Policy of pages among them)."""
 
 from __future__ import annotations
 
@@ -292,3 +293,70 @@ def test_every_answer_forbids_sniffing_and_framing_and_limits_the_referrer(live_
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+# One HTML page of each kind, the error page and the editor included.
+HTML_PAGES = [
+    "",
+    "?lang=en",
+    "page/talk/2020-11-11-kudequa",
+    "page/def",
+    "page/shapes",
+    "page/scheme/themes",
+    "browse",
+    "browse/person",
+    "search?q=mobil",
+    "sparql",
+    "query",
+    "sparql?query=ASK%20%7B%7D",
+    "dumps/",
+    "catalog?format=html",
+    ".well-known/void?format=html",
+    "no/such/page",
+]
+
+
+def _policy(response: requests.Response) -> dict[str, list[str]]:
+    """The Content-Security-Policy as directive -> sources."""
+    directives = {}
+    for directive in response.headers["Content-Security-Policy"].split(";"):
+        name, *sources = directive.split()
+        directives[name] = sources
+    return directives
+
+
+@pytest.mark.parametrize("path", HTML_PAGES)
+def test_every_html_page_loads_and_connects_only_to_this_site(live_server, path):
+    response = requests.get(live_server + path, headers={"Accept": BROWSER}, timeout=10)
+    assert response.headers["Content-Type"].startswith("text/html")
+    policy = _policy(response)
+    assert policy["default-src"] == ["'self'"]
+    assert "script-src" not in policy  # scripts fall back to default-src: files of this site
+    assert policy["connect-src"] == ["'self'"]
+    assert policy["form-action"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+
+
+@pytest.mark.parametrize("path", HTML_PAGES)
+def test_no_html_page_allows_inline_code_or_any_other_host(live_server, path):
+    response = requests.get(live_server + path, headers={"Accept": BROWSER}, timeout=10)
+    sources = [source for values in _policy(response).values() for source in values]
+    assert "'unsafe-inline'" not in sources
+    assert "'unsafe-eval'" not in sources
+    # Only keywords, hashes and data: (images); no host, scheme or wildcard.
+    assert all(source.startswith("'") or source == "data:" for source in sources), sources
+
+
+@pytest.mark.parametrize(
+    "path", ["data/talk/2020-11-11-kudequa.ttl", "sparql?query=ASK%20%7B%7D", "health"]
+)
+def test_answers_that_are_no_page_only_forbid_framing(live_server, path):
+    """Browsers show RDF, JSON and text in viewers of their own, which a script policy could
+    break; framing stays forbidden."""
+    response = requests.get(live_server + path, timeout=10)
+    assert not response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"

@@ -333,6 +333,48 @@ def test_pages_load_nothing_from_other_servers(live_server):
             assert url.startswith("/"), url
 
 
+# One page of each kind that the site renders from its templates.
+TEMPLATED_PAGES = [
+    "",
+    "page/talk/2020-11-11-kudequa",
+    "page/def",
+    "page/shapes",
+    "page/scheme/themes",
+    "browse",
+    "browse/person",
+    "search?q=mobil",
+    "query",
+    "dumps/",
+    "catalog?format=html",
+    ".well-known/void?format=html",
+    "id/x/y",
+]
+
+
+@pytest.mark.parametrize("path", TEMPLATED_PAGES)
+def test_pages_carry_no_inline_script_style_or_event_handler(live_server, path):
+    """What the Content-Security-Policy would block: scripts and styles come from files, and
+    the only inline <script> elements are data blocks (JSON-LD, the editor's settings)."""
+    response = requests.get(live_server + path, headers={"Accept": BROWSER}, timeout=10)
+    doc = lxml.html.fromstring(response.text)
+    inline = [s for s in doc.xpath("//script[not(@src)]") if s.get("type") != "application/ld+json"]
+    assert all(s.get("type") == "application/json" for s in inline), path
+    assert doc.xpath("//style | //*[@style]") == [], path
+    handlers = [name for element in doc.iter() for name in element.attrib if name.startswith("on")]
+    assert handlers == [], path
+
+
+@pytest.mark.parametrize("path", TEMPLATED_PAGES)
+def test_the_scripts_and_stylesheets_of_pages_are_served(live_server, path):
+    doc = lxml.html.fromstring(
+        requests.get(live_server + path, headers={"Accept": BROWSER}, timeout=10).text
+    )
+    files = doc.xpath("//script/@src | //link[@rel='stylesheet']/@href")
+    assert files, path
+    for url in files:
+        assert requests.get(live_server + url.lstrip("/"), timeout=10).status_code == 200, url
+
+
 @pytest.mark.parametrize("path", ["%5Cevil.example", "/evil.example", "%2F%2Fevil.example"])
 def test_links_built_from_the_requested_path_stay_on_this_site(live_server, path):
     """A browser reads ``/\\host`` and ``//host`` as another host; the 404 page's language switch

@@ -8,6 +8,8 @@ interface: the editor works offline.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import shutil
@@ -19,9 +21,16 @@ import pytest
 import requests
 
 from kommunen_kg.web.endpoint.example_queries import load_examples
+from kommunen_kg.web.http.security import (
+    YASGUI_STYLE_ATTRIBUTE_HASHES,
+    YASGUI_STYLE_ELEMENT_HASHES,
+)
+
+from .support import ROOT
 
 EXAMPLES = load_examples()
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+BUNDLE = ROOT / "server" / "kommunen_kg" / "web" / "static" / "yasgui" / "yasgui.min.js"
 
 
 class _Assets(HTMLParser):
@@ -83,6 +92,60 @@ def test_bundled_yasgui_carries_its_licence_and_version(live_server):
     package = requests.get(live_server + "static/yasgui/package.json", timeout=10).json()
     assert package["name"] == "@zazuko/yasgui"
     assert package["version"] == "4.6.2"
+
+
+def test_editor_page_runs_no_inline_script_only_reads_json_data_blocks(live_server):
+    doc = lxml.html.fromstring(page(live_server, "sparql").text)
+    scripts = doc.xpath("//script")
+    assert scripts
+    for script in scripts:
+        if script.get("src"):
+            assert not urlparse(script.get("src")).netloc, script.get("src")
+            assert not (script.text or "").strip()
+        else:
+            assert script.get("type") in ("application/json", "application/ld+json")
+
+
+def test_editor_page_has_no_inline_style_or_event_handler(live_server):
+    doc = lxml.html.fromstring(page(live_server, "sparql").text)
+    assert doc.xpath("//style | //*[@style]") == []
+    handlers = [name for element in doc.iter() for name in element.attrib if name.startswith("on")]
+    assert handlers == []
+
+
+def test_editor_is_given_this_servers_endpoint(live_server):
+    """The one endpoint the editor talks to, whatever ``?endpoint=`` a link carries."""
+    config = json.loads(page(live_server, "sparql", endpoint="http://evil.example/sparql").config)
+    assert config["endpoint"] == "/sparql"
+
+
+def _csp_hash(text: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+def test_the_page_policy_admits_exactly_the_style_elements_bundled_yasgui_inserts():
+    """YASR's column resizer inserts <style> elements: its grip rules, and while a column is
+    dragged a cursor rule with its default drag cursor."""
+    bundle = BUNDLE.read_text(encoding="utf-8")
+    fixed = re.findall(r"createStyle\(\w+,`([^`]*)`\)", bundle)
+    cursor = re.findall(r"createStyle\([^,]+,`([^`]*)`\+\w+\.opt\.dragCursor\+`([^`]*)`\)", bundle)
+    (default_cursor,) = re.findall(r"dragCursor:`([^`]*)`", bundle)
+    (hover_cursor,) = re.findall(r"hoverCursor:`([^`]*)`", bundle)
+    assert hover_cursor == "col-resize"  # the default: no hover rule is inserted
+    texts = fixed + [before + default_cursor + after for before, after in cursor]
+    assert len(texts) == 2
+    assert {_csp_hash(text) for text in texts} == set(YASGUI_STYLE_ELEMENT_HASHES)
+
+
+def test_the_page_policy_admits_exactly_the_style_attribute_bundled_yasgui_writes():
+    """The query field's syntax-error tooltip underlines the tokens it expects."""
+    bundle = BUNDLE.read_text(encoding="utf-8")
+    attributes = set(
+        re.findall(r"style='([^']*)'", bundle) + re.findall(r'style="([^"]*)"', bundle)
+    )
+    assert attributes == {"text-decoration:underline"}
+    assert {_csp_hash(text) for text in attributes} == set(YASGUI_STYLE_ATTRIBUTE_HASHES)
 
 
 def test_editor_starts_with_the_prefixes_prefilled(live_server, publication):
