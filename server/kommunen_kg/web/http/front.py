@@ -101,6 +101,9 @@ class AsyncFront:
         script_name: str = "",
     ):
         self.app = app
+        # A WSGI middleware that can answer some requests without blocking (the response
+        # cache) offers ``replay``: those answers are given on the loop, without a thread.
+        self.replay: Callable[..., Iterable[bytes] | None] | None = getattr(app, "replay", None)
         self.threads = threads
         self.max_body = max_body
         self.client_timeout = client_timeout
@@ -146,12 +149,23 @@ class AsyncFront:
         if declared and int(declared) > self.max_body:
             # Not read at all; the application says why in its own words (its 413).
             environ["wsgi.input"] = io.BytesIO(b"")
+        elif (
+            not declared
+            and environ["REQUEST_METHOD"] in ("GET", "HEAD")
+            and "HTTP_TRANSFER_ENCODING" not in environ
+        ):
+            environ["wsgi.input"] = io.BytesIO(b"")  # no body: nothing to wait for
         else:
             body = await self._read_body(receive, send)
             if body is None:
                 return
             environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body)) if body or declared else ""
+            environ["CONTENT_LENGTH"] = str(len(body))
+        if self.replay is not None:
+            replayed = self._replayed(environ)
+            if replayed is not None:
+                await self._send_answer(loop, replayed, send)
+                return
         if self._pending >= self.waiting_max:
             await _plain(
                 send,
@@ -248,6 +262,23 @@ class AsyncFront:
                 environ[key] = value
         return environ
 
+    def _replayed(self, environ: dict[str, Any]) -> _Answer | None:
+        """A kept answer, taken on the loop (see ``replay``), or None."""
+        answer = _Answer()
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            answer.status = int(status.split(" ", 1)[0])
+            answer.headers = [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
+            ]
+
+        assert self.replay is not None
+        body = self.replay(environ, start_response)
+        if body is None:
+            return None
+        answer.body = b"".join(body)
+        return answer
+
     def _call(self, environ: dict[str, Any]) -> _Answer:
         """Runs the application on a request thread, up to its first ``BUFFERED_BODY`` bytes."""
         answer = _Answer()
@@ -297,7 +328,8 @@ class AsyncFront:
         )
         rest = answer.rest
         if rest is None:
-            await self._timed(send({"type": "http.response.body", "body": answer.body}))
+            # One piece: granian takes it whole and never makes us wait (no timer needed).
+            await send({"type": "http.response.body", "body": answer.body})
             return
         if answer.body:
             await self._timed(

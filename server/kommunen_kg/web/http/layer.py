@@ -19,7 +19,8 @@ response can be revalidated cheaply and cached safely. The views just answer; th
   so two compressions of one body differ while sharing a strong ETag. Here the compressed
   bytes are a pure function of the body (``mtime=0``). Streamed answers (large files sent by
   ``send_file``) are never buffered or compressed: they keep their exact length and ranges.
-* **Security headers** (``security.py``): nosniff, a referrer policy, no framing.
+* **Security headers** (``security.py``): nosniff, a referrer policy, no framing, and a
+  Content-Security-Policy for HTML pages.
 * **CORS** (:mod:`.cors`, the one policy): ``Access-Control-Allow-Origin: *`` on every
   response, and preflight requests answered, because other portals fetch our IRIs, dumps,
   catalog, VoID and query answers from the browser.

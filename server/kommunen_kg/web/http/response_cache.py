@@ -156,14 +156,27 @@ class ResponseCache:
 
     # -- the WSGI interface --
 
+    def replay(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes] | None:
+        """The kept answer to this request, or None; never blocks and never enters Flask, so
+        that the asynchronous front (``front.py``) can call it on its event loop."""
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
+            return None
+        answer = self._find(self._url(environ), environ)
+        if answer is None:
+            return None
+        return self._replay(answer, environ, start_response, head=method == "HEAD")
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        replayed = self.replay(environ, start_response)
+        if replayed is not None:
+            return replayed
         method = environ.get("REQUEST_METHOD")
         if method not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
             return self.app(environ, start_response)
         url = self._url(environ)
-        answer = self._find(url, environ)
-        if answer is not None:
-            return self._replay(answer, environ, start_response, head=method == "HEAD")
         if method == "HEAD" or self._conditional(environ):
             # Kept only from a plain GET, whose answer is the full representation.
             return self.app(environ, start_response)
