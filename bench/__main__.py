@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--connections", type=int, default=8)
     r.add_argument("--workers", type=int, default=2, help="kommunen-kg and baseline workers")
-    r.add_argument("--threads", type=int, default=8, help="threads per kommunen-kg worker")
+    r.add_argument("--threads", type=int, default=16, help="threads per kommunen-kg worker")
     r.add_argument(
         "--wsgi-server",
         choices=("granian", "gunicorn"),

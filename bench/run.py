@@ -46,7 +46,7 @@ class Options:
     duration: float = 4.0
     connections: int = 8
     workers: int = 2
-    threads: int = 8
+    threads: int = 16
     wsgi_server: str = "granian"
     modes: tuple[str, ...] = ("warm", "cold")
     servers: tuple[str, ...] = PEERS
