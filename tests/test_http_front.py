@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -60,8 +61,15 @@ class Client:
         return b"".join(m.get("body", b"") for m in self.messages[1:])
 
 
+def run(coroutine) -> None:
+    """Runs ``coroutine`` on a new event loop of its own thread: another test's loop (the
+    browser driver's) may be running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, coroutine).result()
+
+
 def exchange(front: AsyncFront, client: Client, **kwargs) -> Client:
-    asyncio.run(front(scope(**kwargs), client.receive, client.send))
+    run(front(scope(**kwargs), client.receive, client.send))
     return client
 
 
@@ -146,7 +154,7 @@ def test_an_answer_the_client_never_takes_is_dropped_after_the_client_timeout():
         return FileWrapper(handle)
 
     client = Client(reads=False)
-    asyncio.run(asyncio.wait_for(front_for(app)(scope(), client.receive, client.send), 5))
+    run(asyncio.wait_for(front_for(app)(scope(), client.receive, client.send), 5))
     assert handle.closed
 
 
