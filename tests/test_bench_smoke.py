@@ -37,7 +37,7 @@ def _config(tmp_path: Path) -> Path:
 def test_generated_graph_passes_the_shapes_and_builds(tmp_path):
     generated = generate(1_000, tmp_path / "data")
     result = build(load_config(_config(tmp_path)))
-    assert result.report.conforms
+    assert result.report.passes
     assert 900 <= generated.triples <= 1_100
     assert result.release.manifest["counts"]["data"] > generated.triples  # enriched
 

@@ -97,6 +97,7 @@ def build(
     from kommunen_kg.build.pipeline import build as run_build
 
     config = _config(config_path, base_iri)
+    _require_shapes(config, lang)
     try:
         result = run_build(
             config, out=out, progress=None if quiet else _progress, validator=validator
@@ -142,32 +143,23 @@ def validate(
 ) -> None:
     """Check data against the shapes without writing anything.
 
-    Without FILES, checks the configured data/ folder. With FILES (Turtle files or folders),
-    checks those instead, together with the vocabulary, themes and shapes of ontology/.
-    Exit code 0 when the data conforms (warnings allowed), 1 otherwise.
+    Without FILES, checks the configured data/ folder. With FILES (RDF files or folders),
+    checks them in the context of all the data: each named file takes the place of the data
+    file of the same path, other files are added, and every reference between them resolves.
+    Exit code 0 when there is no error (warnings and notes allowed), 1 otherwise.
     """
-    from kommunen_kg.build.pipeline import check
-    from kommunen_kg.rdf.sources import (
-        ParsedSources,
-        SourceError,
-        discover,
-        files_as_sources,
-        parse_sources,
-    )
+    from kommunen_kg.build.pipeline import BuildFailed, check
+    from kommunen_kg.rdf.sources import SourceError, parse_sources
 
     config = _config(config_path)
+    _require_shapes(config, lang)
     try:
         if files:
-            ontology = [
-                s for s in discover(config.ontology_dir, Path("/nonexistent")) if s.graph != "data"
-            ]
-            sources: ParsedSources = parse_sources(
-                ontology + files_as_sources(files), config.base_iri, Path.cwd()
-            )
+            sources = parse_sources(_in_context(config, files), config.base_iri, Path.cwd())
             report = check(config, sources, validator)
         else:
             report = check(config, validator=validator)
-    except SourceError as exc:
+    except (SourceError, BuildFailed) as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     if fmt == "json":
@@ -176,7 +168,59 @@ def validate(
         click.echo(report.to_turtle())
     else:
         click.echo(report.to_text(lang, _prefixes(config)))
-    sys.exit(0 if report.conforms else 1)
+    sys.exit(0 if report.passes else 1)
+
+
+_NO_SHAPES = {
+    "en": (
+        "no kommunen-kg.toml in {cwd} or a folder above it, and no SHACL shapes in {folder}: "
+        "there is nothing to check the data against. Run kommunen-kg in the project folder, or "
+        "name its configuration with --config."
+    ),
+    "de": (
+        "keine kommunen-kg.toml in {cwd} oder einem Ordner darüber und keine SHACL-Shapes in "
+        "{folder}: es gibt nichts, woran die Daten zu prüfen wären. Rufen Sie kommunen-kg im "
+        "Projektordner auf oder nennen Sie die Konfiguration mit --config."
+    ),
+}
+_NO_SHAPES_CONFIGURED = {
+    "en": "no SHACL shapes (shapes*.ttl) in {folder}, the ontology folder {config} names: "
+    "there is nothing to check the data against.",
+    "de": "keine SHACL-Shapes (shapes*.ttl) in {folder}, dem Ontologie-Ordner aus {config}: "
+    "es gibt nichts, woran die Daten zu prüfen wären.",
+}
+
+
+def _require_shapes(config: Config, lang: str) -> None:
+    """Stops with one clear line when there are no shapes to validate against.
+
+    WHY: without them every file "conforms", and an editor who ran the command in the wrong
+    folder would read 0 errors for data that was never checked.
+    """
+    from kommunen_kg.rdf.sources import discover
+
+    if any(s.graph == "shapes" for s in discover(config.ontology_dir, Path("/nonexistent"))):
+        return
+    words = _NO_SHAPES if config.source is None else _NO_SHAPES_CONFIGURED
+    raise click.ClickException(
+        words.get(lang, words["en"]).format(
+            cwd=Path.cwd(), folder=config.ontology_dir, config=config.source
+        )
+    )
+
+
+def _in_context(config: Config, files: tuple[Path, ...]):
+    """The sources for ``validate FILES``: the ontology and all data, each named file in place
+    of the data file of the same path, the other named files added."""
+    from kommunen_kg.rdf.sources import discover, files_as_sources
+
+    named = files_as_sources(files)
+    paths = {s.path.resolve() for s in named}
+    everything = discover(config.ontology_dir, config.data_dir)
+    graph_of = {s.path.resolve(): s.graph for s in everything}
+    for source in named:  # a named ontology file keeps its part (themes, shapes, vocabulary)
+        source.graph = graph_of.get(source.path.resolve(), source.graph)
+    return [s for s in everything if s.path.resolve() not in paths] + named
 
 
 def _sources_newer_than(config, stamp: float) -> list[Path]:

@@ -459,7 +459,7 @@ def build(
     say("validating the data with the SHACL shapes")
     report = check(config, sources, validator)
     timings["validate"] = time.perf_counter() - step
-    if not report.conforms:
+    if not report.passes:
         raise BuildFailed("the data does not conform to the shapes", report)
 
     step = time.perf_counter()

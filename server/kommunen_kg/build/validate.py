@@ -15,7 +15,9 @@ prefixed names instead of long IRIs. A few rules that SHACL cannot state about a
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -23,7 +25,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
-from kommunen_kg.rdf.rdflib_terms import to_ox_term, triples_to_rdflib
+from kommunen_kg.build.terms import RDF_TYPE, unknown_terms
+from kommunen_kg.rdf.lexical_forms import ILL_FORMED
+from kommunen_kg.rdf.rdflib_terms import to_ox_term, to_rdflib_term, triples_to_rdflib
 from kommunen_kg.rdf.sources import ParsedSources, display_path
 from kommunen_kg.shacl.run import VALIDATORS, Finding, report_graph, run_shacl
 
@@ -59,7 +63,14 @@ class Problem:
 
 @dataclass
 class ValidationReport:
-    """All problems found; ``conforms`` is false as soon as one is a violation."""
+    """All problems found.
+
+    Two verdicts, as the SHACL specification and an editor need them: ``conforms`` is SHACL's
+    ``sh:conforms``, true only when there is no result at all (a note is a result: W3C test
+    ``core/misc/severity-001``); ``passes`` is true when no result is a violation, which is
+    what the build and the ``validate`` command's exit code go by (warnings and notes stay
+    advice).
+    """
 
     problems: list[Problem]
     report_graph: rdflib.Graph | None = None
@@ -69,6 +80,10 @@ class ValidationReport:
 
     @property
     def conforms(self) -> bool:
+        return not self.problems
+
+    @property
+    def passes(self) -> bool:
         return not any(p.severity == "Violation" for p in self.problems)
 
     def count(self, severity: str) -> int:
@@ -78,6 +93,7 @@ class ValidationReport:
         return json.dumps(
             {
                 "conforms": self.conforms,
+                "passes": self.passes,
                 "counts": {s.lower(): self.count(s) for s in SEVERITIES},
                 "problems": [asdict(p) for p in self.problems],
             },
@@ -223,6 +239,97 @@ def source_rules(sources: ParsedSources, base_iri: str) -> list[Problem]:
     return problems
 
 
+def term_rules(sources: ParsedSources) -> list[Problem]:
+    """Every term the data uses must be one the project knows (see ``build/terms.py``)."""
+    problems = []
+    for unknown in unknown_terms(sources):
+        kind_de, kind_en = ("Klasse", "class") if unknown.as_class else ("Eigenschaft", "property")
+        hint_de = f" Gemeint ist vielleicht {unknown.suggestion}." if unknown.suggestion else ""
+        hint_en = f" Did you mean {unknown.suggestion}?" if unknown.suggestion else ""
+        problems.append(
+            Problem(
+                "Violation",
+                focus=unknown.subject,
+                path=RDF_TYPE if unknown.as_class else unknown.term,
+                value=unknown.term if unknown.as_class else None,
+                messages={
+                    "de": f"{unknown.written} ist keine {kind_de}, die das Vokabular oder die "
+                    f"Shapes kennen; ein Tippfehler?{hint_de} Was diese Aussage sagen "
+                    "sollte, fehlt sonst auf den Seiten und in den Abfragen.",
+                    "en": f"{unknown.written} is no {kind_en} the vocabulary or the shapes "
+                    f"know; a typo?{hint_en} Otherwise what this statement was to say is "
+                    "missing from the pages and the queries.",
+                },
+                component=_SOURCE_RULE + "KnownTerm",
+                locations=[unknown.location],
+            )
+        )
+    return problems
+
+
+def literal_rules(sources: ParsedSources) -> list[Problem]:
+    """Literals outside their datatype's lexical space (a 31 November, a number with a
+    letter): one problem each, at the line that writes it."""
+    problems = []
+    for part in ("data", "themes"):
+        for quad in sources.store.quads_for_pattern(None, None, None, sources.graph(part)):
+            term = quad.object
+            if type(term) is not ox.Literal or term.language is not None:
+                continue
+            if not term.datatype.value.startswith(ILL_FORMED):
+                continue
+            literal = sources.codec.decode(term)
+            datatype = literal.datatype.value
+            short = datatype.replace("http://www.w3.org/2001/XMLSchema#", "xsd:")
+            problems.append(
+                Problem(
+                    "Violation",
+                    focus=_term_text(to_rdflib_term(quad.subject)) or "",
+                    path=quad.predicate.value,
+                    value=f'"{literal.value}"^^<{datatype}>',
+                    messages={
+                        "de": f"„{literal.value}“ ist kein gültiger Wert für {short}"
+                        f"{_why_ill_formed(literal.value, datatype, 'de')}.",
+                        "en": f'"{literal.value}" is no valid {short}'
+                        f"{_why_ill_formed(literal.value, datatype, 'en')}.",
+                    },
+                    component=_SOURCE_RULE + "WellFormedLiteral",
+                    locations=_literal_locations(sources, part, literal.value),
+                )
+            )
+    return problems
+
+
+def _why_ill_formed(lexical: str, datatype: str, lang: str) -> str:
+    """Why a date is ill-formed when it names a day its month does not have (31 November)."""
+    if not datatype.endswith(("#date", "#dateTime", "#dateTimeStamp")):
+        return ""
+    match = re.match(r"-?(\d{4,})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", lexical)
+    if match is None:
+        return ""
+    year, month, day = (int(g) for g in match.groups())
+    if day <= calendar.monthrange(year, month)[1]:
+        return ""
+    if lang == "de":
+        return f": einen {day}.{month}.{year} gibt es nicht"
+    return f": {calendar.month_name[month]} {year} has no day {day}"
+
+
+def _literal_locations(sources: ParsedSources, part: str, lexical: str) -> list[str]:
+    needle = f'"{lexical}"'
+    for parsed in sources.files:
+        if parsed.source.graph != part:
+            continue
+        try:
+            text = parsed.source.path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if needle in line:
+                return [f"{display_path(parsed.source.path, sources.root)}:{number}"]
+    return []
+
+
 def _outside_subjects(path, sources: ParsedSources, base_iri: str) -> list[str]:
     from kommunen_kg.rdf.sources import RDF_SUFFIXES
 
@@ -345,9 +452,8 @@ def validate_sources(
         if validator == "fast":
             store.remove_graph(AXIOMS)
     problems = [_problem(f, sources) for f in outcome.findings]
-    rules = source_rules(sources, base_iri)
-    violations = any(p.severity == "Violation" for p in problems)
-    report = report_graph(outcome.findings, conforms=not violations)
+    rules = source_rules(sources, base_iri) + term_rules(sources) + literal_rules(sources)
+    report = report_graph(outcome.findings, conforms=not outcome.findings)
     _add_to_report(report, rules)
     problems += rules
     problems.sort(key=_report_order)

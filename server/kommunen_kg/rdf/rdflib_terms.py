@@ -8,6 +8,7 @@ as rdflib parses them.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -15,6 +16,16 @@ import pyoxigraph as ox
 import rdflib
 
 from kommunen_kg.rdf.lexical_forms import XSD_STRING
+
+
+def _not_a_conversion_failure(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Failed to convert Literal lexical form")
+
+
+# rdflib logs a traceback for every literal outside its datatype's lexical space (a 31
+# November) as it makes the term. Such literals are ours to report, in one line with file and
+# line (build/validate.py, literal_rules); the traceback would only bury that line.
+logging.getLogger("rdflib.term").addFilter(_not_a_conversion_failure)
 
 
 def to_rdflib_term(term, bnodes: dict | None = None):
