@@ -112,6 +112,9 @@ def test_the_synthetic_graph_with_mistakes_gives_the_same_report(tmp_path):
     assert_same_problems(fast, reference)
 
 
+SOURCE_RULE = "urn:kommunen-kg:source-rule:"
+
+
 def test_an_ill_formed_literal_is_a_violation_where_pyshacl_misses_it(tmp_path):
     """ "2019-01"^^xsd:gYear is not in the lexical space of xsd:gYear, so it is not a well-formed
     xsd:gYear and a project's end date in that form fails kis:CalendarDate. pyshacl checks the
@@ -124,7 +127,13 @@ def test_an_ill_formed_literal_is_a_violation_where_pyshacl_misses_it(tmp_path):
         projects.replace('"2019-01"^^xsd:gYearMonth', '"2019-01"^^xsd:gYear', 1), encoding="utf-8"
     )
     fast, reference = both_reports(tmp_path)
-    assert reference.conforms and not fast.conforms
+    # Both validators report the literal through the build's own rule (its file and line);
+    # the comparison below is of what SHACL itself finds.
+    for report in (fast, reference):
+        rules = [p for p in report.problems if p.component.startswith(SOURCE_RULE)]
+        assert [p.component for p in rules] == [SOURCE_RULE + "WellFormedLiteral"]
+        report.problems = [p for p in report.problems if p not in rules]
+    assert reference.passes and not fast.passes
     extra = [p for p in fast.problems if p.severity == "Violation"]
     assert [(p.path, p.value, p.component) for p in extra] == [
         (
@@ -135,4 +144,4 @@ def test_an_ill_formed_literal_is_a_violation_where_pyshacl_misses_it(tmp_path):
     ]
     fast.problems = [p for p in fast.problems if p not in extra]
     shapes = "https://w3id.org/kommunen-innovativ/shapes#"
-    assert_same_problems(fast, reference, fallback=[f"<{shapes}PersonShape>"])
+    assert_same_problems(fast, reference, fallback=[f"<{shapes}PersonNameFromParts>"])

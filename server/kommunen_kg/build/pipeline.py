@@ -1,8 +1,9 @@
 """The build: sources in, a validated, enriched, versioned release out.
 
 parse (a syntax error names file and line) -> validate (a SHACL violation stops the build) ->
-enrich (super-classes, super-properties, inverses) -> serialise (reproducible dumps) ->
-describe (VoID, DCAT, PROV) -> publish (atomically, see ``rdf/release.py``).
+enrich (super-classes, super-properties, inverses) -> validate again what the release
+publishes, the enriched graph -> serialise (reproducible dumps) -> describe (VoID, DCAT, PROV)
+-> publish (atomically, see ``rdf/release.py``).
 
 Nothing is written before validation has passed, and nothing becomes visible before every
 file is on disk, so a failing or interrupted build leaves the last good release served.
@@ -17,6 +18,7 @@ megabytes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -41,7 +43,7 @@ from kommunen_kg.build.metadata import (
     metadata_triples,
     vocabularies_used,
 )
-from kommunen_kg.build.validate import ValidationReport, validate_sources
+from kommunen_kg.build.validate import SEVERITIES, Problem, ValidationReport, validate_sources
 from kommunen_kg.config import Config, DatasetConfig
 from kommunen_kg.rdf.dumps import (
     DATASET_DUMPS,
@@ -129,6 +131,61 @@ def check(
 ) -> ValidationReport:
     """Parses and validates without writing anything (``kommunen-kg validate``)."""
     return validate_sources(sources or load_sources(config), config.base_iri, validator=validator)
+
+
+def check_as_published(
+    config: Config, sources: ParsedSources | None = None, validator: str = "fast"
+) -> ValidationReport:
+    """``check``, and when the sources pass, the same check of the enriched graph the build
+    would publish (``kommunen-kg validate``): what the build would stop on, the validate
+    command reports."""
+    sources = sources or load_sources(config)
+    report = check(config, sources, validator)
+    if not report.passes:
+        return report
+    enrich(sources)
+    published = check(config, sources, validator)
+    return published if not published.passes else with_published(report, published)
+
+
+def enrich(sources: ParsedSources) -> None:
+    """Writes what the vocabulary entails into the themes and data graphs of the sources'
+    store: super-classes, super-properties and inverses (see ``rdf/entailment.py``)."""
+    entailments = Entailments(sources.triples("vocabulary"))
+    for name in ("themes", "data"):
+        entailments.apply_in_store(sources.store, sources.graph(name))
+
+
+# Why the build stops when the sources pass and the enriched graph does not: the shapes are
+# published with the release and speak of what it holds, and consumers validate the dumps.
+PUBLISHED_FAILS = (
+    "the data conforms to the shapes, but the release would not: the triples the vocabulary "
+    "entails (super-classes, super-properties, inverses), which the build writes out, break a "
+    "shape; the shape or the vocabulary says something wrong"
+)
+
+
+def _problem_key(problem: Problem) -> tuple:
+    return (
+        problem.severity,
+        problem.focus,
+        problem.path,
+        problem.value,
+        problem.component,
+        problem.shape,
+    )
+
+
+def with_published(report: ValidationReport, published: ValidationReport) -> ValidationReport:
+    """The sources' report plus the warnings and notes that only the enriched graph gives (a
+    shape on a super-property, say), so that the build's one report names everything the
+    release is told about; each severity's problems stay together."""
+    seen = {_problem_key(p) for p in report.problems}
+    extra = [p for p in published.problems if _problem_key(p) not in seen]
+    if not extra:
+        return report
+    problems = sorted([*report.problems, *extra], key=lambda p: SEVERITIES.index(p.severity))
+    return dataclasses.replace(report, problems=problems)
 
 
 # [dataset] keys added after releases were published: they count towards the version only when
@@ -464,11 +521,17 @@ def build(
 
     step = time.perf_counter()
     say("materialising super-classes, super-properties and inverses")
-    store = sources.store
-    entailments = Entailments(sources.triples("vocabulary"))
-    for name in ("themes", "data"):
-        entailments.apply_in_store(store, sources.graph(name))
+    enrich(sources)
     timings["enrich"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    say("validating the enriched data, as the release publishes it")
+    published = check(config, sources, validator)
+    timings["validate_published"] = time.perf_counter() - step
+    if not published.passes:
+        raise BuildFailed(PUBLISHED_FAILS, published)
+    report = with_published(report, published)
+    store = sources.store
 
     step = time.perf_counter()
     say("writing reproducible dumps")

@@ -106,6 +106,8 @@ def pyshacl_messages(report: rdflib.Graph, result, shapes: rdflib.Graph) -> dict
             untagged.append(str(message))
     constraint = report.value(result, SH.sourceConstraint)
     templates = list(shapes.objects(constraint, SH.message)) if constraint is not None else []
+    if constraint is not None and not templates:  # a constraint without messages: its shape's
+        templates = list(shapes.objects(report.value(result, SH.sourceShape), SH.message))
     for text in untagged:
         fitting = [t for t in templates if _fits(text, str(t))]
         if templates and not fitting:
