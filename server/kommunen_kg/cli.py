@@ -148,7 +148,7 @@ def validate(
     file of the same path, other files are added, and every reference between them resolves.
     Exit code 0 when there is no error (warnings and notes allowed), 1 otherwise.
     """
-    from kommunen_kg.build.pipeline import BuildFailed, check
+    from kommunen_kg.build.pipeline import BuildFailed, check_as_published
     from kommunen_kg.rdf.sources import SourceError, parse_sources
 
     config = _config(config_path)
@@ -156,9 +156,9 @@ def validate(
     try:
         if files:
             sources = parse_sources(_in_context(config, files), config.base_iri, Path.cwd())
-            report = check(config, sources, validator)
+            report = check_as_published(config, sources, validator)
         else:
-            report = check(config, validator=validator)
+            report = check_as_published(config, validator=validator)
     except (SourceError, BuildFailed) as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -221,6 +221,27 @@ def _in_context(config: Config, files: tuple[Path, ...]):
     for source in named:  # a named ontology file keeps its part (themes, shapes, vocabulary)
         source.graph = graph_of.get(source.path.resolve(), source.graph)
     return [s for s in everything if s.path.resolve() not in paths] + named
+
+
+def _refuse_taken_port(host: str, port: int) -> None:
+    """Stops with one line when something listens on ``host:port`` already.
+
+    WHY: granian binds with SO_REUSEPORT, so a second ``serve`` on the same port started
+    without an error and the kernel split the requests between two servers (and two releases).
+    A probe socket bound without SO_REUSEPORT fails where any other socket listens.
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server "
+                "running there? stop it, or choose another --port)"
+            ) from exc
 
 
 def _sources_newer_than(config, stamp: float) -> list[Path]:
@@ -347,6 +368,7 @@ def serve(
         config = config.with_graphs_dir(graphs)
     host = host or config.server.host
     port = port if port is not None else config.server.port
+    _refuse_taken_port(host, port)
     if store and sources:
         raise click.UsageError("give either SOURCES or --store, not both")
     try:
@@ -381,14 +403,36 @@ def serve(
         sys.exit(1)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+
     # Client queries run in killable worker processes; each server worker forks its own pool
     # right after it is forked itself (see sparql/pool.py). Our views stay in-process. A
     # remote store needs no pool: its engine is an HTTP client with a time limit.
-    # Some threads of each server process never wait for a client query (QueryPool.limit_requests).
-    publication.engines.limit_requests(threads - RESERVED_THREADS)
-    pool = publication.engines.pool
-    hooks: dict = {"post_fork": pool.start, "worker_exit": pool.close} if pool is not None else {}
-    app = create_app(publication)
+    def prepare(served) -> None:
+        # Some threads of each server process never wait for a client query
+        # (QueryPool.limit_requests).
+        served.engines.limit_requests(threads - RESERVED_THREADS)
+
+    # A release from graphs/ under granian is switched in place when graphs/current changes
+    # (web/live.py); files, a remote store and gunicorn serve what they started with.
+    live = None
+    hooks: dict = {}
+    if not sources and not store and wsgi_server == "granian":
+        from kommunen_kg.web.live import LiveRelease
+
+        live = LiveRelease(config, publication, prepare)
+        app = lambda: live.app  # noqa: E731 - read at each worker's fork
+        hooks = {
+            "post_fork": live.post_fork,
+            "worker_exit": live.worker_exit,
+            "on_reload": live.switch,
+            "reload_with": live.reload_with,
+        }
+    else:
+        prepare(publication)
+        pool = publication.engines.pool
+        if pool is not None:
+            hooks = {"post_fork": pool.start, "worker_exit": pool.close}
+        app = create_app(publication)
     shown_host = f"[{host}]" if ":" in host else host
     root = f"http://{shown_host}:{port}/"
 
@@ -399,6 +443,8 @@ def serve(
         click.echo(f"  dumps            {root}dumps/", err=True)
         click.echo(f"  DCAT catalog     {root}catalog", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
+        if live is not None:
+            live.watch()  # a new release in graphs/current is served without a restart
 
     # Everything loaded so far lives as long as the server: keep the garbage collector off
     # it, so that a collection in a forked worker does not write to (and so copy) the pages

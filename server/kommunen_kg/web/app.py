@@ -20,6 +20,8 @@ from kommunen_kg.web.publication import EXTENSION_KEY, Publication
 from kommunen_kg.web.views import register_views
 
 RESPONSE_CACHE_KEY = "kommunen_kg.response_cache"
+# Why graphs/current names a release this server could not switch to (web/live.py), if so.
+RELEASE_PROBLEM_KEY = "kommunen_kg.release_problem"
 
 
 def create_app(publication: Publication) -> Flask:
@@ -55,7 +57,11 @@ def create_app(publication: Publication) -> Flask:
     @app.get("/health")
     def health():
         """Liveness and what is served, for load balancers and the test harness."""
+        problem = app.extensions.get(RELEASE_PROBLEM_KEY)
+        if problem:  # serving, but not the release graphs/current names
+            return jsonify(status="stale", version=publication.version, reason=problem), 503
         try:
+            publication.check_reachable()
             triples = publication.triple_count()
         except (EngineUnavailable, QueryTimeout) as exc:
             return jsonify(status="unavailable", reason=str(exc)), 503

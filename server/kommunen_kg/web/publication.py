@@ -84,11 +84,24 @@ class Publication:
         return self.release.version if self.release else ADHOC_VERSION
 
     def triple_count(self) -> int:
-        """Triples served (all graphs); a remote store answers it with a SPARQL COUNT."""
+        """Triples served (all graphs).
+
+        A remote store's count comes from the release manifest (the store holds that release:
+        ``open_remote_store`` checked), not from a ``COUNT(*)`` over the whole store, which
+        took 320-370 ms at 1e6 and is what load balancers would ask every few seconds."""
         if self._local_count is not None:
             return self._local_count
+        counts = self.release.manifest.get("counts", {}) if self.release else {}
+        if all(name in counts for name in GRAPH_NAMES):
+            return sum(counts[name] for name in GRAPH_NAMES)
         rows = self.trusted.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(rows[0]["n"].value) if rows else 0
+
+    def check_reachable(self) -> None:
+        """Raises EngineUnavailable or QueryTimeout when a remote store cannot answer; the
+        cheapest question there is (an empty ASK), for the health check."""
+        if self.store is None:
+            self.trusted.ask("ASK {}")
 
     def close(self) -> None:
         if self.engines is not None:

@@ -99,7 +99,7 @@ def run_gunicorn(
 
 
 def run_granian(
-    app: Flask,
+    app: Flask | Callable[[], Flask],
     host: str,
     port: int,
     workers: int,
@@ -111,8 +111,15 @@ def run_granian(
     worker_exit: Callable[[], None] | None = None,
     max_body: int = 1048576,
     client_timeout: float = 20.0,
+    on_reload: Callable[[], None] | None = None,
+    reload_with: Callable[[Callable[[], None]], None] | None = None,
 ) -> None:
     """Serves ``app`` under granian until SIGINT/SIGTERM; the arguments as for gunicorn.
+
+    ``app`` may be a function that returns the application: each worker, also one forked
+    later, serves what it returns at its fork. On SIGHUP granian runs ``on_reload`` in this
+    process and then replaces the workers one by one, gracefully (``web/live.py`` switches
+    releases this way).
 
     The application runs behind the asynchronous front (``web/http/front.py``) on granian's
     ASGI interface: request bodies (at most ``max_body`` bytes) and answers travel on the event
@@ -132,11 +139,15 @@ def run_granian(
     if multiprocessing.get_start_method() != "fork":  # pragma: no cover - not Linux
         raise RuntimeError("granian workers must be forked to share the loaded store")
 
-    front = AsyncFront(
-        app.wsgi_app, threads=threads, max_body=max_body, client_timeout=client_timeout
-    )
+    application = app if not isinstance(app, Flask) and callable(app) else (lambda: app)
 
     def load() -> AsyncFront:
+        front = AsyncFront(
+            application().wsgi_app,  # type: ignore[union-attr]
+            threads=threads,
+            max_body=max_body,
+            client_timeout=client_timeout,
+        )
         if post_fork is not None:
             post_fork()
         if worker_exit is not None:
@@ -174,4 +185,8 @@ def run_granian(
     )
     if on_ready is not None:
         server.on_startup(on_ready)
+    if on_reload is not None:
+        server.on_reload(on_reload)
+    if reload_with is not None:  # how to ask for a reload from a thread (what SIGHUP does)
+        reload_with(server.signal_handler_reload)
     server.serve(target_loader=load, wrap_loader=False)

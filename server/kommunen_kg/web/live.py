@@ -1,0 +1,133 @@
+"""The release a running ``serve`` answers from, switched without a restart (issue 12).
+
+WHY: a new build used to reach readers only when someone restarted every server. Now the
+server's master process looks at ``graphs/current`` once a second; when it names another
+release, the master loads that release next to the one it serves (so memory peaks at about
+twice the store), makes it the current one, and asks the HTTP server to replace its workers
+one by one (granian's graceful respawn, the SIGHUP it handles). Each new worker is forked from
+the master with the new release; each old worker finishes what it has in hand and stops. So
+every answer comes from exactly one release (a worker never holds two), no request fails, and
+the ETags, ``/health`` and the response caches change with the worker that gives them.
+
+A release that cannot be loaded is not served: the workers go on with the release they have,
+and ``/health`` answers 503 naming the problem until ``graphs/current`` names a loadable release.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+
+from flask import Flask
+
+from kommunen_kg.config import Config
+from kommunen_kg.rdf.release import CURRENT, ReleaseFolder
+from kommunen_kg.web.app import RELEASE_PROBLEM_KEY, create_app
+from kommunen_kg.web.publication import Publication, open_release
+
+log = logging.getLogger(__name__)
+
+WATCH_EVERY = 1.0  # seconds between two looks at graphs/current
+
+
+class LiveRelease:
+    """The current release of a ``serve`` process, its application, and the switch."""
+
+    def __init__(
+        self, config: Config, publication: Publication, prepare: Callable[[Publication], None]
+    ):
+        self.config = config
+        self._prepare = prepare  # what serve does to every publication (limits), before forking
+        prepare(publication)
+        self.publication = publication
+        self.app: Flask = create_app(publication)
+        self._failed: str | None = None  # a version that could not be loaded; not retried
+        self._stop = threading.Event()
+
+    def pointer(self) -> str | None:
+        """The version ``graphs/current`` names now (None when it cannot be read)."""
+        try:
+            return (self.config.graphs_dir / CURRENT).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def pending(self) -> str | None:
+        """A version to switch to: named by the pointer, not served, not failed before."""
+        named = self.pointer()
+        if named is None or named in (self.publication.version, self._failed):
+            return None
+        return named
+
+    def switch(self) -> None:
+        """Loads the release the pointer names and makes it current (in the master, before the
+        workers are replaced). Keeps the current one when the new one cannot be loaded."""
+        version = self.pending()
+        if version is None:
+            return
+        release = ReleaseFolder(self.config.graphs_dir).read(version)
+        try:
+            if release is None:
+                raise FileNotFoundError(f"graphs/releases/{version} is missing or incomplete")
+            publication = open_release(self.config, release, pooled=True)
+            self._prepare(publication)
+            app = create_app(publication)
+        except Exception as exc:  # any failure keeps the release being served
+            self._failed = version
+            problem = f"graphs/current names release {version}, which cannot be served: {exc}"
+            log.error("%s; still serving %s", problem, self.publication.version)
+            self.app.extensions[RELEASE_PROBLEM_KEY] = problem
+            return
+        old = self.publication
+        self.publication, self.app, self._failed = publication, app, None
+        # The old release's objects were frozen out of the collector's reach before the first
+        # fork (serve calls gc.freeze()); let it free them now, then freeze the new ones.
+        gc.unfreeze()
+        del old
+        gc.collect()
+        gc.freeze()
+        log.warning("switched to release %s", version)
+
+    def reload_with(self, trigger: Callable[[], None]) -> None:
+        """How to ask the HTTP server for a reload (granian's own SIGHUP handler). Called
+        directly from the watcher: a SIGHUP the kernel hands to the watcher's thread did not
+        always wake the server's main loop, and a switch then waited seconds for it."""
+        self._reload = trigger
+
+    def _reload(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    def watch(self) -> None:
+        """In a thread of the master: asks the HTTP server for a reload when the pointer names
+        another release; the server's reload hook then calls :meth:`switch`."""
+
+        signalled: str | None = None  # the version a reload was asked for, once
+
+        def loop() -> None:
+            nonlocal signalled
+            while not self._stop.wait(WATCH_EVERY):
+                version = self.pending()
+                if version is None:
+                    signalled = None  # switched (or failed): the next change is news again
+                elif version != signalled:
+                    signalled = version
+                    self._reload()
+
+        threading.Thread(target=loop, name="kkg-release-watch", daemon=True).start()
+
+    # -- what each worker runs, for the release it was forked with --
+
+    def post_fork(self) -> None:
+        pool = self.publication.engines.pool if self.publication.engines else None
+        if pool is not None:
+            pool.start()
+
+    def worker_exit(self) -> None:
+        pool = self.publication.engines.pool if self.publication.engines else None
+        if pool is not None:
+            pool.close()

@@ -1,0 +1,194 @@
+"""A running ``serve`` answers from a new release without a restart (issue 12).
+
+Each test builds a release in a private copy of the sources, serves it with ``kommunen-kg
+serve`` (granian, 2 workers), and changes ``graphs/current`` under it while readers read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .support import ROOT, free_port, wait_until_up
+
+pytestmark = pytest.mark.slow
+
+SERVE = (sys.executable, "-m", "kommunen_kg", "serve", "--no-build", "--quiet")
+
+PATHS = (
+    "health",
+    "page/project/lebenswert",
+    "data/project/lebenswert.ttl",
+    "sparql?query=ASK%7B%7D",
+)
+
+
+@contextlib.contextmanager
+def serving(folder: Path, workers: int = 2) -> Iterator[tuple[str, Path]]:
+    """``kommunen-kg serve --no-build`` in ``folder``, its output in ``folder/serve.log``."""
+    port = free_port()
+    log_path = folder / "serve.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [*SERVE, "--port", str(port), "--workers", str(workers)],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url, process=process)
+        yield url, log_path
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def kommunen_kg(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def current(folder: Path) -> str:
+    return (folder / "graphs" / "current").read_text(encoding="utf-8").strip()
+
+
+def all_serve(url: str, version: str, asks: int = 8) -> bool:
+    """Whether ``asks`` health checks in a row, each on a new connection, name ``version``."""
+    return all(served_version(url) == version for _ in range(asks))
+
+
+def served_version(url: str) -> str | None:
+    with contextlib.suppress(requests.RequestException, ValueError):
+        return requests.get(url + "health", timeout=5).json().get("version")
+    return None
+
+
+class Readers:
+    """Threads that read pages, /data, /sparql and /health until stopped; each answer's
+    status and the release its ETag names are kept."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.stop = threading.Event()
+        self.statuses: Counter = Counter()
+        self.versions: Counter = Counter()
+        self.failures: list[str] = []
+        self.threads = [threading.Thread(target=self._read, args=(p,)) for p in PATHS]
+
+    def _read(self, path: str) -> None:
+        # As HTTP asks of clients (RFC 9112, 9.3.1) and browsers do: a GET sent on a kept-alive
+        # connection that the server closed at the same moment (an old worker stopping) is sent
+        # once more on a new connection. Anything else counts as a failure.
+        session = requests.Session()
+        retry_once = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
+        session.mount("http://", HTTPAdapter(max_retries=retry_once))
+        while not self.stop.is_set():
+            try:
+                response = session.get(self.url + path, timeout=10)
+            except requests.RequestException as exc:
+                self.failures.append(f"{path}: {exc}")
+                continue
+            self.statuses[response.status_code] += 1
+            if response.status_code != 200:
+                self.failures.append(f"{path}: {response.status_code} {response.text[:200]}")
+            tag = response.headers.get("ETag", "").removeprefix("W/").strip('"')
+            if tag:
+                self.versions[tag.split("-", 1)[0]] += 1
+
+    def __enter__(self) -> Readers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_copy):
+    assert kommunen_kg(sources_copy, "build", "-q").returncode == 0
+    first = current(sources_copy)
+    with serving(sources_copy) as (url, log):
+        with Readers(url) as readers:
+            time.sleep(1.0)
+            events = sources_copy / "data" / "events.ttl"
+            text = events.read_text(encoding="utf-8")
+            events.write_text(
+                text.replace("Embrace diversity!", "Embrace diversity, now!"), "utf-8"
+            )
+            built = kommunen_kg(sources_copy, "build", "-q")
+            assert built.returncode == 0, built.stderr
+            second = current(sources_copy)
+            assert second != first
+            # every worker answers from the new release within 5 s (each /health goes over a
+            # new connection, to whichever worker takes it)
+            deadline = time.monotonic() + 5
+            while not all_serve(url, second) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert all_serve(url, second), "not served within 5 s:\n" + log.read_text()
+            time.sleep(1.0)  # readers go on reading from the new release
+        assert readers.failures == []
+        assert set(readers.versions) <= {first, second} and readers.versions[second] > 0
+        page = requests.get(url + "page/event/herbst-konferenz-2020-vielfalt-leben?lang=en")
+        assert "Embrace diversity, now!" in page.text
+
+
+def test_a_release_that_cannot_be_loaded_is_not_served_and_health_says_so(sources_copy):
+    assert kommunen_kg(sources_copy, "build", "-q").returncode == 0
+    first = current(sources_copy)
+    with serving(sources_copy, workers=1) as (url, _log):
+        (sources_copy / "graphs" / "current").write_text("000000000000\n", encoding="utf-8")
+        deadline = time.monotonic() + 8
+        health = requests.get(url + "health", timeout=5)
+        while health.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            health = requests.get(url + "health", timeout=5)
+        assert health.status_code == 503
+        assert health.json()["version"] == first
+        assert "000000000000" in health.json()["reason"]
+        assert requests.get(url + "page/project/lebenswert", timeout=5).status_code == 200
+
+
+def test_serve_refuses_a_port_that_is_taken_with_one_line(sources_copy):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "kommunen_kg", "serve", "--no-build", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
