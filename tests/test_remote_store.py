@@ -601,3 +601,27 @@ def test_store_stopping_a_query_at_its_own_time_limit_is_a_timeout(published, co
     with pytest.raises(QueryTimeout):
         engine.run(QueryRequest(query, "json", DatasetSpec(union_default_graph=True), timeout=60))
     assert time.monotonic() - started < REMOTE_TIMEOUT_S + 20
+
+
+def test_serve_store_follows_a_publish_without_restart(tmp_path, release, second_release):
+    """The store's metadata graph is the pointer: after `publish` every worker answers from
+    the release it names (its version in /health and the ETags), without a restart."""
+    graphs = tmp_path / "graphs"
+    for each in (release, second_release):
+        shutil.copytree(each.path, graphs / "releases" / each.version)
+    (graphs / "current").write_text(release.version + "\n", encoding="utf-8")
+    with oxigraph_serve(None) as url:
+        publish_into(url, release)
+        with server_process("--store", url, "--graphs", str(graphs), "--workers", "2") as served:
+            assert requests.get(served + "health", timeout=10).json()["version"] == release.version
+            publish_into(url, second_release)
+            deadline = time.monotonic() + 5
+            versions: set = set()
+            while time.monotonic() < deadline:
+                versions = {
+                    requests.get(served + "health", timeout=10).json()["version"] for _ in range(8)
+                }
+                if versions == {second_release.version}:
+                    break
+                time.sleep(0.2)
+            assert versions == {second_release.version}

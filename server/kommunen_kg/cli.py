@@ -412,14 +412,15 @@ def serve(
         # (QueryPool.limit_requests).
         served.engines.limit_requests(threads - RESERVED_THREADS)
 
-    # A release from graphs/ under granian is switched in place when graphs/current changes
-    # (web/live.py); files, a remote store and gunicorn serve what they started with.
+    # Under granian a release is switched in place when graphs/current (or, with --store, the
+    # store's metadata graph) names another (web/live.py); files and gunicorn serve what they
+    # started with.
     live = None
     hooks: dict = {}
-    if not sources and not store and wsgi_server == "granian":
+    if not sources and wsgi_server == "granian":
         from kommunen_kg.web.live import LiveRelease
 
-        live = LiveRelease(config, publication, prepare)
+        live = LiveRelease(config, publication, prepare, store, pool_size=threads)
         app = lambda: live.app  # noqa: E731 - read at each worker's fork
         hooks = {
             "post_fork": live.post_fork,

@@ -27,8 +27,9 @@ from flask import Flask
 
 from kommunen_kg.config import Config
 from kommunen_kg.rdf.release import CURRENT, ReleaseFolder
+from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.web.app import RELEASE_PROBLEM_KEY, create_app
-from kommunen_kg.web.publication import Publication, open_release
+from kommunen_kg.web.publication import Publication, open_release, open_remote_store
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,18 @@ class LiveRelease:
     """The current release of a ``serve`` process, its application, and the switch."""
 
     def __init__(
-        self, config: Config, publication: Publication, prepare: Callable[[Publication], None]
+        self,
+        config: Config,
+        publication: Publication,
+        prepare: Callable[[Publication], None],
+        store: str | None = None,
+        pool_size: int = 32,
     ):
         self.config = config
+        # With a remote store the pointer is the release version the store's metadata graph
+        # names (what `kommunen-kg publish` switches); else graphs/current.
+        self.store = store
+        self._pool_size = pool_size  # connections to the store per server process
         self._prepare = prepare  # what serve does to every publication (limits), before forking
         prepare(publication)
         self.publication = publication
@@ -50,11 +60,32 @@ class LiveRelease:
         self._stop = threading.Event()
 
     def pointer(self) -> str | None:
-        """The version ``graphs/current`` names now (None when it cannot be read)."""
+        """The version ``graphs/current`` (or the remote store) names now (None when it cannot
+        be read: the served release stays)."""
+        if self.store is not None:
+            iris = self.publication.iris
+            remote = self.publication.engines.remote if self.publication.engines else None
+            try:
+                return (
+                    remote.release_version(iris.graph("metadata"), iris.dataset) if remote else None
+                )
+            except QueryError:
+                return None
         try:
             return (self.config.graphs_dir / CURRENT).read_text(encoding="utf-8").strip() or None
         except OSError:
             return None
+
+    def _open(self, version: str) -> Publication:
+        if self.store is not None:
+            publication = open_remote_store(self.config, self.store, pool_size=self._pool_size)
+            if publication.version != version:
+                raise RuntimeError(f"the store names {publication.version} now, not {version}")
+            return publication
+        release = ReleaseFolder(self.config.graphs_dir).read(version)
+        if release is None:
+            raise FileNotFoundError(f"graphs/releases/{version} is missing or incomplete")
+        return open_release(self.config, release, pooled=True)
 
     def pending(self) -> str | None:
         """A version to switch to: named by the pointer, not served, not failed before."""
@@ -69,11 +100,8 @@ class LiveRelease:
         version = self.pending()
         if version is None:
             return
-        release = ReleaseFolder(self.config.graphs_dir).read(version)
         try:
-            if release is None:
-                raise FileNotFoundError(f"graphs/releases/{version} is missing or incomplete")
-            publication = open_release(self.config, release, pooled=True)
+            publication = self._open(version)
             self._prepare(publication)
             app = create_app(publication)
         except Exception as exc:  # any failure keeps the release being served
