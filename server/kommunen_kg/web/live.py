@@ -1,16 +1,19 @@
 """The release a running ``serve`` answers from, switched without a restart (issue 12).
 
 WHY: a new build used to reach readers only when someone restarted every server. Now the
-server's master process looks at ``graphs/current`` once a second; when it names another
-release, the master loads that release next to the one it serves (so memory peaks at about
-twice the store), makes it the current one, and asks the HTTP server to replace its workers
-one by one (granian's graceful respawn, the SIGHUP it handles). Each new worker is forked from
-the master with the new release; each old worker finishes what it has in hand and stops. So
-every answer comes from exactly one release (a worker never holds two), no request fails, and
-the ETags, ``/health`` and the response caches change with the worker that gives them.
+server's master process looks at ``graphs/current`` once a second (under ``serve --store``:
+at the release version the store's metadata graph names, which ``publish`` switches); when it
+names another release, the master loads that release next to the one it serves (so memory
+peaks at about twice the store), makes it the current one, and asks the HTTP server to replace
+its workers one by one (granian's graceful respawn, what its SIGHUP handler starts). Each new
+worker is forked from the master with the new release; each old worker finishes what it has in
+hand and stops. So every answer comes from exactly one release (a worker never holds two) and
+the ETags, ``/health`` and the response caches change with the worker that gives them. A
+keep-alive connection idle at the moment its worker stops is closed; HTTP clients send their
+next GET again on a new one (RFC 9112, 9.3.1).
 
 A release that cannot be loaded is not served: the workers go on with the release they have,
-and ``/health`` answers 503 naming the problem until ``graphs/current`` names a loadable release.
+and ``/health`` answers 503 naming the problem until the pointer names a loadable release.
 """
 
 from __future__ import annotations
