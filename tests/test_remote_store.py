@@ -625,3 +625,22 @@ def test_serve_store_follows_a_publish_without_restart(tmp_path, release, second
                     break
                 time.sleep(0.2)
             assert versions == {second_release.version}
+
+
+def test_data_from_the_store_gives_the_dumps_datatypes(published, config, release):
+    """The store keeps dcat:byteSize as xsd:integer; /data says xsd:nonNegativeInteger, as the
+    dumps and DCAT-AP do, in store mode too."""
+    publication = open_remote_store(config, published)
+    client = create_app(publication).test_client()
+    iri = next(f["name"] for f in release.files if f["name"].endswith(".nq.gz"))
+    distribution = f"data/distribution/{release.version}-{iri.replace('.', '-')}.nt"
+    answer = client.get("/" + distribution)
+    assert answer.status_code == 200, distribution
+    sizes = [
+        t.object
+        for t in ox.parse(answer.data, format=ox.RdfFormat.N_TRIPLES)
+        if t.predicate.value == DCAT + "byteSize"
+    ]
+    assert [s.datatype.value for s in sizes] == [
+        "http://www.w3.org/2001/XMLSchema#nonNegativeInteger"
+    ]

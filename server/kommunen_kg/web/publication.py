@@ -24,6 +24,7 @@ from kommunen_kg.rdf.sources import RDF_SUFFIXES, SourceError
 from kommunen_kg.sparql.engine import ClientEngine, TrustedEngine
 from kommunen_kg.sparql.engines import Engines, over_remote, over_store
 from kommunen_kg.sparql.errors import QueryError
+from kommunen_kg.sparql.exact_literals import ExactLiterals, restorations
 from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError
 
 # What stands for the version where ad-hoc files are served (ETags, kept answers).
@@ -123,9 +124,18 @@ def open_release(config: Config, release: Release, *, pooled: bool = False) -> P
     engines = over_store(
         store, release.version, config.server, union_default_graph=union, pooled=pooled
     )
+    _with_exact_literals(engines, config, release)
     return Publication(
         config=config, store=store, release=release, union_default_graph=union, engines=engines
     )
+
+
+def _with_exact_literals(engines: Engines, config: Config, release: Release) -> None:
+    """The views' descriptions carry the release's literals, not the store's normal forms
+    (``sparql/exact_literals.py``)."""
+    graph = ProjectIRIs.from_config(config).graph("metadata")
+    mapped = restorations(release.file(METADATA_FILE), graph)
+    engines.trusted = ExactLiterals(engines.trusted, mapped)
 
 
 def _files(paths: Iterable[Path]) -> list[Path]:
@@ -217,10 +227,12 @@ def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Pu
             f"copy releases/{version} there, or publish the current release into the store"
         )
     engine.http.close()  # opened in this (master) process; workers open their own
+    engines = over_remote(engine, release.version)
+    _with_exact_literals(engines, config, release)
     return Publication(
         config=config,
         store=None,
         release=release,
         union_default_graph=config.server.union_default_graph,
-        engines=over_remote(engine, release.version),
+        engines=engines,
     )
