@@ -19,12 +19,11 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 
 from kommunen_kg.rdf.namespaces import ProjectIRIs
-from kommunen_kg.rdf.sources import RDF_SUFFIXES, ParsedSources, display_path
+from kommunen_kg.rdf.sources import ParsedSources, display_path
 
 # Namespaces whose terms the data may use only as far as the vocabulary or the shapes know them.
 MENTIONED_NAMESPACES = {
@@ -35,7 +34,7 @@ MENTIONED_NAMESPACES = {
     "http://xmlns.com/foaf/0.1/": "foaf",
     "http://www.w3.org/ns/org#": "org",
 }
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"  # a class is the object of this
 _PARTS = ("data", "themes")  # the parts an editor writes and the shapes validate
 
 
@@ -60,7 +59,7 @@ def unknown_terms(sources: ParsedSources) -> list[UnknownTerm]:
     for parsed in sources.files:
         if parsed.source.graph not in _PARTS:
             continue
-        used = _used_terms(parsed.source.path, sources.base_iri)
+        used = parsed.terms
         if not used:
             continue
         text: str | None = None
@@ -105,23 +104,6 @@ def _known(sources: ParsedSources, own: tuple[str, ...]) -> tuple[set[str], set[
             if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(own):
                 defined.add(quad.subject.value)
     return defined, mentioned
-
-
-def _used_terms(path: Path, base_iri: str) -> dict[str, tuple[str, bool]]:
-    """Properties and classes of one file: term -> (a subject that uses it, used as class).
-
-    The store holds each part, not each file: the file's own triples are read again (the
-    parser is fast; a file that parsed once parses again)."""
-    used: dict[str, tuple[str, bool]] = {}
-    fmt = RDF_SUFFIXES.get(path.suffix)
-    if fmt is None:
-        return used
-    for quad in ox.parse(path=str(path), format=fmt, base_iri=base_iri):
-        subject = quad.subject.value if isinstance(quad.subject, ox.NamedNode) else ""
-        used.setdefault(quad.predicate.value, (subject, False))
-        if quad.predicate.value == RDF_TYPE and isinstance(quad.object, ox.NamedNode):
-            used.setdefault(quad.object.value, (subject, True))
-    return used
 
 
 def _namespace_of(term: str, own: tuple[str, ...]) -> str | None:

@@ -71,6 +71,9 @@ class ParsedFile:
     has_blank_nodes: bool = False
     # IRI subjects that are not under the base IRI the file was parsed with, in order of appearance
     outside_subjects: list[str] = field(default_factory=list)
+    # every property and class (object of rdf:type) the file uses -> (a subject that uses it,
+    # whether as a class), for the closed-vocabulary check (build/terms.py)
+    terms: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -194,11 +197,19 @@ def _scan(parser, source: SourceFile, base_iri: str, root: Path | None):
     plain = {XSD_STRING, RDF_LANGSTRING}
     typed: set[tuple[str, str]] = set()
     outside: dict[str, None] = {}
+    # terms as pyoxigraph nodes (hashed without making a string per quad) -> a subject
+    predicates: dict[ox.NamedNode, object] = {}
+    classes: dict[ox.NamedNode, object] = {}
     has_blank = False
     count = 0
     try:
         for quad in parser:
             count += 1
+            predicate = quad.predicate
+            if predicate not in predicates:
+                predicates[predicate] = quad.subject
+            if predicate == _RDF_TYPE and type(quad.object) is ox.NamedNode:
+                classes.setdefault(quad.object, quad.subject)
             if type(quad.graph_name) is not default:
                 raise SourceError(
                     source.path,
@@ -224,7 +235,17 @@ def _scan(parser, source: SourceFile, base_iri: str, root: Path | None):
         message = str(exc.msg if hasattr(exc, "msg") else exc)
         message = re.sub(r"^Parser error at line \d+ column \d+: ", "", message)
         raise SourceError(source.path, message, line, column, root=root) from exc
-    return count, has_blank, list(outside), typed
+    terms = {p.value: (_iri_of(subject), False) for p, subject in predicates.items()}
+    for cls, subject in classes.items():
+        terms.setdefault(cls.value, (_iri_of(subject), True))
+    return count, has_blank, list(outside), typed, terms
+
+
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def _iri_of(term: object) -> str:
+    return term.value if type(term) is ox.NamedNode else ""  # type: ignore[attr-defined]
 
 
 def parse_file(
@@ -260,7 +281,7 @@ def parse_file(
     codec = codec if codec is not None else LiteralCodec()
     graph = graph if graph is not None else ox.NamedNode(ProjectIRIs(base_iri).graph(source.graph))
     parser = ox.parse(raw, format=fmt, base_iri=base_iri)
-    count, has_blank, outside, typed = _scan(parser, source, base_iri, root)
+    count, has_blank, outside, typed, terms = _scan(parser, source, base_iri, root)
     if codec.prepare(typed):
         store.extend(
             codec.encode_quad(ox.Quad(q.subject, q.predicate, q.object, graph))
@@ -271,7 +292,7 @@ def parse_file(
     lines = {}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N3):
         lines = _subject_lines(text, dict(parser.prefixes), base_iri)
-    return ParsedFile(source, lines, count, has_blank, outside)
+    return ParsedFile(source, lines, count, has_blank, outside, terms)
 
 
 def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
