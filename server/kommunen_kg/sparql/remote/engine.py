@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 import pyoxigraph as ox
@@ -119,6 +120,21 @@ class RemoteEngine:
             raise status_error(response.status_code, text, shift)
         return response
 
+    @classmethod
+    @contextlib.contextmanager
+    def _reading(cls, body: AnswerBody, response: requests.Response) -> Iterator[None]:
+        """Around the reading of one answer: a parser's failure becomes the engine error it
+        stands for, and the answer and its connection are given back whatever happens."""
+        try:
+            yield
+        except QueryError:
+            raise
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise cls._broken(body, exc) from exc
+        finally:
+            body.close()
+            response.close()
+
     @staticmethod
     def _broken(body: AnswerBody, exc: Exception) -> QueryError:
         """An answer that does not parse: the store gave up mid-stream, or sent garbage."""
@@ -175,7 +191,7 @@ class RemoteEngine:
         )
         response = self._send(query, request.dataset, accept_header, timeout, shift)
         body = AnswerBody(response, deadline, request.max_bytes)
-        try:
+        with self._reading(body, response):
             media = _media_type(response)
             rdf_format = ox.RdfFormat.from_media_type(media) if media else None
             if rdf_format is not None:
@@ -184,13 +200,6 @@ class RemoteEngine:
                 ox.QueryResultsFormat.from_media_type(media) if media else None
             ) or ox.QueryResultsFormat.JSON
             return self._solutions(body, results_format, media, wanted, request.limit)
-        except QueryError:
-            raise
-        except (SyntaxError, ValueError, OSError) as exc:
-            raise self._broken(body, exc) from exc
-        finally:
-            body.close()
-            response.close()
 
     def _solutions(
         self, body: AnswerBody, fmt: ox.QueryResultsFormat, media: str, wanted: str, limit: int
@@ -245,7 +254,7 @@ class RemoteEngine:
 
     def _results(self, query: str):
         body, response = self._trusted(query, JSON_RESULTS)
-        try:
+        with self._reading(body, response):
             fmt = ox.QueryResultsFormat.from_media_type(_media_type(response))
             parsed = ox.parse_query_results(body, fmt or ox.QueryResultsFormat.JSON)
             if isinstance(parsed, ox.QueryBoolean):
@@ -257,13 +266,6 @@ class RemoteEngine:
                 ]
             body.rest()
             return answer
-        except QueryError:
-            raise
-        except (SyntaxError, ValueError, OSError) as exc:
-            raise self._broken(body, exc) from exc
-        finally:
-            body.close()
-            response.close()
 
     def etag(self, request: QueryRequest) -> str | None:
         return None
@@ -282,18 +284,11 @@ class RemoteEngine:
 
     def construct(self, query: str) -> list[ox.Triple]:
         body, response = self._trusted(query, N_TRIPLES)
-        try:
+        with self._reading(body, response):
             fmt = ox.RdfFormat.from_media_type(_media_type(response)) or ox.RdfFormat.N_TRIPLES
             triples = [quad.triple for quad in ox.parse(body, format=fmt)]
             body.rest()
             return triples
-        except QueryError:
-            raise
-        except (SyntaxError, ValueError, OSError) as exc:
-            raise self._broken(body, exc) from exc
-        finally:
-            body.close()
-            response.close()
 
     # --- what the store holds -----------------------------------------------------------------
 
