@@ -18,11 +18,8 @@ and ``/health`` answers 503 naming the problem until the pointer names a loadabl
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-import os
-import signal
 import threading
 from collections.abc import Callable
 
@@ -61,6 +58,7 @@ class LiveRelease:
         self.app: Flask = create_app(publication)
         self._failed: str | None = None  # a version that could not be loaded; not retried
         self._stop = threading.Event()
+        self._reload: Callable[[], None] | None = None  # see reload_with
 
     def pointer(self) -> str | None:
         """The version ``graphs/current`` (or the remote store) names now (None when it cannot
@@ -129,14 +127,13 @@ class LiveRelease:
         always wake the server's main loop, and a switch then waited seconds for it."""
         self._reload = trigger
 
-    def _reload(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(os.getpid(), signal.SIGHUP)
-
     def watch(self) -> None:
         """In a thread of the master: asks the HTTP server for a reload when the pointer names
-        another release; the server's reload hook then calls :meth:`switch`."""
-
+        another release; the server's reload hook then calls :meth:`switch`. Nothing to do
+        until the server has said how (``reload_with``)."""
+        reload = self._reload
+        if reload is None:
+            return
         signalled: str | None = None  # the version a reload was asked for, once
 
         def loop() -> None:
@@ -147,7 +144,7 @@ class LiveRelease:
                     signalled = None  # switched (or failed): the next change is news again
                 elif version != signalled:
                     signalled = version
-                    self._reload()
+                    reload()
 
         threading.Thread(target=loop, name="kkg-release-watch", daemon=True).start()
 
