@@ -69,13 +69,15 @@ def server_in_thread(app) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+SERVE = (sys.executable, "-m", "kommunen_kg", "serve", "--quiet")
+
+
 @contextlib.contextmanager
 def server_process(*args: str, cwd: Path = ROOT, env: dict | None = None) -> Iterator[str]:
     """``kommunen-kg serve ARGS`` in its own process group, on a free loopback port."""
     port = free_port()
-    command = [sys.executable, "-m", "kommunen_kg", "serve", "--port", str(port), "--quiet", *args]
     process = subprocess.Popen(
-        command,
+        [*SERVE, "--port", str(port), *args],
         cwd=cwd,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
@@ -88,12 +90,51 @@ def server_process(*args: str, cwd: Path = ROOT, env: dict | None = None) -> Ite
         wait_until_up(url, process=process)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
         if process.stdout:
             process.stdout.close()
+
+
+@contextlib.contextmanager
+def logged_server(
+    *args: str, cwd: Path, log: Path, timeout: float = 30.0
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like :func:`server_process`, with the server's output in the file ``log`` (a pipe that
+    nobody reads would stall a server that writes much) and its process at hand."""
+    port = free_port()
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [*SERVE, "--port", str(port), *args],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url, timeout=timeout, process=process)
+        yield url, process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
+    """Ctrl-C to the server's whole process group, then SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``kommunen-kg ARGS`` in ``cwd``, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

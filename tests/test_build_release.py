@@ -19,7 +19,7 @@ from kommunen_kg.build.pipeline import BuildFailed, build
 from kommunen_kg.config import load_config
 from kommunen_kg.rdf.release import ReleaseFolder
 
-from .support import ROOT
+from .support import ROOT, run_cli
 
 BASE = "https://w3id.org/kommunen-innovativ/"
 SCHEMA = "http://schema.org/"
@@ -427,16 +427,6 @@ def small_disk(sources_copy: Path):
         subprocess.run(["umount", "-l", str(graphs)], capture_output=True)
 
 
-def _cli(sources: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kommunen_kg", *args],
-        cwd=sources,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def _change_a_source(sources: Path) -> None:
     """Another release: one note worded differently, and the file newer than the release."""
     orgs = sources / "data" / "organisations.ttl"
@@ -449,11 +439,11 @@ def _change_a_source(sources: Path) -> None:
 
 
 def test_a_full_disk_stops_the_build_with_one_line_and_keeps_the_last_release(small_disk):
-    first = _cli(small_disk, "build", "-q")
+    first = run_cli(small_disk, "build", "-q")
     assert first.returncode == 0, first.stderr
     before = ReleaseFolder(small_disk / "graphs").current()
     _change_a_source(small_disk)
-    failed = _cli(small_disk, "build", "-q")
+    failed = run_cli(small_disk, "build", "-q")
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr
     assert "cannot write the release into" in failed.stderr
@@ -470,7 +460,7 @@ def test_a_full_disk_stops_the_build_with_one_line_and_keeps_the_last_release(sm
 def test_serve_goes_on_with_the_last_good_release_when_the_disk_is_full(small_disk):
     from .support import server_process
 
-    assert _cli(small_disk, "build", "-q").returncode == 0
+    assert run_cli(small_disk, "build", "-q").returncode == 0
     before = ReleaseFolder(small_disk / "graphs").current()
     _change_a_source(small_disk)
     with server_process(cwd=small_disk) as url:

@@ -7,8 +7,6 @@ serve`` (granian, 2 workers), and changes ``graphs/current`` under it while read
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -22,11 +20,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .support import ROOT, free_port, wait_until_up
+from .support import ROOT, logged_server, run_cli
 
 pytestmark = pytest.mark.slow
 
-SERVE = (sys.executable, "-m", "kommunen_kg", "serve", "--no-build", "--quiet")
 
 # The event whose English title the test changes, as a page and as /data.
 CHANGED_PAGE = "page/event/herbst-konferenz-2020-vielfalt-leben?lang=en"
@@ -44,38 +41,9 @@ PATHS = (
 @contextlib.contextmanager
 def serving(folder: Path, workers: int = 2) -> Iterator[tuple[str, Path]]:
     """``kommunen-kg serve --no-build`` in ``folder``, its output in ``folder/serve.log``."""
-    port = free_port()
-    log_path = folder / "serve.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [*SERVE, "--port", str(port), "--workers", str(workers)],
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(url, process=process)
-        yield url, log_path
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def kommunen_kg(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kommunen_kg", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    log = folder / "serve.log"
+    with logged_server("--no-build", "--workers", str(workers), cwd=folder, log=log) as (url, _):
+        yield url, log
 
 
 def current(folder: Path) -> str:
@@ -142,7 +110,7 @@ class Readers:
 
 
 def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_copy):
-    assert kommunen_kg(sources_copy, "build", "-q").returncode == 0
+    assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
     with serving(sources_copy) as (url, log):
         with Readers(url) as readers:
@@ -150,7 +118,7 @@ def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_cop
             events = sources_copy / "data" / "events.ttl"
             text = events.read_text(encoding="utf-8")
             events.write_text(text.replace(OLD_TITLE, NEW_TITLE), "utf-8")
-            built = kommunen_kg(sources_copy, "build", "-q")
+            built = run_cli(sources_copy, "build", "-q")
             assert built.returncode == 0, built.stderr
             second = current(sources_copy)
             assert second != first
@@ -169,7 +137,7 @@ def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_cop
 
 
 def test_a_release_that_cannot_be_loaded_is_not_served_and_health_says_so(sources_copy):
-    assert kommunen_kg(sources_copy, "build", "-q").returncode == 0
+    assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
     with serving(sources_copy, workers=1) as (url, _log):
         (sources_copy / "graphs" / "current").write_text("000000000000\n", encoding="utf-8")

@@ -9,10 +9,6 @@ of 8 threads each, so at most 6 requests per worker wait for a query (8 - 2 rese
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +20,7 @@ from kommunen_kg.sparql.remote.client import StoreEndpoints
 from kommunen_kg.sparql.remote.publish import publish
 
 from ..sparql_servers import OXIGRAPH, oxigraph_serve
-from ..support import ROOT, free_port, wait_until_up
+from ..support import ROOT, logged_server
 from .clients import Target
 
 pytestmark = pytest.mark.slow
@@ -63,41 +59,20 @@ def _toml(folder: Path, config: Config) -> Path:
 
 @contextlib.contextmanager
 def _serve(folder: Path, config: Config, *extra: str) -> Iterator[Target]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "kommunen_kg",
-        "serve",
+    with logged_server(
         "--config",
         str(_toml(folder, config)),
         "--no-build",
-        "--port",
-        str(port),
         "--workers",
         "2",
         "--threads",
         str(THREADS),
-        "--quiet",
         *extra,
-    ]
-    log = open(folder / "serve.log", "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(url, timeout=60, process=process)
+        cwd=ROOT,
+        log=folder / "serve.log",
+        timeout=60,
+    ) as (url, process):
         yield Target(url, process.pid, "store" if extra else "embedded")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="package")
