@@ -77,6 +77,13 @@ class _Answer:
         self.rest: FileWrapper | Iterator[bytes] | None = None
         self.closer: Callable[[], None] | None = None
 
+    def start(self, status: str, headers: list[tuple[str, str]]) -> None:
+        """What ``start_response`` got, in ASGI's form."""
+        self.status = int(status.split(" ", 1)[0])
+        self.headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
+        ]
+
     def close(self) -> None:
         closer, self.closer = self.closer, None
         if closer is not None:
@@ -98,7 +105,6 @@ class AsyncFront:
         max_body: int,
         client_timeout: float,
         waiting_max: int | None = None,
-        script_name: str = "",
     ):
         self.app = app
         # A WSGI middleware that can answer some requests without blocking (the response
@@ -108,7 +114,6 @@ class AsyncFront:
         self.max_body = max_body
         self.client_timeout = client_timeout
         self.waiting_max = waiting_max if waiting_max is not None else max(64, 4 * threads)
-        self.script_name = script_name
         self._executor: ThreadPoolExecutor | None = None
         self._pending = 0  # requests waiting for a thread or running on one
 
@@ -225,15 +230,12 @@ class AsyncFront:
     def _environ(self, scope: dict[str, Any]) -> dict[str, Any]:
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         path = unquote_to_bytes(raw_path).decode("latin-1")
-        script = self.script_name
-        if script and (path == script or path.startswith(script + "/")):
-            path = path[len(script) :] or "/"
         query = scope.get("query_string", b"")
         server = scope.get("server") or ("127.0.0.1", 80)
         client = scope.get("client") or ("", 0)
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope["method"],
-            "SCRIPT_NAME": script,
+            "SCRIPT_NAME": "",
             "PATH_INFO": path,
             "QUERY_STRING": query.decode("latin-1"),
             "REQUEST_URI": raw_path.decode("latin-1")
@@ -267,10 +269,7 @@ class AsyncFront:
         answer = _Answer()
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
-            answer.status = int(status.split(" ", 1)[0])
-            answer.headers = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
-            ]
+            answer.start(status, headers)
 
         assert self.replay is not None
         body = self.replay(environ, start_response)
@@ -287,10 +286,7 @@ class AsyncFront:
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
             if exc_info is not None and answer.headers:
                 raise exc_info[1].with_traceback(exc_info[2])
-            answer.status = int(status.split(" ", 1)[0])
-            answer.headers = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
-            ]
+            answer.start(status, headers)
             return written.append
 
         result = self.app(environ, start_response)
