@@ -396,7 +396,7 @@ def test_engine_refuses_client_queries_beyond_its_request_limit_at_once(config, 
         waiting = threading.Thread(target=lambda: _swallow(engine.run, request), daemon=True)
         waiting.start()
         deadline = time.monotonic() + 3
-        while engine._admitted == 0 and time.monotonic() < deadline:
+        while engine.admission.holders == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         started = time.monotonic()
         with pytest.raises(EngineUnavailable, match="are running"):

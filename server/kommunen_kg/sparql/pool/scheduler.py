@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 
 from kommunen_kg.config import ConfigError
+from kommunen_kg.sparql.admission import Admission
 from kommunen_kg.sparql.engine import (
     EmbeddedEngine,
     QueryRequest,
@@ -176,8 +177,7 @@ class QueryPool:
         self._starting = 0
         self._waiting = 0
         # Requests in the pool (running or waiting) at most: see limit_requests.
-        self.requests_max = max_workers + queue_length
-        self._admitted = 0
+        self.admission = Admission(max_workers + queue_length)
         self._zygote_lock = threading.Lock()
         self._zygote: tuple[int, socket.socket] | None = None
         _POOLS.add(self)
@@ -203,13 +203,8 @@ class QueryPool:
 
     def limit_requests(self, most: int) -> None:
         """Lets at most ``most`` requests be in the pool (running or waiting) at once; the
-        next gets :class:`EngineUnavailable` at once.
-
-        WHY: each of them holds a request thread while it waits. With fewer than all the
-        threads of the server process given to the pool, the rest stay free for pages,
-        ``/health`` and answers from the caches, however many runaway queries arrive.
-        """
-        self.requests_max = max(1, min(most, self.max_workers + self.queue_length))
+        next gets :class:`EngineUnavailable` at once (see ``sparql/admission.py``)."""
+        self.admission.most = max(1, min(most, self.max_workers + self.queue_length))
 
     # -- life cycle --
 
@@ -248,7 +243,8 @@ class QueryPool:
             worker.close()
         self._idle.clear()
         self._busy.clear()
-        self._starting = self._waiting = self._admitted = 0
+        self._starting = self._waiting = 0
+        self.admission.reset()
         if self._zygote is not None:
             self._zygote[1].close()
             self._zygote = None
@@ -470,16 +466,11 @@ class QueryPool:
 
     def run(self, request: QueryRequest) -> QueryResponse:
         """Runs an untrusted query in a worker process; see the class docstring."""
-        with self._cond:
-            if self._admitted >= self.requests_max:
-                raise self._busy_error()
-            self._admitted += 1
         fds: list[int] = []  # a spooled answer's file, passed with the answer
         try:
-            return self._run(request, fds)
+            with self.admission.admit(self._busy_error):
+                return self._run(request, fds)
         finally:
-            with self._cond:
-                self._admitted -= 1
             for fd in fds:  # not taken as an answer's spool: a failure on the way
                 with contextlib.suppress(OSError):
                     os.close(fd)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
@@ -13,6 +12,7 @@ import requests
 
 from kommunen_kg.rdf.namespaces import DCAT
 from kommunen_kg.sparql import results
+from kommunen_kg.sparql.admission import Admission
 from kommunen_kg.sparql.engine import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -70,9 +70,7 @@ class RemoteEngine:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.http = HttpClient(pool_size)
-        self.requests_max = pool_size
-        self._admitted = 0
-        self._admission = threading.Lock()
+        self.admission = Admission(pool_size)  # client queries at the store at once
 
     # --- the request --------------------------------------------------------------------------
 
@@ -151,26 +149,22 @@ class RemoteEngine:
         """At most ``most`` client queries at the store at once from this process; the next
         gets :class:`EngineUnavailable` at once (see QueryPool.limit_requests: each holds a
         request thread while the store computes)."""
-        self.requests_max = max(1, most)
+        self.admission.most = max(1, most)
 
     def run(self, request: QueryRequest) -> QueryResponse:
-        with self._admission:
-            if self._admitted >= self.requests_max:
-                raise EngineUnavailable(
-                    f"All {self.requests_max} queries this server may have at the SPARQL store "
-                    "are running; please try again shortly."
-                )
-            self._admitted += 1
-        try:
+        with self.admission.admit(self._busy_error):
             answer = self._run(request)
-        finally:
-            with self._admission:
-                self._admitted -= 1
         if request.max_bytes and answer.size > request.max_bytes:
             if answer.spool is not None:
                 answer.spool.close()
             raise AnswerTooLarge(answer.size, request.max_bytes)
         return answer
+
+    def _busy_error(self) -> EngineUnavailable:
+        return EngineUnavailable(
+            f"All {self.admission.most} queries this server may have at the SPARQL store are "
+            "running; please try again shortly."
+        )
 
     def _run(self, request: QueryRequest) -> QueryResponse:
         timeout = min(request.timeout, self.timeout)  # the engine's limit bounds every query
