@@ -72,6 +72,3 @@ class ExactLiterals:
 
     def close(self) -> None:
         self.inner.close()
-
-    def __getattr__(self, name: str):  # the inner engine's own methods (a remote store's)
-        return getattr(self.inner, name)
