@@ -138,3 +138,51 @@ def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Completed
         text=True,
         timeout=timeout,
     )
+
+
+# -- processes, from /proc (Linux) --
+
+
+def stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ...); [] if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process on the machine."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := stat(int(entry))):
+            table[int(entry)] = int(fields[1])
+    return table
+
+
+def descendants(pid: int) -> list[int]:
+    """The children of ``pid``, theirs, and so on."""
+    table = parents()
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in table.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def comm(pid: int) -> str:
+    """The process's name (its ``comm``), "" when it is gone."""
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    fields = stat(pid)
+    return bool(fields) and fields[0] != "Z"

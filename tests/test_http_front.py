@@ -187,3 +187,13 @@ def test_requests_beyond_the_waiting_limit_get_503_with_retry_after(pending):
         assert (b"retry-after", b"5") in client.messages[0]["headers"]
     else:
         assert client.status == 200
+
+
+def test_a_retiring_worker_asks_the_client_to_close_the_connection():
+    retiring = [False]
+    front = front_for(echo_app([]), retiring=lambda: retiring[0])
+    before = exchange(front, Client()).messages[0]["headers"]
+    retiring[0] = True
+    after = exchange(front, Client()).messages[0]["headers"]
+    assert (b"connection", b"close") not in before
+    assert (b"connection", b"close") in after

@@ -22,7 +22,7 @@ import requests
 
 from kommunen_kg.web.serving import SERVERS
 
-from .support import ROOT, free_port, wait_until_up
+from .support import ROOT, alive, comm, descendants, free_port, parents, stat, wait_until_up
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SMALL = "SELECT ?p ?o WHERE { <https://w3id.org/kommunen-innovativ/id/project/lebenswert> ?p ?o }"
@@ -77,48 +77,6 @@ def serving(args: list[str], log: Path) -> Iterator[tuple[str, subprocess.Popen]
         for pid in seen:  # only if a test failed: never leave our processes behind
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def stat(pid: int) -> list[str]:
-    """The fields of /proc/PID/stat after the command name (state, ppid, ...); [] if gone."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return []
-
-
-def parents() -> dict[int, int]:
-    """pid -> parent pid of every process on the machine."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := stat(int(entry))):
-            table[int(entry)] = int(fields[1])
-    return table
-
-
-def descendants(pid: int) -> list[int]:
-    table = parents()
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        children = [child for child, ppid in table.items() if ppid == parent]
-        found += children
-        todo += children
-    return found
-
-
-def comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm", encoding="utf-8") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    fields = stat(pid)
-    return bool(fields) and fields[0] != "Z"
 
 
 def pool_processes(server_pid: int) -> list[int]:

@@ -20,7 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .support import ROOT, logged_server, run_cli
+from .support import ROOT, alive, logged_server, parents, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +39,20 @@ PATHS = (
 
 
 @contextlib.contextmanager
-def serving(folder: Path, workers: int = 2) -> Iterator[tuple[str, Path]]:
-    """``kommunen-kg serve --no-build`` in ``folder``, its output in ``folder/serve.log``."""
+def serving(folder: Path, workers: int = 2) -> Iterator[tuple[str, Path, int]]:
+    """``kommunen-kg serve --no-build`` in ``folder``: its URL, its output (``folder/serve.log``)
+    and its pid."""
     log = folder / "serve.log"
-    with logged_server("--no-build", "--workers", str(workers), cwd=folder, log=log) as (url, _):
-        yield url, log
+    with logged_server("--no-build", "--workers", str(workers), cwd=folder, log=log) as (
+        url,
+        process,
+    ):
+        yield url, log, process.pid
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (a server's workers)."""
+    return [child for child, parent in parents().items() if parent == pid]
 
 
 def current(folder: Path) -> str:
@@ -112,7 +121,9 @@ class Readers:
 def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_copy):
     assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
-    with serving(sources_copy) as (url, log):
+    with serving(sources_copy) as (url, log, master):
+        old_workers = children(master)  # forked with the first release
+        assert len(old_workers) == 2
         with Readers(url) as readers:
             time.sleep(1.0)
             events = sources_copy / "data" / "events.ttl"
@@ -122,12 +133,13 @@ def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_cop
             assert built.returncode == 0, built.stderr
             second = current(sources_copy)
             assert second != first
-            # every worker answers from the new release within 5 s (each /health goes over a
-            # new connection, to whichever worker takes it)
+            # within 5 s every worker forked with the first release has stopped, and the
+            # workers that replaced them answer from the new one
             deadline = time.monotonic() + 5
-            while not all_serve(url, second) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert all_serve(url, second), "not served within 5 s:\n" + log.read_text()
+            while any(map(alive, old_workers)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not any(map(alive, old_workers)), "not replaced in 5 s:\n" + log.read_text()
+            assert all_serve(url, second)
             time.sleep(1.0)  # readers go on reading from the new release
         assert readers.failures == []
         assert set(readers.versions) <= {first, second} and readers.versions[second] > 0
@@ -139,7 +151,7 @@ def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_cop
 def test_a_release_that_cannot_be_loaded_is_not_served_and_health_says_so(sources_copy):
     assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
-    with serving(sources_copy, workers=1) as (url, _log):
+    with serving(sources_copy, workers=1) as (url, _log, _pid):
         (sources_copy / "graphs" / "current").write_text("000000000000\n", encoding="utf-8")
         deadline = time.monotonic() + 8
         health = requests.get(url + "health", timeout=5)

@@ -427,6 +427,7 @@ def serve(
             "worker_exit": live.worker_exit,
             "on_reload": live.switch,
             "reload_with": live.reload_with,
+            "retiring": live.retiring,
         }
     else:
         prepare(publication)

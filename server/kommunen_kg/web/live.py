@@ -10,7 +10,9 @@ worker is forked from the master with the new release; each old worker finishes 
 hand and stops. So every answer comes from exactly one release (a worker never holds two) and
 the ETags, ``/health`` and the response caches change with the worker that gives them. A
 keep-alive connection idle at the moment its worker stops is closed; HTTP clients send their
-next GET again on a new one (RFC 9112, 9.3.1).
+next GET again on a new one (RFC 9112, 9.3.1). To make that rare, and to keep a busy kept-alive
+connection from holding an old worker alive, an old worker's answers carry
+``Connection: close`` from the moment of the switch (:meth:`LiveRelease.retiring`).
 
 A release that cannot be loaded is not served: the workers go on with the release they have,
 and ``/health`` answers 503 naming the problem until the pointer names a loadable release.
@@ -22,6 +24,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
+from multiprocessing.sharedctypes import RawValue
 
 from flask import Flask
 
@@ -59,6 +62,10 @@ class LiveRelease:
         self._failed: str | None = None  # a version that could not be loaded; not retried
         self._stop = threading.Event()
         self._reload: Callable[[], None] | None = None  # see reload_with
+        # How many switches the master has made, in memory it shares with the workers it forks
+        # (made before the first fork); each worker keeps the count it was forked with.
+        self._switches = RawValue("Q", 0)
+        self._forked_at = 0
 
     def pointer(self) -> str | None:
         """The version ``graphs/current`` (or the remote store) names now (None when it cannot
@@ -113,6 +120,7 @@ class LiveRelease:
             return
         old = self.publication
         self.publication, self.app, self._failed = publication, app, None
+        self._switches.value += 1  # from now on the workers forked before are retiring
         # The old release's objects were frozen out of the collector's reach before the first
         # fork (serve calls gc.freeze()); let it free them now, then freeze the new ones.
         gc.unfreeze()
@@ -151,9 +159,15 @@ class LiveRelease:
     # -- what each worker runs, for the release it was forked with --
 
     def post_fork(self) -> None:
+        self._forked_at = self._switches.value
         pool = self.publication.engines.pool if self.publication.engines else None
         if pool is not None:
             pool.start()
+
+    def retiring(self) -> bool:
+        """In a worker: whether the master has switched to another release since this worker
+        was forked (it is about to be replaced). One read of shared memory."""
+        return self._switches.value != self._forked_at
 
     def worker_exit(self) -> None:
         pool = self.publication.engines.pool if self.publication.engines else None

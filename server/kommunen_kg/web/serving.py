@@ -113,13 +113,15 @@ def run_granian(
     client_timeout: float = 20.0,
     on_reload: Callable[[], None] | None = None,
     reload_with: Callable[[Callable[[], None]], None] | None = None,
+    retiring: Callable[[], bool] | None = None,
 ) -> None:
     """Serves ``app`` under granian until SIGINT/SIGTERM; the arguments as for gunicorn.
 
     ``app`` may be a function that returns the application: each worker, also one forked
     later, serves what it returns at its fork. On SIGHUP granian runs ``on_reload`` in this
     process and then replaces the workers one by one, gracefully (``web/live.py`` switches
-    releases this way).
+    releases this way); a worker for which ``retiring`` says True asks clients to close their
+    connections, so that they move to the new workers.
 
     The application runs behind the asynchronous front (``web/http/front.py``) on granian's
     ASGI interface: request bodies (at most ``max_body`` bytes) and answers travel on the event
@@ -147,6 +149,7 @@ def run_granian(
             threads=threads,
             max_body=max_body,
             client_timeout=client_timeout,
+            retiring=retiring,
         )
         if post_fork is not None:
             post_fork()

@@ -105,8 +105,15 @@ class AsyncFront:
         max_body: int,
         client_timeout: float,
         waiting_max: int | None = None,
+        retiring: Callable[[], bool] | None = None,
     ):
         self.app = app
+        # Whether this worker is about to be replaced (web/live.py: its release is no longer
+        # the current one). Its answers then end their connection (``Connection: close``), so
+        # that a client's next request goes over a new connection to a current worker instead
+        # of holding this one open: a kept-alive connection can keep a stopping worker alive,
+        # and a POST sent on it as the worker stops could not be sent again.
+        self.retiring = retiring
         # A WSGI middleware that can answer some requests without blocking (the response
         # cache) offers ``replay``: those answers are given on the loop, without a thread.
         self.replay: Callable[..., Iterable[bytes] | None] | None = getattr(app, "replay", None)
@@ -319,9 +326,10 @@ class AsyncFront:
     async def _send_answer(
         self, loop: asyncio.AbstractEventLoop, answer: _Answer, send: Send
     ) -> None:
-        await send(
-            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
-        )
+        headers = answer.headers
+        if self.retiring is not None and self.retiring():
+            headers = [*headers, (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         rest = answer.rest
         if rest is None:
             # One piece: granian takes it whole and never makes us wait (no timer needed).
