@@ -6,6 +6,7 @@ Tests build the release from the repository's own ontology/ and data/ into a tem
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,22 @@ def server_with_redirects(publication_with_redirects: Publication) -> str:
 
     with server_in_thread(create_app(publication_with_redirects)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def second_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """Another release of the same dataset: the real sources plus 300 more people."""
+    root = tmp_path_factory.mktemp("sources-v2")
+    for name in ("ontology", "data"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "kommunen-kg.toml", root / "kommunen-kg.toml")
+    people = "".join(
+        f'\nperson:test-person{i} a schema:Person ; schema:name "Test Person{i}" ;\n'
+        f'    schema:givenName "Test" ; schema:familyName "Person{i}" ;\n'
+        "    dcterms:source <https://kommunen-innovativ.de/> .\n"
+        for i in range(300)
+    )
+    with open(root / "data" / "people.ttl", "a", encoding="utf-8") as f:
+        f.write(people)
+    config = load_config(root / "kommunen-kg.toml").with_graphs_dir(root / "graphs")
+    return build(config).release

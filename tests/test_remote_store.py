@@ -22,8 +22,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from kommunen_kg.build.pipeline import build
-from kommunen_kg.config import Config, load_config
+from kommunen_kg.config import Config
 from kommunen_kg.rdf.namespaces import DCAT, GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import Release
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
@@ -31,12 +30,14 @@ from kommunen_kg.sparql.engines import over_remote
 from kommunen_kg.sparql.errors import (
     AnswerTooLarge,
     EngineUnavailable,
+    QueryError,
     QuerySyntaxError,
     QueryTimeout,
 )
 from kommunen_kg.sparql.remote.client import StoreEndpoints
 from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError, declares_dataset
-from kommunen_kg.sparql.remote.publish import PublishFailed, PublishResult, publish, staging_graph
+from kommunen_kg.sparql.remote.publish import PublishFailed, PublishResult, publish
+from kommunen_kg.sparql.remote.versions import POINTER_GRAPH, ReleaseNames, versioned_graph
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication, open_remote_store
 
@@ -61,27 +62,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def second_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
-    """Another release of the same dataset: the real sources plus 300 more people."""
-    root = tmp_path_factory.mktemp("sources-v2")
-    for name in ("ontology", "data"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copy(ROOT / "kommunen-kg.toml", root / "kommunen-kg.toml")
-    people = "".join(
-        f'\nperson:test-person{i} a schema:Person ; schema:name "Test Person{i}" ;\n'
-        f'    schema:givenName "Test" ; schema:familyName "Person{i}" ;\n'
-        "    dcterms:source <https://kommunen-innovativ.de/> .\n"
-        for i in range(300)
-    )
-    with open(root / "data" / "people.ttl", "a", encoding="utf-8") as f:
-        f.write(people)
-    config = load_config(root / "kommunen-kg.toml").with_graphs_dir(root / "graphs")
-    return build(config).release
-
-
-def publish_into(url: str, release: Release) -> PublishResult:
-    return publish(release, StoreEndpoints(url))
+def publish_into(url: str, release: Release, keep_old_for: float = 600.0) -> PublishResult:
+    return publish(release, StoreEndpoints(url), keep_old_for=keep_old_for)
 
 
 def store_select(url: str, query: str) -> list[dict[str, str]]:
@@ -111,48 +93,144 @@ def remote_publication(config: Config, release: Release, engine: RemoteEngine) -
 
 
 def engine_for(url: str, config: Config, **kwargs) -> RemoteEngine:
+    """An engine for the release the store's pointer names (as ``serve --store`` makes one);
+    for a store that cannot be read, one for the public graph names."""
     iris = ProjectIRIs(config.base_iri)
-    return RemoteEngine(url, graphs=[iris.graph(n) for n in GRAPH_NAMES], **kwargs)
+    public = {n: iris.graph(n) for n in GRAPH_NAMES}
+    try:
+        version = RemoteEngine(url, timeout=5).current_release()
+    except QueryError:
+        version = None
+    if version is None:
+        return RemoteEngine(url, graphs=list(public.values()), **kwargs)
+    return RemoteEngine(url, names=ReleaseNames(public, version), **kwargs)
+
+
+def current_in(url: str) -> str | None:
+    """The release the store's pointer names, read directly."""
+    rows = store_select(
+        url, f"SELECT ?v WHERE {{ GRAPH <{POINTER_GRAPH}> {{ <{POINTER_GRAPH}> ?p ?v }} }}"
+    )
+    return rows[0]["v"] if len(rows) == 1 else None
+
+
+def release_counts(release: Release) -> dict[str, int]:
+    """The triples of each part, under the release's own graph names in the store."""
+    return {
+        versioned_graph(release.version, part): release.manifest["counts"][part]
+        for part in GRAPH_NAMES
+    }
 
 
 # --- publish --------------------------------------------------------------------------------
 
 
-def test_publish_puts_each_part_into_its_named_graph_and_nothing_else(store, release):
+def test_publish_puts_each_part_into_a_graph_of_the_release_and_points_at_it(store, release):
     publish_into(store, release)
-    graphs = release.manifest["graphs"]
-    assert graph_counts(store) == {
-        graphs[part]: release.manifest["counts"][part] for part in GRAPH_NAMES
-    }
+    counts = graph_counts(store)
+    assert {g: counts.get(g) for g in release_counts(release)} == release_counts(release)
+    assert current_in(store) == release.version
+    public = set(release.manifest["graphs"].values())
+    assert not public & set(counts), "nothing is loaded under the public names"
 
 
-def test_publish_of_another_release_replaces_the_one_in_the_store(store, release, second_release):
+def test_publish_of_another_release_moves_the_pointer_and_keeps_the_old_one_for_a_while(
+    store, release, second_release
+):
     publish_into(store, release)
     result = publish_into(store, second_release)
-    assert result.previous == release.version
-    graphs = second_release.manifest["graphs"]
-    assert graph_counts(store) == {
-        graphs[part]: second_release.manifest["counts"][part] for part in GRAPH_NAMES
-    }
-    version = store_select(
-        store,
-        f"SELECT ?v WHERE {{ GRAPH <{graphs['metadata']}> {{ "
-        f"<{ProjectIRIs(release.manifest['base_iri']).dataset}> <{DCAT}version> ?v }} }}",
+    assert result.previous == release.version and result.dropped == []
+    assert current_in(store) == second_release.version
+    counts = graph_counts(store)
+    both = release_counts(release) | release_counts(second_release)
+    assert {g: counts.get(g) for g in both} == both
+
+
+def test_a_release_replaced_longer_ago_than_keep_old_for_is_dropped(store, release, second_release):
+    publish_into(store, release)
+    result = publish_into(store, second_release, keep_old_for=0)
+    assert release.version in result.dropped
+    counts = graph_counts(store)
+    assert not set(release_counts(release)) & set(counts)
+    assert {g: counts.get(g) for g in release_counts(second_release)} == release_counts(
+        second_release
     )
-    assert [row["v"] for row in version] == [second_release.version]
+
+
+def test_publishing_a_release_the_store_holds_only_moves_the_pointer(
+    store, release, second_release
+):
+    publish_into(store, release)
+    publish_into(store, second_release)
+    again = publish_into(store, release)
+    assert "load" not in again.timings
+    assert current_in(store) == release.version
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv", "csv"])
+def test_a_client_query_over_graph_names_answers_the_public_names(published, config, release, fmt):
+    answer = engine_for(published, config).run(
+        QueryRequest(
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+            fmt,
+            DatasetSpec(union_default_graph=True),
+        )
+    )
+    text = bytes(answer.body).decode("utf-8")
+    assert all(name in text for name in release.manifest["graphs"].values())
+    assert "urn:kommunen-kg" not in text
+
+
+def test_a_construct_over_graph_names_answers_the_public_names(published, config, release):
+    answer = engine_for(published, config).run(
+        QueryRequest(
+            "CONSTRUCT { ?g a <urn:x:Graph> } WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "turtle",
+            DatasetSpec(union_default_graph=True),
+        )
+    )
+    triples = list(ox.parse(bytes(answer.body), format=ox.RdfFormat.TURTLE))
+    assert {t.subject.value for t in triples} == set(release.manifest["graphs"].values())
+
+
+def test_no_query_reaches_a_graph_of_another_release(published, config, release):
+    other = versioned_graph("someother", "data")
+    requests.put(
+        published.rsplit("/", 1)[0] + "/store",
+        params={"graph": other},
+        data=b"<urn:x:old> <urn:x:p> <urn:x:o> .\n",
+        headers={"Content-Type": "application/n-triples"},
+        timeout=10,
+    ).raise_for_status()
+    try:
+        engine = engine_for(published, config)
+        for query in (
+            f"ASK FROM <{other}> {{ ?s ?p ?o }}",
+            f"ASK FROM NAMED <{other}> {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+            f"ASK {{ GRAPH <{other}> {{ ?s ?p ?o }} }}",
+            f'ASK {{ BIND(IRI("{other}") AS ?g) GRAPH ?g {{ ?s ?p ?o }} }}',
+        ):
+            answer = engine.run(QueryRequest(query, "json", DatasetSpec(union_default_graph=True)))
+            assert b"false" in bytes(answer.body), query
+        spec = DatasetSpec(named_graphs=(other,))
+        answer = engine.run(QueryRequest("ASK { GRAPH ?g { ?s ?p ?o } }", "json", spec))
+        assert b"false" in bytes(answer.body)
+    finally:
+        requests.delete(published.rsplit("/", 1)[0] + "/store", params={"graph": other}, timeout=10)
 
 
 def test_a_publish_that_fails_its_count_leaves_the_served_release_as_it_was(
     store, release, second_release
 ):
-    """The staged graphs go to another store by mistake: the counts miss, nothing switches."""
-    publish_into(store, release)
+    """The graphs go to another store by mistake: the counts miss, nothing switches."""
+    publish_into(store, release, keep_old_for=0)  # the store holds this release alone
     before = graph_counts(store)
     with oxigraph_serve(None) as elsewhere:
         endpoints = StoreEndpoints(store, graph_store=elsewhere.rsplit("/", 1)[0] + "/store")
         with pytest.raises(PublishFailed, match="did not take every triple"):
             publish(second_release, endpoints)
     assert graph_counts(store) == before
+    assert current_in(store) == release.version
 
 
 def test_cli_publish_loads_the_current_release(store, config, release):
@@ -165,9 +243,7 @@ def test_cli_publish_loads_the_current_release(store, config, release):
     )
     assert done.returncode == 0, done.stderr
     assert f"release {release.version} published into {store}" in done.stdout
-    assert sum(graph_counts(store).values()) == sum(
-        release.manifest["counts"][p] for p in GRAPH_NAMES
-    )
+    assert current_in(store) == release.version
 
 
 def test_cli_publish_without_update_endpoint_for_an_unknown_layout_is_refused(config):
@@ -210,11 +286,14 @@ SELECT ?version ?g (COUNT(*) AS ?n) WHERE {{
 """
 
 
-def test_a_reader_never_sees_a_partial_or_mixed_release(store, config, release, second_release):
+def test_a_server_answers_from_its_release_whole_while_others_are_published(
+    store, config, release, second_release
+):
     """Readers query through our /sparql while two releases are published in turns.
 
-    Every answer comes from one query (one snapshot of the store): it must name one version,
-    and every graph must hold exactly that version's triples, no more, no fewer.
+    The server answers from the release it was started with (it switches by being replaced,
+    web/live.py): every answer names that version, under the public graph names, and every
+    graph holds exactly that version's triples, no more, no fewer.
     """
     publish_into(store, release)
     releases = {r.version: r for r in (release, second_release)}
@@ -258,14 +337,13 @@ def test_a_reader_never_sees_a_partial_or_mixed_release(store, config, release, 
             for thread in readers:
                 thread.join(timeout=60)
     assert problems == []
-    assert set(seen) == set(releases), "the readers should have seen both releases"
+    assert set(seen) == {release.version}
     assert len(seen) > 20
 
 
 def test_graphs_being_loaded_are_invisible_to_readers(store, config, release):
     publish_into(store, release)
-    iris = ProjectIRIs(config.base_iri)
-    staged = staging_graph(iris.base, "next", "data")
+    staged = versioned_graph("next", "data")  # a release being loaded
     requests.put(
         store.rsplit("/", 1)[0] + "/store",
         params={"graph": staged},
@@ -277,6 +355,7 @@ def test_graphs_being_loaded_are_invisible_to_readers(store, config, release):
         engine = engine_for(store, config)
         assert not engine.ask("ASK { <urn:x:half> ?p ?o }")
         assert not engine.ask(f"ASK {{ GRAPH <{staged}> {{ ?s ?p ?o }} }}")
+        assert not engine.ask("ASK { GRAPH ?g { <urn:x:half> ?p ?o } }")
         graphs = {row["g"].value for row in engine.select("SELECT DISTINCT ?g { GRAPH ?g {} }")}
         assert graphs == set(release.manifest["graphs"].values())
     finally:

@@ -7,19 +7,26 @@ serve`` (granian, 2 workers), and changes ``graphs/current`` under it while read
 from __future__ import annotations
 
 import contextlib
+import re
+import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from kommunen_kg.sparql.remote.client import StoreEndpoints
+from kommunen_kg.sparql.remote.publish import publish
+
+from .sparql_servers import OXIGRAPH, oxigraph_serve
 from .support import ROOT, alive, logged_server, parents, run_cli
 
 pytestmark = pytest.mark.slow
@@ -71,20 +78,28 @@ def served_version(url: str) -> str | None:
 
 
 class Readers:
-    """Threads that read pages, /data, /sparql and /health until stopped; each answer's
-    status and the release its ETag names are kept."""
+    """Threads that read ``paths`` of every server in ``urls`` until stopped. Each answer's
+    status is kept, the release its ETag names, and what ``mark`` makes of its text (the
+    part that tells the releases apart; an answer is mixed if two answers that name the
+    same release have different marks)."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(
+        self,
+        urls: list[str],
+        paths: tuple[str, ...],
+        mark: Callable[[str, str], object] = lambda _path, _text: None,
+    ):
+        self.mark = mark
         self.stop = threading.Event()
         self.statuses: Counter = Counter()
         self.versions: Counter = Counter()
         self.failures: list[str] = []
-        # (release an answer's ETag names, whether the answer has the new title)
-        self.titles: set[tuple[str, bool]] = set()
-        self.threads = [threading.Thread(target=self._read, args=(p,)) for p in PATHS]
+        self.marks: dict[tuple[str, str], set] = defaultdict(set)  # (path, release) -> marks
+        self.threads = [
+            threading.Thread(target=self._read, args=(url, path)) for url in urls for path in paths
+        ]
 
-    def _read(self, path: str) -> None:
+    def _read(self, url: str, path: str) -> None:
         # As HTTP asks of clients (RFC 9112, 9.3.1) and browsers do: a GET sent on a kept-alive
         # connection that the server closed at the same moment (an old worker stopping) is sent
         # once more on a new connection. Anything else counts as a failure.
@@ -93,7 +108,7 @@ class Readers:
         session.mount("http://", HTTPAdapter(max_retries=retry_once))
         while not self.stop.is_set():
             try:
-                response = session.get(self.url + path, timeout=10)
+                response = session.get(url + path, timeout=10)
             except requests.RequestException as exc:
                 self.failures.append(f"{path}: {exc}")
                 continue
@@ -104,8 +119,14 @@ class Readers:
             if tag:
                 version = tag.split("-", 1)[0]
                 self.versions[version] += 1
-                if path in (CHANGED_PAGE, CHANGED_DATA):
-                    self.titles.add((version, NEW_TITLE in response.text))
+                self.marks[(path, version)].add(self.mark(path, response.text))
+
+    def mixed(self) -> dict[tuple[str, str], set]:
+        """The (path, release) pairs whose answers differed in what tells releases apart."""
+        return {key: marks for key, marks in self.marks.items() if len(marks) > 1}
+
+    def marks_of(self, path: str) -> dict[str, set]:
+        return {v: marks for (p, v), marks in self.marks.items() if p == path}
 
     def __enter__(self) -> Readers:
         for thread in self.threads:
@@ -118,13 +139,17 @@ class Readers:
             thread.join(timeout=30)
 
 
+def has_new_title(path: str, text: str) -> bool | None:
+    return NEW_TITLE in text if path in (CHANGED_PAGE, CHANGED_DATA) else None
+
+
 def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_copy):
     assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
     with serving(sources_copy) as (url, log, master):
         old_workers = children(master)  # forked with the first release
         assert len(old_workers) == 2
-        with Readers(url) as readers:
+        with Readers([url], PATHS, has_new_title) as readers:
             time.sleep(1.0)
             events = sources_copy / "data" / "events.ttl"
             text = events.read_text(encoding="utf-8")
@@ -144,7 +169,9 @@ def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_cop
         assert readers.failures == []
         assert set(readers.versions) <= {first, second} and readers.versions[second] > 0
         # not mixed: every answer's content is that of the release its ETag names
-        assert readers.titles == {(first, False), (second, True)}
+        assert readers.mixed() == {}
+        assert readers.marks_of(CHANGED_PAGE) == {first: {False}, second: {True}}
+        assert readers.marks_of(CHANGED_DATA) == {first: {False}, second: {True}}
         assert NEW_TITLE in requests.get(url + CHANGED_PAGE, timeout=10).text
 
 
@@ -181,3 +208,65 @@ def test_serve_refuses_a_port_that_is_taken_with_one_line(sources_copy):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+# --- two servers on one store, during publishes ----------------------------------------------
+
+PERSONS = "sparql?query=" + quote(
+    "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://schema.org/Person> }"
+)
+STORE_PATHS = ("browse", "catalog", PERSONS, "page/project/lebenswert")
+
+
+def release_marks(*versions: str) -> Callable[[str, str], object]:
+    """What tells the two releases apart in each answer: the second has 300 more people, and
+    the catalog names the release it describes."""
+
+    def mark(path: str, text: str) -> object:
+        if path == "browse":
+            after = re.sub(r"<[^>]+>", " ", text.split("Personen", 1)[-1])
+            found = re.search(r"(\d+)\s+Einträge", after)
+            return found.group(1) if found else None
+        if path == PERSONS:
+            return tuple(re.findall(r'"value"\s*:\s*"(\d+)"', text))
+        if path == "catalog":
+            return tuple(v for v in versions if v in text)
+        return None
+
+    return mark
+
+
+@pytest.mark.skipif(OXIGRAPH is None, reason="the `oxigraph` command is missing")
+def test_two_store_servers_follow_twenty_publishes_without_a_failed_or_mixed_answer(
+    tmp_path, release, second_release
+):
+    graphs = tmp_path / "graphs"
+    for each in (release, second_release):
+        shutil.copytree(each.path, graphs / "releases" / each.version)
+    (graphs / "current").write_text(release.version + "\n", encoding="utf-8")
+    serve = ("--no-build", "--graphs", str(graphs), "--workers", "2")
+    with oxigraph_serve(None) as store:
+        endpoints = StoreEndpoints(store)
+        publish(second_release, endpoints)  # both releases are in the store from now on
+        publish(release, endpoints)
+        with (
+            logged_server("--store", store, *serve, cwd=tmp_path, log=tmp_path / "a.log") as (a, _),
+            logged_server("--store", store, *serve, cwd=tmp_path, log=tmp_path / "b.log") as (b, _),
+            Readers(
+                [a, b], STORE_PATHS, release_marks(release.version, second_release.version)
+            ) as readers,
+        ):
+            switches = []
+            for turn in range(20):
+                time.sleep(1.5)
+                result = publish((second_release, release)[turn % 2], endpoints)
+                switches.append(result.timings["switch"])
+            time.sleep(4.0)  # both servers follow the last publish
+            final = {served_version(a), served_version(b)}
+    assert readers.failures == []
+    assert readers.mixed() == {}
+    assert set(readers.versions) == {release.version, second_release.version}
+    people = readers.marks_of(PERSONS)
+    assert people[release.version] != people[second_release.version]
+    assert final == {release.version}
+    print(f"20 publishes: switch {max(switches) * 1000:.0f} ms at most; {readers.statuses}")

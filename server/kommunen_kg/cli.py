@@ -511,6 +511,14 @@ def serve(
     show_default=True,
     help="Seconds allowed for each request to the store.",
 )
+@click.option(
+    "--keep-old-for",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Seconds a release that stopped being current stays in the store, for servers "
+    "still answering from it (at least the query time limit plus a few seconds).",
+)
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the result.")
 def publish(
@@ -520,14 +528,17 @@ def publish(
     graphs: Path | None,
     version: str | None,
     timeout: float,
+    keep_old_for: float,
     config_path: str | None,
     quiet: bool,
 ) -> None:
-    """Load a release into a remote SPARQL store, replacing the one it holds.
+    """Load a release into a remote SPARQL store and make it the one served.
 
-    Each part goes into its named graph ({base}graph/vocabulary, themes, shapes, data,
-    metadata). The parts are loaded under new names first, counted, and switched in with one
-    SPARQL Update, so readers of `kommunen-kg serve --store` never see half a release.
+    Releases live side by side in the store, each under graph names of its own; one small
+    SPARQL Update moves the pointer that names the current one, whatever the size of the
+    release, and every `kommunen-kg serve --store` follows within seconds. Readers see the
+    five public graph names ({base}graph/vocabulary, themes, shapes, data, metadata) and never
+    half a release. Releases replaced longer than --keep-old-for ago are dropped.
     """
     from kommunen_kg.rdf.release import ReleaseFolder
     from kommunen_kg.sparql.remote.client import StoreEndpoints
@@ -543,6 +554,13 @@ def publish(
         raise click.UsageError(
             f"no release {version or 'current'} in {config.graphs_dir}; run kommunen-kg build"
         )
+    least = config.server.query_timeout + 5
+    if keep_old_for < least:
+        raise click.UsageError(
+            f"--keep-old-for {keep_old_for:g} is shorter than a query may read the old release "
+            f"(the query time limit, {config.server.query_timeout:g} s, plus 5 s): use {least:g}"
+            " or more"
+        )
     endpoints = StoreEndpoints(store, update_url, graph_store_url)
     try:
         result = publish_release(
@@ -551,6 +569,7 @@ def publish(
             progress=None if quiet else _progress,
             timeout=timeout,
             dataset_slug=config.dataset.dataset_slug,
+            keep_old_for=keep_old_for,
         )
     except PublishFailed as exc:
         click.echo(f"Publish stopped: {exc}. The store serves what it served before.", err=True)
@@ -559,8 +578,10 @@ def publish(
     click.echo(
         f"release {result.version} published into {store}{replaced}: "
         f"{sum(result.counts.values())} triples in {len(result.graphs)} graphs "
-        f"({result.timings['total']:.2f} s)"
+        f"({result.timings['total']:.2f} s, the switch {result.timings['switch']:.2f} s)"
     )
+    if result.dropped:
+        click.echo(f"dropped from the store: {', '.join(result.dropped)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 WHY: a new build used to reach readers only when someone restarted every server. Now the
 server's master process looks at ``graphs/current`` once a second (under ``serve --store``:
-at the release version the store's metadata graph names, which ``publish`` switches); when it
+at the store's pointer, which ``publish`` switches, see ``sparql/remote/versions.py``); when it
 names another release, the master loads that release next to the one it serves (so memory
 peaks at about twice the store), makes it the current one, and asks the HTTP server to replace
 its workers one by one (granian's graceful respawn, what its SIGHUP handler starts). Each new
@@ -51,8 +51,8 @@ class LiveRelease:
         pool_size: int = 32,
     ):
         self.config = config
-        # With a remote store the pointer is the release version the store's metadata graph
-        # names (what `kommunen-kg publish` switches); else graphs/current.
+        # With a remote store the pointer is the store's (sparql/remote/versions.py); else
+        # graphs/current.
         self.store = store
         self._pool_size = pool_size  # connections to the store per server process
         self._prepare = prepare  # what serve does to every publication (limits), before forking
@@ -73,10 +73,15 @@ class LiveRelease:
         if self.store is not None:
             iris = self.publication.iris
             remote = self.publication.engines.remote if self.publication.engines else None
+            if remote is None:
+                return None
             try:
-                return (
-                    remote.release_version(iris.graph("metadata"), iris.dataset) if remote else None
-                )
+                # the pointer of releases published side by side; in a store loaded under the
+                # public names (no pointer), the version its metadata graph names
+                named = remote.current_release()
+                if named is None and remote.names is None:
+                    named = remote.release_version(iris.graph("metadata"), iris.dataset)
+                return named
             except QueryError:
                 return None
         try:

@@ -26,6 +26,7 @@ from kommunen_kg.sparql.engines import Engines, over_remote, over_store
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.exact_literals import ExactLiterals, restorations
 from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError
+from kommunen_kg.sparql.remote.versions import ReleaseNames
 
 # What stands for the version where ad-hoc files are served (ETags, kept answers).
 ADHOC_VERSION = "adhoc"
@@ -197,21 +198,27 @@ def publication_of(app: Flask) -> Publication:
 def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Publication:
     """A publication answered entirely by a remote store (``kommunen-kg serve --store``).
 
-    The data comes from the store; the release manifest (dumps, checksums, the catalog's file
-    list) comes from graphs/: the release whose version the store's metadata graph names. A
-    store holding a release that graphs/ lacks is refused rather than served with the manifest
-    of another release.
+    The data comes from the store: the release its pointer names (``kommunen-kg publish``
+    loads releases side by side, see ``sparql/remote/versions.py``), or, in a store loaded
+    under the public graph names by other means, the release its metadata graph names. The
+    release manifest (dumps, checksums, the catalog's file list) comes from graphs/. A store
+    holding a release that graphs/ lacks is refused rather than served with the manifest of
+    another release.
     """
     iris = ProjectIRIs.from_config(config)
+    public = [iris.graph(name) for name in GRAPH_NAMES]
     engine = RemoteEngine(
         query_url,
-        graphs=[iris.graph(name) for name in GRAPH_NAMES],
+        graphs=public,
         union_default_graph=config.server.union_default_graph,
         timeout=config.server.query_timeout,
         pool_size=pool_size,
     )
     try:
-        version = engine.release_version(iris.graph("metadata"), iris.dataset)
+        version = engine.current_release()
+        side_by_side = version is not None
+        if version is None:
+            version = engine.release_version(iris.graph("metadata"), iris.dataset)
     except QueryError as exc:
         raise RemoteStoreError(f"cannot read the SPARQL store {query_url}: {exc}") from exc
     if version is None:
@@ -225,6 +232,15 @@ def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Pu
         raise RemoteStoreError(
             f"the SPARQL store holds release {version}, but {config.graphs_dir} lacks it: "
             f"copy releases/{version} there, or publish the current release into the store"
+        )
+    if side_by_side:
+        engine.http.close()
+        engine = RemoteEngine(
+            query_url,
+            union_default_graph=config.server.union_default_graph,
+            timeout=config.server.query_timeout,
+            pool_size=pool_size,
+            names=ReleaseNames(dict(zip(GRAPH_NAMES, public, strict=True)), version),
         )
     engine.http.close()  # opened in this (master) process; workers open their own
     engines = over_remote(engine, release.version)

@@ -143,7 +143,13 @@ class AnswerBody(io.RawIOBase):
     become engine errors (``failure``) rather than parser errors.
     """
 
-    def __init__(self, response: requests.Response, deadline: float, max_bytes: int = 0):
+    def __init__(
+        self,
+        response: requests.Response,
+        deadline: float,
+        max_bytes: int = 0,
+        watch: bytes | None = None,
+    ):
         self.raw = response.raw
         self.raw.decode_content = True
         self.deadline = deadline
@@ -152,6 +158,8 @@ class AnswerBody(io.RawIOBase):
         self.size = 0
         self.tail = b""  # the last bytes read, for the store's words when it broke off
         self.failure: QueryError | None = None
+        self.watch = watch  # bytes to look out for in the answer (``seen``), across pieces
+        self.seen = False
 
     def readable(self) -> bool:
         return True
@@ -180,6 +188,8 @@ class AnswerBody(io.RawIOBase):
             self.kept.write(data)
         except OSError as exc:
             raise self._fail(EngineUnavailable(f"no room for the store's answer: {exc}")) from exc
+        if self.watch is not None and not self.seen:
+            self.seen = self.watch in self.tail[-len(self.watch) :] + data
         self.tail = (self.tail + data)[-300:]
         return size
 

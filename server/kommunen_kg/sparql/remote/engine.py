@@ -23,6 +23,12 @@ from kommunen_kg.sparql.engine import (
 from kommunen_kg.sparql.errors import AnswerTooLarge, EngineUnavailable, QueryError, QueryTimeout
 from kommunen_kg.sparql.lexer import tokens
 from kommunen_kg.sparql.remote.client import TIMEOUT_WORDS, AnswerBody, HttpClient, status_error
+from kommunen_kg.sparql.remote.versions import (
+    CURRENT,
+    MARKER,
+    POINTER_GRAPH,
+    ReleaseNames,
+)
 
 JSON_RESULTS = RESULT_FORMATS["json"][0]
 N_TRIPLES = GRAPH_FORMATS["ntriples"][0]
@@ -51,8 +57,11 @@ def _media_type(response: requests.Response) -> str:
 class RemoteEngine:
     """Answers every query (client and trusted) from a remote SPARQL 1.1 query endpoint.
 
-    ``graphs`` are the named graphs of the published release; ``None`` serves whatever the
-    store's own default dataset is (a store not loaded by ``kommunen-kg publish``).
+    ``names``: the release this engine answers from, among the releases ``kommunen-kg
+    publish`` loaded side by side (``versions.py``): queries and answers are renamed, and the
+    dataset is always that release's graphs. Without it, ``graphs`` are the named graphs of the
+    release (a store loaded under the public names by other means, e.g. from the TriG dump);
+    ``None`` serves whatever the store's own default dataset is.
     """
 
     def __init__(
@@ -63,8 +72,12 @@ class RemoteEngine:
         timeout: float = 10.0,
         connect_timeout: float = 3.0,
         pool_size: int = 32,
+        names: ReleaseNames | None = None,
     ):
         self.query_url = query_url
+        self.names = names
+        if names is not None:
+            graphs = names.graphs
         self.graphs = tuple(graphs) if graphs is not None else None
         self.union_default_graph = union_default_graph
         self.timeout = timeout
@@ -74,13 +87,25 @@ class RemoteEngine:
 
     # --- the request --------------------------------------------------------------------------
 
-    def dataset_parameters(self, query: str, spec: DatasetSpec) -> list[tuple[str, str]]:
-        """The protocol's dataset parameters for one query (see the module docstring)."""
+    def dataset_parameters(
+        self, query: str, spec: DatasetSpec, declared: tuple[list[str], list[str]] | None = None
+    ) -> list[tuple[str, str]]:
+        """The protocol's dataset parameters for one query (see the module docstring).
+
+        With a release's ``names``, always given (the query's own FROM clauses as ``declared``,
+        renamed), so that no query reaches a graph of another release."""
+        names = self.names
         if spec.default_graphs or spec.named_graphs:
-            return [("default-graph-uri", g) for g in spec.default_graphs] + [
-                ("named-graph-uri", g) for g in spec.named_graphs
+            rename = names.graph if names is not None else (lambda g: g)
+            return [("default-graph-uri", rename(g)) for g in spec.default_graphs] + [
+                ("named-graph-uri", rename(g)) for g in spec.named_graphs
             ]
-        if self.graphs is None or declares_dataset(query):
+        if names is not None and declared is not None:
+            defaults, named = declared
+            return [("default-graph-uri", g) for g in defaults] + [
+                ("named-graph-uri", g) for g in named
+            ]
+        if self.graphs is None or (names is None and declares_dataset(query)):
             return []
         params = [("named-graph-uri", g) for g in self.graphs]
         if spec.union_default_graph:
@@ -88,10 +113,26 @@ class RemoteEngine:
         return params
 
     def _send(
-        self, query: str, spec: DatasetSpec, accept: str, timeout: float, shift: int = 0
+        self,
+        query: str,
+        spec: DatasetSpec,
+        accept: str,
+        timeout: float,
+        shift: int = 0,
+        renamed: bool = True,
     ) -> requests.Response:
-        """POSTs the query (form-encoded, as every store accepts) and checks the status."""
-        data = [("query", query), *self.dataset_parameters(query, spec)]
+        """POSTs the query (form-encoded, as every store accepts) and checks the status.
+
+        ``renamed``: the query is about the release's graphs by their public names (every query
+        but the pointer's)."""
+        declared = None
+        if self.names is not None and renamed:
+            query, declared = self.names.query(query)
+            data = [("query", query), *self.dataset_parameters(query, spec, declared)]
+        elif renamed:
+            data = [("query", query), *self.dataset_parameters(query, spec)]
+        else:
+            data = [("query", query)]
         try:
             response = self.http.session.post(
                 self.query_url,
@@ -176,6 +217,10 @@ class RemoteEngine:
         wanted = request.result_format
         results_fmt = wanted if wanted in _READABLE_RESULTS else "json"
         graph_fmt = wanted if wanted in GRAPH_FORMATS else "ntriples"
+        if self.names is not None:
+            # Names are written in full only in these (Turtle may abbreviate them), so that
+            # the bytes tell whether the answer names a release's graph (versions.py).
+            graph_fmt = "ntriples"
         if wanted in RESULT_FORMATS:
             accept = [RESULT_FORMATS[results_fmt][0], JSON_RESULTS, N_TRIPLES]
         else:
@@ -184,7 +229,8 @@ class RemoteEngine:
             f"{m};q={1 - i / 10:.1f}" if i else m for i, m in enumerate(dict.fromkeys(accept))
         )
         response = self._send(query, request.dataset, accept_header, timeout, shift)
-        body = AnswerBody(response, deadline, request.max_bytes)
+        watch = MARKER if self.names is not None else None
+        body = AnswerBody(response, deadline, request.max_bytes, watch=watch)
         with self._reading(body, response):
             media = _media_type(response)
             rdf_format = ox.RdfFormat.from_media_type(media) if media else None
@@ -211,10 +257,11 @@ class RemoteEngine:
         count = _count_to(parsed, limit + 1)
         truncated = count > limit
         if not truncated:
-            if media == out_media:
+            if media == out_media and not body.seen:
                 return _passed(body, "select", out_media, count)
             body.rest()  # read to the end, so that the connection goes back to the pool
-        rows = [tuple(s) for s in islice(ox.parse_query_results(body.again(), fmt), limit)]
+        again = islice(ox.parse_query_results(body.again(), fmt), limit)
+        rows = [self.names.row(s) for s in again] if body.seen else [tuple(s) for s in again]
         return QueryResponse(
             "select", results.WRITERS[out](variables, rows), out_media, truncated, len(rows)
         )
@@ -227,10 +274,12 @@ class RemoteEngine:
         count = _count_to(ox.parse(body, format=fmt), limit + 1)
         truncated = count > limit
         if not truncated:
-            if media == out_media:
+            if media == out_media and not body.seen:
                 return _passed(body, "graph", out_media, count)
             body.rest()
         triples = [q.triple for q in islice(ox.parse(body.again(), format=fmt), limit)]
+        if body.seen:
+            triples = [self.names.triple(t) for t in triples]
         statements: list = triples
         if out_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             statements = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
@@ -240,14 +289,18 @@ class RemoteEngine:
 
     # --- trusted queries ----------------------------------------------------------------------
 
-    def _trusted(self, query: str, accept: str) -> tuple[AnswerBody, requests.Response]:
-        response = self._send(
-            query, DatasetSpec(union_default_graph=self.union_default_graph), accept, self.timeout
-        )
+    def _trusted(
+        self, query: str, accept: str, renamed: bool = True
+    ) -> tuple[AnswerBody, requests.Response]:
+        spec = DatasetSpec(union_default_graph=self.union_default_graph)
+        response = self._send(query, spec, accept, self.timeout, renamed=renamed)
         return AnswerBody(response, time.monotonic() + self.timeout), response
 
-    def _results(self, query: str):
-        body, response = self._trusted(query, JSON_RESULTS)
+    def _public(self, term):
+        return self.names.term(term) if self.names is not None else term
+
+    def _results(self, query: str, renamed: bool = True):
+        body, response = self._trusted(query, JSON_RESULTS, renamed)
         with self._reading(body, response):
             fmt = ox.QueryResultsFormat.from_media_type(_media_type(response))
             parsed = ox.parse_query_results(body, fmt or ox.QueryResultsFormat.JSON)
@@ -255,8 +308,10 @@ class RemoteEngine:
                 answer: bool | list[dict] = bool(parsed)
             else:
                 variables = parsed.variables
+                public = self._public
                 answer = [
-                    {v.value: row[v] for v in variables if row[v] is not None} for row in parsed
+                    {v.value: public(row[v]) for v in variables if row[v] is not None}
+                    for row in parsed
                 ]
             body.rest()
             return answer
@@ -282,6 +337,8 @@ class RemoteEngine:
             fmt = ox.RdfFormat.from_media_type(_media_type(response)) or ox.RdfFormat.N_TRIPLES
             triples = [quad.triple for quad in ox.parse(body, format=fmt)]
             body.rest()
+            if self.names is not None:
+                triples = [self.names.triple(t) for t in triples]
             return triples
 
     # --- what the store holds -----------------------------------------------------------------
@@ -294,6 +351,16 @@ class RemoteEngine:
         )
         versions = sorted({row["version"].value for row in rows if "version" in row})
         return versions[0] if len(versions) == 1 else None
+
+    def current_release(self) -> str | None:
+        """The version the store's pointer names (``versions.py``); None when the store has no
+        pointer (nothing was published into it side by side)."""
+        answer = self._results(
+            f"SELECT ?v WHERE {{ GRAPH <{POINTER_GRAPH}> {{ <{POINTER_GRAPH}> <{CURRENT}> ?v }} }}",
+            renamed=False,
+        )
+        values = sorted({row["v"].value for row in answer if "v" in row})  # type: ignore[union-attr]
+        return values[0] if len(values) == 1 else None
 
     def close(self) -> None:
         self.http.close()

@@ -1,43 +1,36 @@
-"""Loads a release into a remote SPARQL store, so that readers never see half of it.
+"""Loads a release into a remote SPARQL store beside the ones it holds, and switches to it.
 
-``kommunen-kg publish --store URL`` puts the five graphs of a release into the store, one named
-graph per part (``{base}graph/vocabulary|themes|shapes|data|metadata``), replacing what is
-there. The order of operations is what keeps readers safe:
+``kommunen-kg publish --store URL`` makes a release the one every ``kommunen-kg serve --store``
+answers from. Releases live side by side in the store under graph names of their own, and one
+triple, the pointer, names the current one (the layout is in ``versions.py``). So switching
+costs the same at 1e3 and 1e6 triples, and a server answers each request from one release.
 
-1. **stage**: every part is uploaded under a new name, ``{base}graph/{version}/{part}``, with the
-   SPARQL 1.1 Graph Store HTTP Protocol (``PUT`` of the first chunk, ``POST`` of the rest; every
-   triple with a blank node goes in the first chunk, so that stores which scope blank-node
-   labels per request keep them joined). Nothing a reader of ``kommunen-kg serve --store`` asks
-   names these graphs (:mod:`kommunen_kg.sparql.remote` always names the five stable graphs),
-   so a slow or failed upload is invisible.
-2. **verify**: one SPARQL ``COUNT`` per staged graph must equal the triples of the release.
-   On a mismatch or any error the staged graphs are dropped and the served release is
-   untouched.
-3. **switch**: ONE SPARQL Update request, ``MOVE GRAPH <staged> TO GRAPH <stable>`` for every
-   part. MOVE replaces the target's content and removes the source.
-4. **check**: the stable graphs hold the new counts and the metadata graph names the new
-   version.
+1. **load** (skipped when the store holds the release already, complete): every part is
+   uploaded under the release's own graph names, with the SPARQL 1.1 Graph Store HTTP Protocol
+   (``PUT`` of the first chunk, ``POST`` of the rest; every triple with a blank node goes in
+   the first chunk, so that stores which scope blank-node labels per request keep them
+   joined; on Oxigraph with ``no_transaction``, its bulk loader). Nothing a reader asks names
+   these graphs until the pointer does, so a slow or failed upload is invisible.
+2. **verify**: one SPARQL ``COUNT`` per graph must equal the triples of the release; then the
+   release is marked loaded. On a mismatch or any error its graphs are dropped and nothing
+   else changes.
+3. **switch**: ONE SPARQL Update request moves the pointer (a few triples in one small graph)
+   and notes when the previous release stopped being current. Servers read the pointer once a
+   second and switch (``web/live.py``).
+4. **tidy**: releases that stopped being current more than ``keep_old_for`` seconds ago (at
+   least a query's time limit plus the time servers take to switch) are dropped, as are the
+   graphs of loads that never completed and the graphs of the older layout (one release under
+   the public names, switched with ``MOVE``) once they are as old.
 
-What a reader sees during the switch depends on the store's transactions:
-
-* Oxigraph (server 0.4/0.5): one update request runs in one storage transaction, and every
-  query reads one snapshot; a reader sees the whole old or the whole new release, never a mix.
-  (Oxigraph's Graph Store ``PUT`` is *not* atomic, clear and load are two steps; that is why
-  nothing is ever PUT into a graph readers use.) Apache Jena Fuseki (TDB2), GraphDB and
-  other RDF4J stores also run one update request as one transaction.
-* Stores without transactional updates (Virtuoso in its default autocommit mode, for one): the
-  switch is a few MOVEs that run one after another; for the time they take, a reader may see
-  some parts new and others old, or a part briefly empty. Every part is complete before the
-  switch starts, and the switch takes as long as copying the graphs inside the store.
-
-Operations relied on: Graph Store Protocol PUT and POST with ``?graph=`` (on Oxigraph with
-``no_transaction``, its bulk loader, for the staged graphs only); SPARQL Update ``MOVE``,
-``DROP SILENT``; SPARQL Query ``COUNT``. One publisher at a time per store.
-Credentials, where a store wants them, go in the URLs (``http://user:password@host/...``).
+Operations relied on: Graph Store Protocol PUT and POST with ``?graph=``; SPARQL Update
+``INSERT DATA``, ``DELETE WHERE``, ``DROP SILENT``; SPARQL Query ``COUNT``. One publisher at a
+time per store. Credentials, where a store wants them, go in the URLs
+(``http://user:password@host/...``).
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -51,8 +44,39 @@ from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE, Release
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.remote.client import HttpClient, StoreEndpoints
 from kommunen_kg.sparql.remote.engine import RemoteEngine
+from kommunen_kg.sparql.remote.versions import (
+    CURRENT,
+    LOADED,
+    LOADING,
+    POINTER_GRAPH,
+    PREFIX,
+    RETIRED,
+    XSD_DATETIME,
+    ReleaseNames,
+    release_iri,
+    versioned_graph,
+)
 
 Progress = Callable[[str], None]
+# The older layout (one release under the public graph names), once a release replaced it.
+LEGACY_VERSION = "public-names"
+LEGACY = release_iri(LEGACY_VERSION)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _forget(pattern: str) -> str:
+    """The update that removes what matches ``pattern`` from the pointer graph."""
+    return f"DELETE WHERE {{ GRAPH <{POINTER_GRAPH}> {{ {pattern} }} }}"
+
+
+def _epoch(value: str) -> float:
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0  # unreadable: old enough
 
 
 class PublishFailed(Exception):
@@ -66,11 +90,7 @@ class PublishResult:
     graphs: dict[str, str]
     counts: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def staging_graph(base: str, version: str, part: str) -> str:
-    """Where a part is loaded before the switch: ``{base}graph/{version}/{part}``."""
-    return f"{base}graph/{version}/{part}"
+    dropped: list[str] = field(default_factory=list)  # releases removed from the store
 
 
 def release_graphs(release: Release) -> dict[str, set[ox.Triple]]:
@@ -192,93 +212,182 @@ class StorePublisher:
         return {g: found.get(g, 0) for g in graphs}
 
     def version_in_store(self, iris: ProjectIRIs) -> str | None:
+        """The current release: the one the pointer names, else (the older layout) the one
+        the metadata graph under its public name names."""
         try:
-            return self.inspector.release_version(iris.graph("metadata"), iris.dataset)
+            return self.inspector.current_release() or self.inspector.release_version(
+                iris.graph("metadata"), iris.dataset
+            )
         except QueryError as exc:
             raise PublishFailed(f"cannot read the store at {self.endpoints.query}: {exc}") from exc
 
+    def releases(self) -> dict[str, dict[str, str]]:
+        """What the pointer graph says of each release: predicate -> value."""
+        try:
+            rows = self.inspector.select(
+                f"SELECT ?r ?p ?o WHERE {{ GRAPH <{POINTER_GRAPH}> {{ ?r ?p ?o }} }}"
+            )
+        except QueryError as exc:
+            raise PublishFailed(f"cannot read the store at {self.endpoints.query}: {exc}") from exc
+        found: dict[str, dict[str, str]] = {}
+        for row in rows:
+            subject = row["r"].value
+            if subject.startswith(PREFIX):
+                found.setdefault(subject[len(PREFIX) :], {})[row["p"].value] = row["o"].value
+        return found
+
     # --- the protocol -----------------------------------------------------------------------
 
-    def publish(self, release: Release, dataset_slug: str | None = None) -> PublishResult:
-        """``dataset_slug``: the configuration's ``[dataset] dataset_slug`` (default: ours)."""
+    def publish(
+        self, release: Release, dataset_slug: str | None = None, keep_old_for: float = 600.0
+    ) -> PublishResult:
+        """``dataset_slug``: the configuration's ``[dataset] dataset_slug`` (default: ours);
+        ``keep_old_for``: seconds a release that stopped being current stays in the store."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         version = release.version
         iris = ProjectIRIs(release.manifest["base_iri"])
         if dataset_slug:
             iris = ProjectIRIs(iris.base, dataset_slug)
-        stable = dict(release.manifest["graphs"])
-        if set(stable) != set(GRAPH_NAMES):
+        public = dict(release.manifest["graphs"])
+        if set(public) != set(GRAPH_NAMES):
             raise PublishFailed(f"release {version} does not have the graphs {GRAPH_NAMES}")
-        staged = {part: staging_graph(iris.base, version, part) for part in stable}
+        names = ReleaseNames(public, version)
+        ours = {part: versioned_graph(version, part) for part in public}
 
         previous = self.version_in_store(iris)
+        known = self.releases()
+        expected = {part: int(n) for part, n in release.manifest["counts"].items()}
+        if LOADED in known.get(version, {}) and self._complete(ours, expected):
+            self.say(f"the store holds release {version} already")
+        else:
+            self._load(release, names, ours, expected, timings)
+        step = time.perf_counter()
+        self.say(f"switching to release {version} (one update)")
+        now = _now()
+        operations = [
+            _forget(f"<{POINTER_GRAPH}> <{CURRENT}> ?v"),
+            _forget(f"<{release_iri(version)}> <{RETIRED}> ?t"),
+        ]
+        inserted = [f'<{POINTER_GRAPH}> <{CURRENT}> "{version}"']
+        if previous and previous != version:
+            retired = release_iri(previous) if previous in known else LEGACY
+            inserted.append(f'<{retired}> <{RETIRED}> "{now}"^^<{XSD_DATETIME}>')
+        operations.append(f"INSERT DATA {{ GRAPH <{POINTER_GRAPH}> {{ {' . '.join(inserted)} }} }}")
+        self.update(" ;\n".join(operations))
+        timings["switch"] = time.perf_counter() - step
+
+        now_served = self.version_in_store(iris)
+        if now_served != version:
+            raise PublishFailed(
+                f"after the switch the store names release {now_served}: "
+                "was another publish running?"
+            )
+        step = time.perf_counter()
+        dropped = self._tidy(version, public, keep_old_for)
+        timings["tidy"] = time.perf_counter() - step
+        timings["total"] = time.perf_counter() - started
+        return PublishResult(
+            version,
+            previous,
+            ours,
+            {ours[p]: expected[p] for p in public},
+            timings,
+            dropped,
+        )
+
+    def _complete(self, graphs: dict[str, str], expected: dict[str, int]) -> bool:
+        counts = self.counts(list(graphs.values()))
+        return all(counts[graphs[part]] == expected[part] for part in graphs)
+
+    def _load(
+        self,
+        release: Release,
+        names: ReleaseNames,
+        ours: dict[str, str],
+        expected: dict[str, int],
+        timings: dict[str, float],
+    ) -> None:
+        """Steps 1 and 2: the release's graphs loaded, counted and marked loaded."""
+        version = release.version
+        started = time.perf_counter()
         self.say(f"reading release {version}")
         graphs = release_graphs(release)
-        expected = {part: len(triples) for part, triples in graphs.items()}
-        for part, count in expected.items():
-            if count != release.manifest["counts"].get(part, count):
+        for part, triples in graphs.items():
+            if len(triples) != expected.get(part, len(triples)):
                 raise PublishFailed(
-                    f"release {version}: {part} has {count} triples, the manifest says "
-                    f"{release.manifest['counts'][part]}"
+                    f"release {version}: {part} has {len(triples)} triples, the manifest says "
+                    f"{expected[part]}"
                 )
         timings["read"] = time.perf_counter() - started
-
+        marker = release_iri(version)
+        self.update(
+            _forget(f"<{marker}> <{LOADED}> ?t")
+            + " ;\n"
+            + " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in ours.values())
+            + f' ;\nINSERT DATA {{ GRAPH <{POINTER_GRAPH}> {{ <{marker}> <{LOADING}> "{_now()}"'
+            f"^^<{XSD_DATETIME}> }} }}"
+        )
         step = time.perf_counter()
         bulk = self.is_oxigraph()
         try:
             for part, triples in graphs.items():
-                self.say(f"loading {len(triples)} triples into <{staged[part]}>")
-                self.upload(staged[part], triples, bulk)
+                self.say(f"loading {len(triples)} triples into <{ours[part]}>")
+                self.upload(ours[part], {names.stored(t) for t in triples}, bulk)
             timings["load"] = time.perf_counter() - step
             step = time.perf_counter()
-            counts = self.counts(list(staged.values()))
+            counts = self.counts(list(ours.values()))
             wrong = [
-                f"{part}: {counts[staged[part]]} of {expected[part]}"
-                for part in stable
-                if counts[staged[part]] != expected[part]
+                f"{part}: {counts[ours[part]]} of {expected[part]}"
+                for part in ours
+                if counts[ours[part]] != expected[part]
             ]
             if wrong:
                 raise PublishFailed(f"the store did not take every triple ({'; '.join(wrong)})")
+            self.update(
+                f'INSERT DATA {{ GRAPH <{POINTER_GRAPH}> {{ <{marker}> <{LOADED}> "{_now()}"'
+                f"^^<{XSD_DATETIME}> }} }}"
+            )
             timings["verify"] = time.perf_counter() - step
         except BaseException:
-            self._drop_quietly(staged.values())
+            self._drop_quietly(ours.values(), marker)
             raise
 
-        step = time.perf_counter()
-        self.say(f"switching {len(stable)} graphs to release {version} in one update")
-        operations = [
-            f"MOVE GRAPH <{staged[part]}> TO GRAPH <{stable[part]}>"
-            if expected[part]
-            else f"DROP SILENT GRAPH <{stable[part]}> ;\nDROP SILENT GRAPH <{staged[part]}>"
-            for part in stable
-        ]
-        try:
-            self.update(" ;\n".join(operations))
-        except PublishFailed:
-            self._drop_quietly(staged.values())
-            raise
-        timings["switch"] = time.perf_counter() - step
-
-        counts = self.counts(list(stable.values()))
-        wrong = [part for part in stable if counts[stable[part]] != expected[part]]
-        now = self.version_in_store(iris)
-        if wrong or now != version:
-            raise PublishFailed(
-                f"after the switch the store holds version {now} and differs in "
-                f"{', '.join(wrong) or 'nothing'}: was another publish running?"
+    def _tidy(self, current: str, public: dict[str, str], keep_old_for: float) -> list[str]:
+        """Step 4: drops what no server may read any more; returns the releases dropped."""
+        limit = time.time() - keep_old_for
+        dropped: list[str] = []
+        for version, facts in self.releases().items():
+            if version == current:
+                continue
+            retired = facts.get(RETIRED)
+            never_loaded = LOADED not in facts and RETIRED not in facts
+            if not never_loaded and not (retired and _epoch(retired) <= limit):
+                continue
+            if version == LEGACY_VERSION:
+                graphs = list(public.values())
+            else:
+                graphs = [versioned_graph(version, part) for part in public]
+            self.say(f"dropping release {version}")
+            self.update(
+                " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
+                + " ;\n"
+                + _forget(f"<{release_iri(version)}> ?p ?o")
             )
-        timings["total"] = time.perf_counter() - started
-        return PublishResult(
-            version, previous, stable, {stable[p]: expected[p] for p in stable}, timings
-        )
+            dropped.append(version)
+        return dropped
 
-    def _drop_quietly(self, graphs) -> None:
-        """Removes staged graphs after a failure; the served graphs were never touched."""
+    def _drop_quietly(self, graphs, marker: str) -> None:
+        """Removes a release's graphs (and what the pointer graph says of it) after a failed
+        load; the served release is untouched."""
         try:
-            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+            self.update(
+                " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
+                + " ;\n"
+                + _forget(f"<{marker}> ?p ?o")
+            )
         except PublishFailed as exc:
-            self.say(f"could not remove the staged graphs: {exc}")
+            self.say(f"could not remove the graphs of the failed load: {exc}")
 
     def close(self) -> None:
         self.http.close()
@@ -291,10 +400,11 @@ def publish(
     progress: Progress | None = None,
     timeout: float = 600.0,
     dataset_slug: str | None = None,
+    keep_old_for: float = 600.0,
 ) -> PublishResult:
     """Loads ``release`` into the store behind ``endpoints`` and makes it the served one."""
     publisher = StorePublisher(endpoints, timeout=timeout, progress=progress)
     try:
-        return publisher.publish(release, dataset_slug)
+        return publisher.publish(release, dataset_slug, keep_old_for)
     finally:
         publisher.close()
