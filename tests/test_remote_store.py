@@ -683,8 +683,8 @@ def test_store_stopping_a_query_at_its_own_time_limit_is_a_timeout(published, co
 
 
 def test_serve_store_follows_a_publish_without_restart(tmp_path, release, second_release):
-    """The store's metadata graph is the pointer: after `publish` every worker answers from
-    the release it names (its version in /health and the ETags), without a restart."""
+    """After `publish` moves the store's pointer, every worker answers from the release it
+    names (its version in /health and the ETags), without a restart."""
     graphs = tmp_path / "graphs"
     for each in (release, second_release):
         shutil.copytree(each.path, graphs / "releases" / each.version)

@@ -9,12 +9,12 @@ GraphDB or QLever. ``URL`` is the store's SPARQL *query* endpoint (Oxigraph:
 ``http://host:7878/query``; Fuseki: ``http://host:3030/ds/query``; Virtuoso:
 ``http://host:8890/sparql``; GraphDB: ``http://host:7200/repositories/kg``).
 
-Which graphs a reader sees: the engine names the release's five graphs
-(``{base}graph/vocabulary|themes|shapes|data|metadata``) in every request, as
-``named-graph-uri`` and, for the union default graph, as ``default-graph-uri``. Graphs that
-``kommunen-kg publish`` is still loading under other names are therefore never visible, and the
-switch to a new release is one SPARQL Update (see ``publish.py``). A client's
-own dataset (protocol parameters, or FROM / FROM NAMED in its query) is passed on unchanged.
+Which graphs a reader sees: ``kommunen-kg publish`` loads releases side by side under graph
+names of their own and moves one pointer (``versions.py``); the engine of a server answers from
+the release it was made for, renaming the public graph names (``{base}graph/vocabulary|themes|
+shapes|data|metadata``) in queries and answers and always giving the store that release's
+graphs as the dataset. In a store loaded by other means under the public names, the engine
+names those five graphs in every request instead and passes a client's own dataset on.
 
 Answers: the engine asks the store for the client's format and passes the store's bytes
 through when they are complete and within the result limit; otherwise (CSV, which no parser
