@@ -706,6 +706,28 @@ def test_serve_store_follows_a_publish_without_restart(tmp_path, release, second
             assert versions == {second_release.version}
 
 
+def test_a_store_pointer_to_a_release_missing_here_keeps_the_served_one_and_health_says_so(
+    tmp_path, release, second_release
+):
+    graphs = tmp_path / "graphs"
+    shutil.copytree(release.path, graphs / "releases" / release.version)  # not the second
+    (graphs / "current").write_text(release.version + "\n", encoding="utf-8")
+    with oxigraph_serve(None) as url:
+        publish_into(url, release)
+        with server_process("--store", url, "--graphs", str(graphs), "--workers", "1") as served:
+            publish_into(url, second_release)
+            deadline = time.monotonic() + 8
+            health = requests.get(served + "health", timeout=10)
+            while health.status_code == 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                health = requests.get(served + "health", timeout=10)
+            assert health.status_code == 503
+            assert health.json()["version"] == release.version
+            assert second_release.version in health.json()["reason"]
+            page = requests.get(served + "page/project/lebenswert", timeout=10)
+            assert page.status_code == 200
+
+
 def test_data_from_the_store_gives_the_dumps_datatypes(published, config, release):
     """The store keeps dcat:byteSize as xsd:integer; /data says xsd:nonNegativeInteger, as the
     dumps and DCAT-AP do, in store mode too."""

@@ -215,7 +215,13 @@ def test_serve_refuses_a_port_that_is_taken_with_one_line(sources_copy):
 PERSONS = "sparql?query=" + quote(
     "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://schema.org/Person> }"
 )
-STORE_PATHS = ("browse", "catalog", PERSONS, "page/project/lebenswert")
+STORE_PATHS = (
+    "browse",
+    "catalog",
+    PERSONS,
+    "page/project/lebenswert",
+    "data/project/lebenswert.ttl",
+)
 
 
 def release_marks(*versions: str) -> Callable[[str, str], object]:

@@ -119,7 +119,8 @@ class LiveRelease:
             app = create_app(publication)
         except Exception as exc:  # any failure keeps the release being served
             self._failed = version
-            problem = f"graphs/current names release {version}, which cannot be served: {exc}"
+            pointer = "the store's pointer" if self.store is not None else "graphs/current"
+            problem = f"{pointer} names release {version}, which cannot be served: {exc}"
             log.error("%s; still serving %s", problem, self.publication.version)
             self.app.extensions[RELEASE_PROBLEM_KEY] = problem
             return
