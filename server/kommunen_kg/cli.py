@@ -517,7 +517,7 @@ def serve(
     default=600.0,
     show_default=True,
     help="Seconds a release that stopped being current stays in the store, for servers "
-    "still answering from it (at least the query time limit plus a few seconds).",
+    "still answering from it (at least the query time limit plus 60 s).",
 )
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the result.")
@@ -554,12 +554,12 @@ def publish(
         raise click.UsageError(
             f"no release {version or 'current'} in {config.graphs_dir}; run kommunen-kg build"
         )
-    least = config.server.query_timeout + 5
+    least = config.server.query_timeout + 60
     if keep_old_for < least:
         raise click.UsageError(
-            f"--keep-old-for {keep_old_for:g} is shorter than a query may read the old release "
-            f"(the query time limit, {config.server.query_timeout:g} s, plus 5 s): use {least:g}"
-            " or more"
+            f"--keep-old-for {keep_old_for:g} is shorter than servers may read the old release: "
+            f"the time they take to switch (up to about 20 s at 1e6 triples) plus the query time "
+            f"limit ({config.server.query_timeout:g} s); use {least:g} or more"
         )
     endpoints = StoreEndpoints(store, update_url, graph_store_url)
     try:

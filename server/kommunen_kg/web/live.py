@@ -20,6 +20,7 @@ and ``/health`` answers 503 naming the problem until the pointer names a loadabl
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
@@ -132,6 +133,7 @@ class LiveRelease:
         gc.unfreeze()
         del old
         gc.collect()
+        _give_back_freed_memory()
         gc.freeze()
         log.warning("switched to release %s", version)
 
@@ -179,3 +181,20 @@ class LiveRelease:
         pool = self.publication.engines.pool if self.publication.engines else None
         if pool is not None:
             pool.close()
+
+
+def _give_back_freed_memory() -> None:
+    """Returns the memory the old release held to the system (glibc's ``malloc_trim``).
+
+    WHY: the allocator keeps freed memory for reuse, and workers forked later share those
+    pages. Measured at 1e6 triples, the whole server 3 s after a switch: 2,289 MiB without,
+    1,995 MiB with (1,085 MiB before the switch; the rest is not given back yet, see the
+    note in docs/scaling.md)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:  # pragma: no cover - not glibc
+        return
+    with contextlib.suppress(OSError, AttributeError):  # a C library without it
+        ctypes.CDLL(name).malloc_trim(0)

@@ -19,6 +19,7 @@ from kommunen_kg.sparql.engine import (
     DatasetSpec,
     QueryRequest,
     QueryResponse,
+    solution_dicts,
 )
 from kommunen_kg.sparql.errors import AnswerTooLarge, EngineUnavailable, QueryError, QueryTimeout
 from kommunen_kg.sparql.lexer import tokens
@@ -296,9 +297,6 @@ class RemoteEngine:
         response = self._send(query, spec, accept, self.timeout, renamed=renamed)
         return AnswerBody(response, time.monotonic() + self.timeout), response
 
-    def _public(self, term):
-        return self.names.term(term) if self.names is not None else term
-
     def _results(self, query: str, renamed: bool = True):
         body, response = self._trusted(query, JSON_RESULTS, renamed)
         with self._reading(body, response):
@@ -307,12 +305,7 @@ class RemoteEngine:
             if isinstance(parsed, ox.QueryBoolean):
                 answer: bool | list[dict] = bool(parsed)
             else:
-                variables = parsed.variables
-                public = self._public
-                answer = [
-                    {v.value: public(row[v]) for v in variables if row[v] is not None}
-                    for row in parsed
-                ]
+                answer = solution_dicts(parsed, self.names.term if self.names else None)
             body.rest()
             return answer
 

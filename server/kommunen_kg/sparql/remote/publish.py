@@ -258,7 +258,10 @@ class StorePublisher:
         previous = self.version_in_store(iris)
         known = self.releases()
         expected = {part: int(n) for part, n in release.manifest["counts"].items()}
-        if LOADED in known.get(version, {}) and self._complete(ours, expected):
+        step = time.perf_counter()
+        complete = LOADED in known.get(version, {}) and self._complete(ours, expected)
+        timings["check"] = time.perf_counter() - step
+        if complete:
             self.say(f"the store holds release {version} already")
         else:
             self._load(release, names, ours, expected, timings)
