@@ -24,6 +24,7 @@ import contextlib
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.sharedctypes import RawValue
 
@@ -114,6 +115,7 @@ class LiveRelease:
         version = self.pending()
         if version is None:
             return
+        started = time.monotonic()
         try:
             publication = self._open(version)
             self._prepare(publication)
@@ -135,7 +137,11 @@ class LiveRelease:
         gc.collect()
         _give_back_freed_memory()
         gc.freeze()
-        log.warning("switched to release %s", version)
+        log.warning(
+            "switched to release %s (loaded in %.1f s); replacing the workers",
+            version,
+            time.monotonic() - started,
+        )
 
     def reload_with(self, trigger: Callable[[], None]) -> None:
         """How to ask the HTTP server for a reload (granian's own SIGHUP handler). Called
