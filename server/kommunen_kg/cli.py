@@ -223,6 +223,15 @@ def _in_context(config: Config, files: tuple[Path, ...]):
     return [s for s in everything if s.path.resolve() not in paths] + named
 
 
+def _migrate_req_off() -> bool:
+    """Whether Linux resets the connections queued for a worker that stops (granian gives each
+    worker a listening socket of its own)."""
+    try:
+        return Path("/proc/sys/net/ipv4/tcp_migrate_req").read_text().strip() == "0"
+    except OSError:
+        return False
+
+
 def _refuse_taken_port(host: str, port: int) -> None:
     """Stops with one line when something listens on ``host:port`` already.
 
@@ -447,6 +456,12 @@ def serve(
         click.echo("Press Ctrl-C to stop.", err=True)
         if live is not None:
             live.watch()  # a new release in graphs/current is served without a restart
+            if workers > 1 and _migrate_req_off():
+                click.echo(
+                    "  Hint: sysctl net.ipv4.tcp_migrate_req=1 keeps connections queued for a "
+                    "worker that a new release replaces (docs/scaling.md).",
+                    err=True,
+                )
 
     # Everything loaded so far lives as long as the server: keep the garbage collector off
     # it, so that a collection in a forked worker does not write to (and so copy) the pages

@@ -188,7 +188,6 @@ def run_granian(
     logging.getLogger("_granian").addFilter(
         lambda record: "Python threads" not in record.getMessage()
     )
-    _one_listening_socket(server)
     if on_ready is not None:
         server.on_startup(on_ready)
     if on_reload is not None:
@@ -196,42 +195,3 @@ def run_granian(
     if reload_with is not None:  # how to ask for a reload from a thread (what SIGHUP does)
         reload_with(server.signal_handler_reload)
     server.serve(target_loader=load, wrap_loader=False)
-
-
-def _one_listening_socket(server: Any) -> None:
-    """Makes granian's workers accept from one listening socket, made once by the master.
-
-    WHY: on Linux granian gives each worker a listening socket of its own (SO_REUSEPORT).
-    When a worker stops (each release switch replaces every worker, web/live.py), the
-    connections the kernel had queued on its socket are reset, unless the machine has
-    ``sysctl net.ipv4.tcp_migrate_req=1`` (granian's own advice). With one socket, what a
-    stopping worker leaves in the queue is accepted by the others. Measured over 40 switches
-    under readers opening a new connection per request: 4 connections closed unanswered with
-    granian's sockets, 2 with one socket, 1 with the sysctl; what remains is hyper's graceful
-    shutdown closing a connection accepted just before the worker's stop, before its request
-    was read (clients retry such GETs; see docs/scaling.md). This is
-    granian's own path on other systems (its ``_init_shared_socket``); where that private
-    method or its attributes are missing (another granian), granian's default stays.
-    """
-    import socket
-
-    from granian.net import SocketSpec
-
-    if not hasattr(server, "_init_shared_socket") or not all(
-        hasattr(server, name)
-        for name in ("_ssp", "_shd", "_sfd", "bind_addr", "bind_port", "bind_uds")
-    ):  # pragma: no cover - another granian
-        log.warning("granian's listening socket cannot be shared; see web/serving.py")
-        return
-    if server.bind_uds:  # pragma: no cover - we bind TCP
-        return
-
-    def init_shared_socket() -> None:
-        server._ssp = None
-        server._shd = SocketSpec(server.bind_addr, server.bind_port, server.backlog).build()
-        server._sfd = server._shd.get_fd()
-        shared = socket.socket(fileno=server._sfd)
-        shared.set_inheritable(True)
-        server._sso = shared  # closed by granian's _drop_shared_socket
-
-    server._init_shared_socket = init_shared_socket

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flask import Response
 
+from kommunen_kg.web.http.fields import add_missing, present
+
 EXPOSED_HEADERS = (
     "ETag, Link, Location, Content-Location, Content-Length, Content-Range, Accept-Ranges, "
     "Retry-After, X-Result-Limit, X-Result-Truncated"
@@ -21,11 +23,19 @@ READ_ONLY_METHODS = "GET, HEAD, OPTIONS"
 METHODS_BY_PATH = {"/sparql": "GET, HEAD, POST, OPTIONS"}
 
 
-def allow_any_origin(response: Response) -> Response:
-    """Lets any origin read ``response``; a view that set its own policy keeps it."""
-    if "Access-Control-Allow-Origin" not in response.headers:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+def allow_any_origin(response: Response, have: set[str] | None = None) -> Response:
+    """Lets any origin read ``response``; a view that set its own policy keeps it
+    (``have``: the names the response has, lower case, when the caller knows them)."""
+    have = present(response) if have is None else have
+    if "access-control-allow-origin" not in have:
+        add_missing(
+            response,
+            (
+                ("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+            ),
+            have,
+        )
     return response
 
 

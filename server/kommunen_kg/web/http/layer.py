@@ -37,6 +37,7 @@ from flask import Flask, Response, request
 from werkzeug.http import parse_accept_header
 
 from kommunen_kg.web.http import cors, security
+from kommunen_kg.web.http.fields import add_missing, present
 
 # The longest request line gunicorn allows short of "unlimited" (it answers 414 beyond), and
 # the one this layer enforces under granian: GET queries up to about 8 KB of URL; longer
@@ -128,13 +129,14 @@ def _finish(response: Response) -> Response:
     method = request.method
     path = request.path
 
-    if "Cache-Control" not in response.headers:
+    have = present(response)
+    if "cache-control" not in have:
         policy = cache_policy(path, response.status_code, method)
         if policy:
-            response.headers["Cache-Control"] = policy
+            add_missing(response, (("Cache-Control", policy),), have)
 
-    cors.allow_any_origin(response)
-    security.harden(response)
+    cors.allow_any_origin(response, have)
+    security.harden(response, have)
 
     buffered = not (response.is_streamed or response.direct_passthrough)
     if response.status_code != 200 or not buffered:
@@ -148,7 +150,7 @@ def _finish(response: Response) -> Response:
     if conditional and response.last_modified is None:
         response.last_modified = current_app.config[LAST_MODIFIED_KEY]
 
-    if _is_compressible(response.mimetype or "") and "Content-Encoding" not in response.headers:
+    if _is_compressible(response.mimetype or "") and "content-encoding" not in have:
         _add_vary(response, "Accept-Encoding")
         wanted = accepts_gzip(request.headers.get("Accept-Encoding"))
         if wanted and (response.content_length or 0) >= MIN_COMPRESS_SIZE:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from flask import Response
 
+from kommunen_kg.web.http.fields import add_missing
+
 #: ``<style>`` elements the bundled YASGUI inserts, all of fixed text: the column resizer of
 #: YASR's table adds its grip rules when it draws a table, and ``*{cursor:col-resize!important}``
 #: while a column is being dragged wider. A hash admits exactly that text and nothing else. They
@@ -85,9 +87,9 @@ def policy_for(mimetype: str | None) -> str:
     return PAGE_POLICY if (mimetype or "").lower() in HTML_TYPES else OTHER_POLICY
 
 
-def harden(response: Response) -> Response:
-    """Adds the headers above where a view did not set its own, the policy by media type."""
-    response.headers.setdefault("Content-Security-Policy", policy_for(response.mimetype))
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+def harden(response: Response, have: set[str] | None = None) -> Response:
+    """Adds the headers above where a view did not set its own, the policy by media type
+    (``have``: the names the response has, lower case, when the caller knows them)."""
+    fields = [("Content-Security-Policy", policy_for(response.mimetype)), *HEADERS.items()]
+    add_missing(response, fields, have)
     return response
