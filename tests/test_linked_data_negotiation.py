@@ -149,3 +149,20 @@ def test_a_form_refused_with_q_0_is_not_chosen_through_a_wildcard(live_server):
     bring back the page a client refused."""
     location, _ = see_other(live_server, TALK, "text/html;q=0, application/xhtml+xml;q=0, */*")
     assert location == "/data/talk/2020-11-11-kudequa.ttl"
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_a_link_that_asks_for_a_language_leads_to_the_page_in_that_language(live_server, lang):
+    _, response = see_other(live_server, f"{TALK}?lang={lang}", BROWSER)
+    location = urlsplit(response.headers["Location"])
+    assert (location.path, location.query) == ("/page/talk/2020-11-11-kudequa", f"lang={lang}")
+
+
+def test_a_language_the_site_does_not_have_is_left_to_the_reader_s_browser(live_server):
+    _, response = see_other(live_server, f"{TALK}?lang=fr", BROWSER)
+    assert urlsplit(response.headers["Location"]).query == ""
+
+
+def test_rdf_forms_carry_no_language(live_server):
+    location, response = see_other(live_server, f"{TALK}?lang=en", "text/turtle")
+    assert location.endswith(".ttl") and "lang" not in response.headers["Location"]

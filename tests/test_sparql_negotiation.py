@@ -189,12 +189,32 @@ def test_rdf_xml_is_well_formed_whatever_characters_a_literal_holds(live_server)
     assert quad.object.value == "a\ufffdb\rc"
 
 
-def test_ask_in_csv_and_tsv_is_a_single_value(live_server):
-    for fmt in ("csv", "tsv"):
-        response = requests.get(
-            live_server + "sparql", params={"query": "ASK {}", "format": fmt}, timeout=10
-        )
-        assert response.text == "true\n"
+@pytest.mark.parametrize(
+    "ask_for",
+    [
+        {"format": "csv"},
+        {"format": "tsv"},
+        {"Accept": "text/csv"},
+        {"Accept": "text/tab-separated-values"},
+    ],
+)
+def test_ask_as_csv_or_tsv_is_406_with_the_offers(live_server, ask_for):
+    """SPARQL 1.1 defines no boolean form for CSV and TSV; Jena's and rdflib's readers
+    reject a bare "true"."""
+    params = {"query": "ASK {}", **{k: v for k, v in ask_for.items() if k == "format"}}
+    headers = {k: v for k, v in ask_for.items() if k == "Accept"}
+    response = requests.get(live_server + "sparql", params=params, headers=headers, timeout=10)
+    assert response.status_code == 406
+    assert "application/sparql-results+json" in response.text
+    assert "application/sparql-results+xml" in response.text
+    assert "text/csv" not in response.text.split("Offered:", 1)[1]
+
+
+def test_ask_with_any_format_acceptable_is_json(live_server):
+    response = requests.get(
+        live_server + "sparql", params={"query": "ASK {}"}, headers={"Accept": "*/*"}, timeout=10
+    )
+    assert response.json() == {"head": {}, "boolean": True}
 
 
 def test_combined_json_accept_gets_json(live_server):

@@ -280,6 +280,24 @@ def test_syntax_error_is_400_with_line_and_column(live_server):
     )
 
 
+def test_an_undeclared_prefix_is_named_with_its_place_and_the_declaration_we_know(live_server):
+    query = "SELECT ?name WHERE {\n  ?person schema:name ?name }"
+    response = requests.get(sparql(live_server), params={"query": query}, timeout=10)
+    assert response.status_code == 400
+    assert response.text.startswith("Syntax error in the SPARQL query at line 2, column 11: ")
+    assert "the prefix 'schema:' (in 'schema:name') is not declared" in response.text
+    assert "PREFIX schema: <http://schema.org/>" in response.text
+    assert "\\u{" not in response.text  # not the engine's list of Unicode ranges
+
+
+def test_an_undeclared_prefix_we_do_not_know_is_named_without_an_offer(live_server):
+    query = "PREFIX ex: <http://example.org/>\nASK { ex:a foo:b ex:c }"
+    response = requests.get(sparql(live_server), params={"query": query}, timeout=10)
+    assert response.status_code == 400
+    assert "the prefix 'foo:' (in 'foo:b') is not declared." in response.text
+    assert "Add:" not in response.text
+
+
 def test_unknown_extension_function_leaves_the_expression_unbound(live_server):
     query = "SELECT ?x (<http://example.org/fn>(?x) AS ?y) { VALUES ?x { 1 } }"
     response = requests.get(sparql(live_server), params={"query": query}, timeout=10)

@@ -114,6 +114,22 @@ def _iri_value(token: Token, prefixes: dict[str, str], base: str | None) -> str 
     return None
 
 
+def undeclared_prefix(query: str) -> Token | None:
+    """The first prefixed name whose prefix the query does not declare (SPARQL declares none
+    of its own), in the ordinary reading; None when every prefix is declared."""
+    declared: set[str] = set()
+    toks = significant(readings(query)[0])
+    for index, tok in enumerate(toks):
+        if tok.kind != "pname":
+            continue
+        after_prefix = index > 0 and toks[index - 1].kind == "word"
+        if after_prefix and toks[index - 1].text.upper() == "PREFIX" and not tok.local:
+            declared.add(tok.prefix or "")
+        elif (tok.prefix or "") not in declared:
+            return tok
+    return None
+
+
 def analyse(query: str, base_iri: str | None = None) -> QueryAnalysis:
     """Scans a SPARQL text; see the module docstring for what it finds.
 

@@ -32,6 +32,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import wrap_file
 
+from kommunen_kg.sparql.analysis import undeclared_prefix
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
 from kommunen_kg.sparql.errors import (
     AnswerTooLarge,
@@ -298,7 +299,12 @@ def run_query(operation: Operation) -> Response:
         service_allowlist=server.service_allowlist,
         base_iri=publication.config.base_iri,
     )
-    offers = negotiation.GRAPH_OFFERS if analysis.returns_graph else negotiation.RESULT_OFFERS
+    if analysis.returns_graph:
+        offers = negotiation.GRAPH_OFFERS
+    elif analysis.form == "ASK":
+        offers = negotiation.BOOLEAN_OFFERS
+    else:
+        offers = negotiation.RESULT_OFFERS
     fmt = negotiation.negotiate(
         request.headers.get("Accept"),
         operation.formats,
@@ -417,6 +423,7 @@ def sparql() -> Response:
             {"Allow": ALLOWED_METHODS},
         )
     publication = _publication()
+    operation: Operation | None = None
     try:
         operation = read_operation(publication.config.server.max_request_size)
         if operation.query is None:
@@ -438,8 +445,28 @@ def sparql() -> Response:
         return run_query(operation)
     except ProtocolError as exc:
         return _text(exc.status, str(exc), exc.headers)
+    except QuerySyntaxError as exc:
+        return _error_for(_with_missing_prefix(exc, operation.query if operation else ""))
     except QueryError as exc:
         return _error_for(exc)
+
+
+def _with_missing_prefix(exc: QuerySyntaxError, query: str) -> QuerySyntaxError:
+    """The engine's error for an undeclared prefix lists Unicode ranges; say which prefix is
+    missing instead, and the declaration this server knows for it."""
+    if "Prefix not found" not in str(exc):
+        return exc
+    token = undeclared_prefix(query)
+    if token is None:
+        return exc
+    line = query.count("\n", 0, token.position) + 1
+    column = token.position - (query.rfind("\n", 0, token.position) + 1) + 1
+    name = token.prefix or ""
+    known = _publication().iris.prefixes().get(name)
+    offer = f" Add: PREFIX {name}: <{known}>" if known else ""
+    return QuerySyntaxError(
+        f"the prefix '{name}:' (in '{token.text}') is not declared.{offer}", line, column
+    )
 
 
 QUERY_PAGE_METHODS = "GET, HEAD, OPTIONS"

@@ -68,6 +68,9 @@ JSON_DOCUMENT = Syntax("json", "application/json", "JSON", "json", (), ("json",)
 # Offers in the server's order of preference: the first one answers "*/*" and a missing Accept.
 RESULT_OFFERS: tuple[Format, ...] = (JSON, XML, CSV, TSV)
 GRAPH_OFFERS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
+# An ASK answer: SPARQL 1.1 defines a boolean form for JSON and XML only (CSV and TSV have none,
+# and Jena's and rdflib's readers reject a bare "true").
+BOOLEAN_OFFERS: tuple[Format, ...] = (JSON, XML)
 DESCRIPTION_OFFERS: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
 
 

@@ -31,11 +31,12 @@ def _see_other(local_path: str) -> Response:
     if choice is None:
         abort(problems.not_acceptable(resolved.iri, with_page=True))
     if choice == HTML:
-        target = addresses.page_url(resolved.iri)
+        # the page in the language the link asked for (?lang=en), if it asked for one
+        location = site.href(addresses.page_url(resolved.iri) or "", site.fallback_reader())
     else:
         assert isinstance(choice, RdfForm)
-        target = addresses.data_url(resolved.iri, choice.extension)
-    response = redirect(site.root() + (target or ""), 303)
+        location = site.root() + (addresses.data_url(resolved.iri, choice.extension) or "")
+    response = redirect(location, 303)
     response.vary.add("Accept")
     return response
 
