@@ -79,7 +79,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "previous": ("Vorherige Seite", "Previous page"),
     "next": ("Nächste Seite", "Next page"),
     "pagination": ("Seitennavigation", "Pagination"),
-    "entries": ("Einträge", "entries"),
     "all_kinds": ("Alle Arten von Einträgen", "All kinds of entries"),
     "results_for": ("Ergebnisse für", "Results for"),
     "no_results": ("Nichts gefunden.", "Nothing found."),
@@ -332,3 +331,26 @@ def kind_name(kind: str, lang: str, plural: bool = False) -> str:
     if names is None:
         return kind
     return names[1 if plural else 0][_index(lang)]
+
+
+# Words that follow a number: (singular, plural) per language, in LANGUAGES order.
+COUNTED: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "entries": (("Eintrag", "Einträge"), ("entry", "entries")),
+}
+
+
+def number(value: object, lang: str) -> str:
+    """A whole number with its thousands grouped as the language writes them: 1.618 in German,
+    1,618 in English. Anything that is not a whole number is written as it is."""
+    try:
+        whole = int(str(value))
+    except ValueError:
+        return str(value)
+    grouped = f"{whole:,}"
+    return grouped.replace(",", ".") if lang == "de" else grouped
+
+
+def count(value: int, key: str, lang: str) -> str:
+    """A number and the word it counts, singular or plural: "1 Eintrag", "2 entries"."""
+    singular, plural = COUNTED[key][_index(lang)]
+    return f"{number(value, lang)} {singular if value == 1 else plural}"

@@ -152,6 +152,8 @@ def render(template: str, status: int = 200, who: Reader | None = None, **contex
         date=lambda value: date_words(value, who.lang) if value else "",
         kind_plural=lambda kind: i18n.kind_name(kind, who.lang, plural=True),
         kind_singular=lambda kind: i18n.kind_name(kind, who.lang),
+        num=lambda value: i18n.number(value, who.lang),
+        counted=lambda value, key: i18n.count(value, key, who.lang),
         switch_url=switch_url(who),
         other_lang="en" if who.lang == "de" else "de",
         config=pub.config,
