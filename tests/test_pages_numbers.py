@@ -49,3 +49,14 @@ def test_the_dumps_page_groups_thousands_in_german_with_points(live_server, rele
     english = page_text(live_server + "dumps/?lang=en")
     assert f"{triples:,}".replace(",", ".") + " Tripel" in german
     assert f"{triples:,} triples" in english
+
+
+def test_the_browse_index_lists_what_the_programme_documents_not_the_publication_metadata(
+    live_server,
+):
+    html = requests.get(live_server + "browse?lang=en", timeout=10).text
+    listed = re.findall(r'href="/browse/(\w+)', html)
+    assert {"event", "talk", "person", "project", "theme"} <= set(listed)
+    assert not {"agent", "dataset", "catalog", "def", "distribution", "service", "shapes"} & set(
+        listed
+    )

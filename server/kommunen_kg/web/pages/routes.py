@@ -227,12 +227,21 @@ def _page_number() -> int:
     return int(raw)
 
 
+# The kinds the browse index lists, in its order: what the programme documents.
+CONTENT_KINDS = tuple(kind for kind in KINDS if kind not in ("agent", "dataset"))
+
+
 @bp.route("/browse", methods=["GET", "HEAD"])
 def browse_index() -> Response:
     who = site.reader()
     kinds = site.index().kinds()
-    order = {k: i for i, k in enumerate(KINDS)}
-    listed = sorted(kinds.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    # What the programme documents; the publication's own metadata (agents, datasets, the
+    # catalogue, its distributions and services, the vocabulary and shapes documents) has the
+    # catalogue, VoID and downloads pages, linked from every page's footer.
+    order = {k: i for i, k in enumerate(CONTENT_KINDS)}
+    listed = sorted(
+        ((kind, n) for kind, n in kinds.items() if kind in order), key=lambda kv: order[kv[0]]
+    )
     return site.render(
         "browse_index.html", who=who, kinds=listed, alternates=site.language_urls("/browse")
     )
