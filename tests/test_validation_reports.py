@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from kommunen_kg.build.pipeline import check
+from kommunen_kg.build.validate import Problem, ValidationReport
 from kommunen_kg.cli import main
 from kommunen_kg.config import load_config
 
@@ -511,3 +512,21 @@ def test_validate_command_checks_named_files_with_the_ontology(sources_copy, mon
     result = CliRunner().invoke(main, ["validate", "data"])
     assert result.exit_code == 0, result.output
     assert "0 errors" in result.output
+
+
+@pytest.mark.parametrize(
+    ("counts", "lang", "summary"),
+    [
+        ({"Violation": 1, "Warning": 0, "Info": 3}, "en", "1 error, 0 warnings, 3 notes"),
+        ({"Violation": 2, "Warning": 1, "Info": 1}, "de", "2 Fehler, 1 Warnung, 1 Hinweis"),
+    ],
+)
+def test_the_summary_line_takes_the_singular_for_one(counts, lang, summary):
+    report = ValidationReport(
+        [
+            Problem(severity, f"urn:x:{severity}{i}", None, None, {"de": "x", "en": "x"})
+            for severity, n in counts.items()
+            for i in range(n)
+        ]
+    )
+    assert report.to_text(lang).splitlines()[-1] == summary

@@ -32,6 +32,19 @@ from kommunen_kg.rdf.sources import ParsedSources, display_path
 from kommunen_kg.shacl.run import VALIDATORS, Finding, report_graph, run_shacl
 
 SEVERITIES = ("Violation", "Warning", "Info")
+# The summary line of a report: each severity's count with its word, singular for one.
+SUMMARY_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "de": {
+        "Violation": ("Fehler", "Fehler"),
+        "Warning": ("Warnung", "Warnungen"),
+        "Info": ("Hinweis", "Hinweise"),
+    },
+    "en": {
+        "Violation": ("error", "errors"),
+        "Warning": ("warning", "warnings"),
+        "Info": ("note", "notes"),
+    },
+}
 _LABELS = {
     "en": {"Violation": "ERROR", "Warning": "WARNING", "Info": "NOTE"},
     "de": {"Violation": "FEHLER", "Warning": "WARNUNG", "Info": "HINWEIS"},
@@ -124,17 +137,13 @@ class ValidationReport:
             lines.append(f"    {problem.message(lang)}")
             lines.append("")
         counts = {s: self.count(s) for s in SEVERITIES}
-        if lang == "de":
-            summary = (
-                f"{counts['Violation']} Fehler, {counts['Warning']} Warnungen, "
-                f"{counts['Info']} Hinweise"
+        words = SUMMARY_WORDS[lang if lang in SUMMARY_WORDS else "en"]
+        lines.append(
+            ", ".join(
+                f"{counts[severity]} {one if counts[severity] == 1 else many}"
+                for severity, (one, many) in words.items()
             )
-        else:
-            summary = (
-                f"{counts['Violation']} errors, {counts['Warning']} warnings, "
-                f"{counts['Info']} notes"
-            )
-        lines.append(summary)
+        )
         return "\n".join(lines)
 
 
