@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+import kommunen_kg.rdf.release as release_module
 from kommunen_kg.build.pipeline import BuildFailed, build
 from kommunen_kg.config import load_config
 from kommunen_kg.rdf.release import ReleaseFolder
@@ -224,6 +225,31 @@ def test_releases_built_in_the_same_second_list_newest_first(tmp_path):
         }
         folder.publish({}, manifest)
     assert [r.version for r in folder.all()] == ["aaaa", "0000", "ffff"]
+
+
+def test_after_a_revert_the_release_made_current_again_is_listed_first(tmp_path, monkeypatch):
+    folder = ReleaseFolder(tmp_path)
+    stamps = iter(["2026-12-01T10:00:00Z", "2026-12-02T10:00:00Z", "2026-12-03T10:00:00Z"])
+    monkeypatch.setattr(release_module, "_now_stamp", lambda: next(stamps))
+    for version, created in (("aaaa", "2026-12-01T09:59:59Z"), ("bbbb", "2026-12-02T09:59:59Z")):
+        manifest = {"version": version, "created": created, "counts": {"knowledge_graph": 1}}
+        folder.publish({}, manifest)
+    folder.publish({}, {"version": "aaaa", "created": "2026-12-01T09:59:59Z"})  # the revert
+    assert folder.current().version == "aaaa"
+    assert [r.version for r in folder.all()] == ["aaaa", "bbbb"]
+    changelog = (tmp_path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog.index("## aaaa") < changelog.index("## bbbb")
+    assert "## aaaa (2026-12-01T09:59:59Z) — current" in changelog
+    assert "- made current again on 2026-12-03T10:00:00Z" in changelog
+    assert [v for v, _ in folder.history()] == ["aaaa", "bbbb", "aaaa"]
+
+
+def test_a_history_line_a_crash_cut_short_is_skipped(tmp_path):
+    folder = ReleaseFolder(tmp_path)
+    (tmp_path / "history.jsonl").write_text(
+        '{"version": "aaaa", "current_since": "2026-12-01T10:00:00Z"}\n{"version": "bb', "utf-8"
+    )
+    assert folder.history() == [("aaaa", "2026-12-01T10:00:00Z")]
 
 
 def test_a_new_build_removes_what_a_killed_build_left_half_written(tmp_path):

@@ -9,7 +9,8 @@ Layout of ``graphs/``::
         kommunen-innovativ.ttl / .nt.gz / .jsonld      the knowledge graph
         kommunen-innovativ.trig / .nq.gz               all content graphs, named
         metadata.trig / .nq.gz                         VoID, DCAT and PROV of the release
-      CHANGELOG.md            what each release changed, newest first
+      history.jsonl           when each release was made current (one JSON line each time)
+      CHANGELOG.md            what each release changed, the current one first
 
 A release is written into a temporary folder beside ``releases/`` and renamed into place only
 when every file is on disk; ``current`` is replaced by ``os.replace``. A crash or a failed
@@ -25,7 +26,9 @@ import json
 import os
 import shutil
 import uuid
+from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,7 @@ METADATA_FILES = {METADATA_FILE: TRIG, METADATA_NQUADS_FILE: NQUADS_GZ}
 CURRENT = "current"
 RELEASES = "releases"
 CHANGELOG = "CHANGELOG.md"
+HISTORY = "history.jsonl"
 TMP_PREFIX = ".tmp-"
 
 
@@ -80,6 +84,10 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _write_file(path: Path, data: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
@@ -114,8 +122,27 @@ class ReleaseFolder:
             return None
         return self.read(version)
 
+    def history(self) -> list[tuple[str, str]]:
+        """(version, when it was made current), oldest first. A line a crash cut short is
+        skipped."""
+        try:
+            text = (self.root / HISTORY).read_text(encoding="utf-8")
+        except OSError:
+            return []
+        found = []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                entry = json.loads(line)
+                found.append((str(entry["version"]), str(entry["current_since"])))
+        return found
+
+    def current_since(self) -> dict[str, str]:
+        """For each release made current at least once: the last time it was."""
+        return dict(self.history())
+
     def all(self) -> list[Release]:
-        """Every complete release, newest first."""
+        """Every complete release, the one made current last first (a release made current
+        again, e.g. after a revert, comes before newer ones it replaced), then by age."""
         if not self.releases_dir.is_dir():
             return []
         found = [self.read(p.name) for p in self.releases_dir.iterdir() if p.is_dir()]
@@ -134,8 +161,11 @@ class ReleaseFolder:
                 release = releases[previous]
             return len(seen)
 
+        since = self.current_since()
         return sorted(
-            releases.values(), key=lambda r: (r.created, lineage(r), r.version), reverse=True
+            releases.values(),
+            key=lambda r: (since.get(r.version, r.created), r.created, lineage(r), r.version),
+            reverse=True,
         )
 
     def clean_stale(self) -> None:
@@ -190,15 +220,34 @@ class ReleaseFolder:
         _write_file(tmp, (version + "\n").encode())
         os.replace(tmp, pointer)
         _fsync_dir(self.root)
+        self._note_current(version)
+
+    def _note_current(self, version: str) -> None:
+        """Appends to the history when the current release changes (one short line, written
+        at once; a crash can leave at most that line cut short, which ``history`` skips)."""
+        past = self.history()
+        if past and past[-1][0] == version:
+            return
+        line = json.dumps({"version": version, "current_since": _now_stamp()}) + "\n"
+        with open(self.root / HISTORY, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
 
     def write_changelog(self) -> None:
         """Regenerates CHANGELOG.md from the manifests (it holds nothing they do not)."""
         lines = ["# Changelog of the releases", ""]
+        since = self.current_since()
+        times_current = Counter(version for version, _ in self.history())
+        current = self.current()
         for release in self.all():
             m = release.manifest
             changes = m.get("changes") or {}
-            lines.append(f"## {m['version']} ({m['created']})")
+            state = " — current" if current is not None and current.version == m["version"] else ""
+            lines.append(f"## {m['version']} ({m['created']}){state}")
             lines.append("")
+            if times_current.get(m["version"], 0) > 1:
+                lines.append(f"- made current again on {since[m['version']]}")
             lines.append(f"- {m['counts']['knowledge_graph']} triples in the knowledge graph")
             if changes.get("previous"):
                 lines.append(
