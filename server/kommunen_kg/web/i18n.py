@@ -80,6 +80,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "next": ("Nächste Seite", "Next page"),
     "pagination": ("Seitennavigation", "Pagination"),
     "all_kinds": ("Alle Arten von Einträgen", "All kinds of entries"),
+    "named_graph": ("Benannter Graph", "Named graph"),
+    "graph_name": ("Name des Graphen", "Name of the graph"),
+    "graph_dump": ("Download (TriG)", "Download (TriG)"),
+    "graph_query": ("Abfragen", "Query"),
+    "graph_query_link": (
+        "Die ersten 100 Tripel im SPARQL-Editor",
+        "The first 100 triples in the SPARQL editor",
+    ),
+    "graph_forms": ("Diese Beschreibung als RDF", "This description as RDF"),
     "results_for": ("Ergebnisse für", "Results for"),
     "no_results": ("Nichts gefunden.", "Nothing found."),
     "search_hint": (

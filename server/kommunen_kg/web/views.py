@@ -12,11 +12,12 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.web import problems, site
+from kommunen_kg.web.linked_data import graphs
 from kommunen_kg.web.linked_data import routes as linked_data
 from kommunen_kg.web.pages import routes as pages
 from kommunen_kg.web.pages import sitemap
 
-OWN_PREFIXES = ("/id/", "/page/", "/data/", "/browse", "/search", "/def", "/shapes")
+OWN_PREFIXES = ("/id/", "/page/", "/data/", "/graph/", "/browse", "/search", "/def", "/shapes")
 
 
 # Paths other parts of the server own: their errors keep the form those parts chose.
@@ -30,6 +31,7 @@ def _ours() -> bool:
 
 
 def register_views(app: Flask) -> None:
+    app.register_blueprint(graphs.bp)
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sitemap.bp)
