@@ -155,4 +155,14 @@ def load_index(engine: TrustedEngine, base: str, vocab: str) -> ResourceIndex:
             entry.alternatives.append(literal.value)
             if prop == SCHEMA + "familyName":
                 entry.family_name = literal.value
+    # Talks and sessions have their date through the events they belong to: the latest date
+    # among those (the nearest: a session's time is later than its day's date).
+    for row in engine.select(
+        f"""SELECT ?s (MAX(STR(?start)) AS ?date) WHERE {{
+              ?s <{SCHEMA}superEvent>+ ?e . ?e <{SCHEMA}startDate> ?start
+              FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }} GROUP BY ?s"""
+    ):
+        entry = entries.get(row["s"].value)
+        if entry is not None and entry.start is None and "date" in row:
+            entry.start = row["date"].value
     return ResourceIndex(entries)

@@ -462,3 +462,26 @@ def _parts(description: Description, namer: Namer, addresses: Addresses) -> list
         )
         parts.append(Part(anchor, title, type_line, rows))
     return parts
+
+
+def add_occasion(
+    view: ResourceView, date: str | None, event: Shown | None, lang: str
+) -> ResourceView:
+    """Shows, in the group "Date and place", the date and the event a talk or session takes
+    from the events it belongs to (``schema:superEvent``), where it has no date of its own."""
+    rows = []
+    if date:
+        rows.append(Row("occasion:date", "Datum" if lang == "de" else "Date", [Shown(date)]))
+    if event is not None:
+        rows.append(Row("occasion:event", "Veranstaltung" if lang == "de" else "Event", [event]))
+    if not rows:
+        return view
+    when = next((g for g in view.groups if g.key == "when"), None)
+    if when is None:
+        key, titles, _members = GROUPS[1]
+        when = Group(key, titles[0 if lang == "de" else 1])
+        before = {"overview"}
+        at = next((i for i, g in enumerate(view.groups) if g.key not in before), len(view.groups))
+        view.groups.insert(at, when)
+    when.rows[:0] = rows
+    return view

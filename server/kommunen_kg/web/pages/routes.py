@@ -16,11 +16,12 @@ from flask import Blueprint, Response, abort, redirect, request
 from kommunen_kg.rdf.namespaces import KINDS, SCHEMA, SKOS
 from kommunen_kg.web import problems, site
 from kommunen_kg.web.describe import Description, iri_term, types_of
+from kommunen_kg.web.display import date_words
 from kommunen_kg.web.http import rdf_forms
 from kommunen_kg.web.http.rdf_forms import RDF_FORMS
 from kommunen_kg.web.pages.home import home_model
 from kommunen_kg.web.pages.programme import programme
-from kommunen_kg.web.pages.resource_view import Namer, build_view
+from kommunen_kg.web.pages.resource_view import Namer, Shown, add_occasion, build_view
 from kommunen_kg.web.pages.schema_org import as_script, schema_object
 from kommunen_kg.web.pages.scheme_tree import broader_paths, concepts_of, tree
 from kommunen_kg.web.pages.shapes_page import build_shapes
@@ -80,6 +81,43 @@ def _inherited_event_facts(iri: str) -> dict[str, str]:
     return {}
 
 
+def _with_occasion(view, iri: str, description: Description, who: site.Reader):
+    """A talk or session has its date and event through the events it belongs to
+    (``schema:superEvent``, over sessions): the date of the nearest one that has a date, and
+    the nearest event (not a session), unless the page names that event itself."""
+    own = {t.predicate.value for t in description.about if t.subject.value == iri}
+    subject = iri_term(iri)
+    rows = site.publication().trusted.select(
+        f"""SELECT ?e ?start (COUNT(?between) AS ?depth) WHERE {{
+              {subject} <{SCHEMA}superEvent>+ ?e .
+              {subject} <{SCHEMA}superEvent>* ?between . ?between <{SCHEMA}superEvent>+ ?e .
+              OPTIONAL {{ ?e <{SCHEMA}startDate> ?start }}
+            }} GROUP BY ?e ?start"""
+    )
+    nearest = sorted(rows, key=lambda row: (int(row["depth"].value), row["e"].value))
+    date = None
+    if SCHEMA + "startDate" not in own:
+        dated = next((row for row in nearest if "start" in row), None)
+        date = date_words(dated["start"].value, who.lang) if dated else None
+    addresses = site.addresses()
+    found = next(
+        (row["e"].value for row in nearest if addresses.kind(row["e"].value) == "event"), None
+    )
+    event = None
+    named_already = any(
+        t.predicate.value == SCHEMA + "superEvent" and t.object.value == found
+        for t in description.about
+        if t.subject.value == iri
+    )
+    if found is not None and not named_already:
+        entry = site.index().entries.get(found)
+        page = addresses.page_url(found)
+        event = Shown(
+            entry.label(who.lang) if entry else found, site.href(page, who) if page else None
+        )
+    return add_occasion(view, date, event, who.lang)
+
+
 @bp.route("/page/<path:rest>", methods=["GET", "HEAD"])
 def resource_page(rest: str) -> Response:
     addresses = site.addresses()
@@ -132,6 +170,8 @@ def resource_page(rest: str) -> Response:
 
     view = build_view(description, terms, addresses, who.lang, link, named_types, hide)
     namer = Namer(description, terms, addresses, who.lang, link, named_types)
+    if SCHEMA + "Event" in my_types:
+        view = _with_occasion(view, resolved.iri, description, who)
     inherited = _inherited_event_facts(resolved.iri) if SCHEMA + "Event" in my_types else {}
     page_url = site.public(addresses.page_url(resolved.iri) or "/", lang=who.lang)
     jsonld = as_script(schema_object(resolved.iri, description.about, namer, page_url, inherited))
