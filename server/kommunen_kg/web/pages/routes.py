@@ -14,19 +14,27 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, request
 
 from kommunen_kg.rdf.namespaces import KINDS, SCHEMA, SKOS
-from kommunen_kg.web import problems, site
+from kommunen_kg.web import i18n, problems, site
 from kommunen_kg.web.describe import Description, iri_term, types_of
 from kommunen_kg.web.display import date_words
 from kommunen_kg.web.http import rdf_forms
 from kommunen_kg.web.http.rdf_forms import RDF_FORMS
 from kommunen_kg.web.pages.home import home_model
 from kommunen_kg.web.pages.programme import programme
-from kommunen_kg.web.pages.resource_view import Namer, Shown, add_occasion, build_view
+from kommunen_kg.web.pages.resource_view import (
+    Group,
+    Namer,
+    Row,
+    Shown,
+    add_occasion,
+    build_view,
+)
 from kommunen_kg.web.pages.schema_org import as_script, schema_object
 from kommunen_kg.web.pages.scheme_tree import broader_paths, concepts_of, tree
 from kommunen_kg.web.pages.shapes_page import build_shapes
 from kommunen_kg.web.pages.vocabulary_page import build_vocabulary
 from kommunen_kg.web.resolution import Resolved, resolve
+from kommunen_kg.web.resource_index import fold
 
 bp = Blueprint("pages", __name__)
 
@@ -79,6 +87,53 @@ def _inherited_event_facts(iri: str) -> dict[str, str]:
             "eventAttendanceMode": "https://schema.org/" + rows[0]["mode"].value.rsplit("/", 1)[-1]
         }
     return {}
+
+
+def _through_narrower_themes(iri: str, who: site.Reader) -> list[Group]:
+    """What is filed under the narrower themes of a theme (at any depth), by kind, with
+    counts: a broad theme such as Mobilität has nothing of its own, but its narrower themes
+    have talks and projects. What is filed under the theme itself is listed as before."""
+    vocab = site.publication().iris.vocab
+    rows = site.publication().trusted.select(
+        f"""SELECT DISTINCT ?item ?via WHERE {{
+              ?via <{SKOS}broader>+ {iri_term(iri)} . ?item <{vocab}theme> ?via }}"""
+    )
+    index, addresses = site.index(), site.addresses()
+    by_kind: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        item = row["item"].value
+        kind = addresses.kind(item)
+        if kind is not None:
+            by_kind.setdefault(kind, {}).setdefault(item, set()).add(row["via"].value)
+    groups = []
+    order = {k: i for i, k in enumerate(CONTENT_KINDS)}
+    for kind in sorted(by_kind, key=lambda k: (order.get(k, 99), k)):
+        items = by_kind[kind]
+        plural = i18n.kind_name(kind, who.lang, plural=True)
+        title = (
+            f"{plural} zu Unterthemen ({i18n.number(len(items), who.lang)})"
+            if who.lang == "de"
+            else f"{plural} on narrower themes ({i18n.number(len(items), who.lang)})"
+        )
+        values = []
+        for item, via in items.items():
+            entry = index.entries.get(item)
+            page = addresses.page_url(item)
+            themes = sorted(
+                (index.entries[v].label(who.lang) if v in index.entries else v) for v in via
+            )
+            values.append(
+                Shown(
+                    entry.label(who.lang) if entry else item,
+                    site.href(page, who) if page else None,
+                    note=", ".join(themes),
+                )
+            )
+        values.sort(key=lambda shown: fold(shown.text))
+        group = Group(f"narrower-{kind}", title)
+        group.rows.append(Row(f"narrower-{kind}", title, values))
+        groups.append(group)
+    return groups
 
 
 def _with_occasion(view, iri: str, description: Description, who: site.Reader):
@@ -172,6 +227,8 @@ def resource_page(rest: str) -> Response:
     namer = Namer(description, terms, addresses, who.lang, link, named_types)
     if SCHEMA + "Event" in my_types:
         view = _with_occasion(view, resolved.iri, description, who)
+    if view.kind == "theme":
+        view.incoming[:0] = _through_narrower_themes(resolved.iri, who)
     inherited = _inherited_event_facts(resolved.iri) if SCHEMA + "Event" in my_types else {}
     page_url = site.public(addresses.page_url(resolved.iri) or "/", lang=who.lang)
     jsonld = as_script(schema_object(resolved.iri, description.about, namer, page_url, inherited))

@@ -1,5 +1,5 @@
-"""A talk's page and the list of talks say when and at which event the talk was, from the
-events it belongs to (issue 14)."""
+"""A talk's page and the list of talks say when and at which event the talk was, and a broad
+theme lists what is filed under its narrower themes (issue 14)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,21 @@ def test_every_talk_in_the_list_shows_a_date(live_server):
     ]
     assert len(lines) == 12
     assert all(re.search(r"\d{1,2} \w+ \d{4}", line) for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("lang", "projects"),
+    [("de", "Projekte zu Unterthemen (2)"), ("en", "Projects on narrower themes (2)")],
+)
+def test_a_broad_theme_lists_what_is_filed_under_its_narrower_themes_with_counts(
+    live_server, lang, projects
+):
+    """Mobilität has nothing of its own; its narrower themes are attached to KOMOBIL2035 and
+    lebensWert."""
+    tree = lxml_html.fromstring(
+        requests.get(live_server + f"page/theme/mobilitaet?lang={lang}", timeout=10).content
+    )
+    (found,) = tree.xpath(f"//section[h2[normalize-space()='{projects}']]")
+    names = {" ".join(a.text_content().split()) for a in found.xpath(".//a")}
+    assert {"KOMOBIL2035", "lebensWert"} <= names
+    assert all(href.startswith("/page/project/") for href in found.xpath(".//a/@href"))
