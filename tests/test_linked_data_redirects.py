@@ -88,6 +88,13 @@ def test_an_unknown_iri_answers_404_with_a_search_box_and_suggestions(live_serve
     assert "/page/person/peter-dehne" in response.text  # "did you mean"
 
 
+def test_an_unknown_iri_of_common_words_suggests_nothing_unrelated(live_server):
+    """Issue 14: /id/talk/does-not-exist suggested a keynote that only shares "exist"."""
+    response = requests.get(live_server + "id/talk/does-not-exist", timeout=10)
+    assert response.status_code == 404
+    assert "/page/talk/" not in response.text.split("Diese Adresse kennen wir nicht", 1)[1]
+
+
 def test_the_404_page_speaks_english_to_english_readers(live_server):
     response = requests.get(
         live_server + "id/talk/nothing-here",

@@ -28,16 +28,19 @@ def not_found(iri: str | None = None) -> Response:
     who = site.fallback_reader()  # a problem page never fails on a faulty ?lang
     words = _words(iri) if iri else ""
     suggestions = []
-    if words:
+    significant = [w for w in words.split() if len(w) >= 3]
+    if significant:
+        # An entry is suggested when it has more than half of the address's words: a typo
+        # in one word of a name still finds it, one common word ("exist") finds nothing.
         index = site.index()
-        seen = set()
-        for word in words.split():
-            if len(word) < 3:
-                continue
-            for entry in index.search(word, who.lang, limit=5):
-                if entry.iri not in seen:
-                    seen.add(entry.iri)
-                    suggestions.append(entry)
+        hits: dict[str, int] = {}
+        entries = {}
+        for word in significant:
+            for entry in index.search(word, who.lang, limit=20):
+                hits[entry.iri] = hits.get(entry.iri, 0) + 1
+                entries[entry.iri] = entry
+        ranked = sorted(hits, key=lambda iri: -hits[iri])
+        suggestions = [entries[i] for i in ranked if 2 * hits[i] > len(significant)]
     return site.render(
         "problem.html",
         status=404,
