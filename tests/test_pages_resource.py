@@ -50,10 +50,11 @@ def test_a_language_we_do_not_offer_is_a_clear_400(live_server):
 def test_properties_are_grouped_and_named_in_the_readers_language(live_server):
     _, german = page(live_server, PROJECT + "?lang=de")
     _, english = page(live_server, PROJECT + "?lang=en")
-    assert {"Überblick", "Termin und Ort", "Beteiligte", "Einordnung", "Im Netz"} <= set(
+    # a project has a duration and a region (issue 14), not a date and place
+    assert {"Überblick", "Laufzeit und Region", "Beteiligte", "Einordnung", "Im Netz"} <= set(
         texts(german, "//h2")
     )
-    assert {"Overview", "Date and place", "People and organisations", "Context"} <= set(
+    assert {"Overview", "Duration and region", "People and organisations", "Context"} <= set(
         texts(english, "//h2")
     )
     # names from the vocabulary's rdfs:label@de/@en
@@ -76,8 +77,8 @@ def test_linked_resources_are_shown_by_their_labels_and_link_to_their_pages(live
 
 def test_derived_statements_are_not_repeated(live_server):
     _, doc = page(live_server, "page/talk/2020-11-11-kudequa")
-    # ki:speaker implies schema:performer; the page names the speakers once
-    assert texts(doc, "//dt").count("Vortragende Person") == 1
+    # ki:speaker implies schema:performer; the page names the speakers once (two: plural)
+    assert texts(doc, "//dt").count("Vortragende") == 1
     assert "Mitwirkende" not in texts(doc, "//dt")
     assert sum("Elke Dahlbeck" in t for t in texts(doc, "//dd")) == 1
 

@@ -363,3 +363,30 @@ def count(value: int, key: str, lang: str) -> str:
     """A number and the word it counts, singular or plural: "1 Eintrag", "2 entries"."""
     singular, plural = COUNTED[key][_index(lang)]
     return f"{number(value, lang)} {singular if value == 1 else plural}"
+
+
+# Names of properties for a row that shows more than one value ("Vortragende", not
+# "Vortragende Person", over two speakers), in LANGUAGES order. Keys are local names of our
+# vocabulary (``def#speaker``) or full IRIs.
+PLURAL_NAMES: dict[str, tuple[str, str]] = {
+    "def#speaker": ("Vortragende", "Speakers"),
+    "def#panelist": ("Teilnehmende am Podium", "Panellists"),
+    "def#moderator": ("Moderation", "Moderators"),
+    "def#partner": ("Partner", "Partners"),
+    "def#coordinator": ("Koordination", "Coordinators"),
+    "def#projectLeader": ("Projektleitung", "Project leaders"),
+    "def#theme": ("Themen", "Themes"),
+    "def#keyMessage": ("Kernbotschaften", "Key messages"),
+    "def#presentsProject": ("Stellt Projekte vor", "Presents projects"),
+    "http://schema.org/member": ("Mitglieder", "Members"),
+    "http://schema.org/affiliation": ("Zugehörigkeiten", "Affiliations"),
+    "http://schema.org/organizer": ("Veranstaltende", "Organisers"),
+    "http://schema.org/funder": ("Gefördert von", "Funders"),
+}
+
+
+def plural_name(iri: str, vocab_namespace: str, lang: str) -> str | None:
+    """The name of a property over several values, where the singular would read wrong."""
+    key = "def#" + iri[len(vocab_namespace) :] if iri.startswith(vocab_namespace) else iri
+    names = PLURAL_NAMES.get(key)
+    return names[_index(lang)] if names else None

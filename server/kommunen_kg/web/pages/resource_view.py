@@ -288,11 +288,15 @@ def _without_derived(
     }
 
 
+PROJECT_WHEN = ("Laufzeit und Region", "Duration and region")
+
+
 def build_rows(
     subject: str,
     triples: list[ox.Triple],
     namer: Namer,
     hide: set[str],
+    kind: str | None = None,
 ) -> list[Group]:
     """The grouped rows of one subject's own triples (except the hidden properties)."""
     terms = namer.terms
@@ -309,6 +313,8 @@ def build_rows(
     placed: set[str] = set()
     lang = namer.lang
     for key, titles, members in (*GROUPS, (*MORE, ())):
+        if key == "when" and kind == "project":
+            titles = PROJECT_WHEN  # a project has a duration and a region, not a date and place
         title = titles[0 if lang == "de" else 1]
         group = Group(key, title)
         props = [_resolve(p, terms.vocab) for p in members] if members else sorted(by_prop)
@@ -318,7 +324,10 @@ def build_rows(
             placed.add(prop)
             shown = [namer.value(v) for v in _in_language(by_prop[prop], lang)]
             shown.sort(key=lambda s: natural(s.text))
-            group.rows.append(Row(prop, capitalised(terms.name(prop, lang)), shown))
+            name = (len(shown) > 1 and i18n.plural_name(prop, terms.vocab, lang)) or terms.name(
+                prop, lang
+            )
+            group.rows.append(Row(prop, capitalised(name), shown))
         if group.rows:
             groups.append(group)
     return groups
@@ -366,7 +375,7 @@ def build_view(
         hidden.add(title_prop)
     if description_prop:
         hidden.add(description_prop)
-    groups = build_rows(iri, description.about, namer, hidden)
+    groups = build_rows(iri, description.about, namer, hidden, addresses.kind(iri))
 
     sources = sorted(
         (

@@ -1,0 +1,45 @@
+"""Pages speak the readers' language, not the vocabulary's (issue 14, rough edges)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from lxml import html as lxml_html
+
+
+def fact_labels(live_server: str, path: str) -> list[str]:
+    tree = lxml_html.fromstring(requests.get(live_server + path, timeout=10).content)
+    return [" ".join(dt.text_content().split()) for dt in tree.xpath("//main//dl//dt")]
+
+
+def headings(live_server: str, path: str) -> list[str]:
+    tree = lxml_html.fromstring(requests.get(live_server + path, timeout=10).content)
+    return [" ".join(h.text_content().split()) for h in tree.xpath("//main//h2")]
+
+
+@pytest.mark.parametrize(
+    ("lang", "plural", "singular"),
+    [("de", "Vortragende", "Vortragende Person"), ("en", "Speakers", "Speaker")],
+)
+def test_two_speakers_are_introduced_in_the_plural(live_server, lang, plural, singular):
+    labels = fact_labels(live_server, f"page/talk/2020-11-11-kudequa?lang={lang}")
+    assert plural in labels and singular not in labels
+
+
+@pytest.mark.parametrize(("lang", "singular"), [("de", "Vortragende Person"), ("en", "Speaker")])
+def test_one_speaker_keeps_the_singular(live_server, lang, singular):
+    assert singular in fact_labels(live_server, f"page/talk/2020-11-11-externer-blick?lang={lang}")
+
+
+@pytest.mark.parametrize(
+    ("lang", "duration", "date_and_place"),
+    [
+        ("de", "Laufzeit und Region", "Termin und Ort"),
+        ("en", "Duration and region", "Date and place"),
+    ],
+)
+def test_a_project_has_a_duration_and_a_region_not_a_date_and_place(
+    live_server, lang, duration, date_and_place
+):
+    found = headings(live_server, f"page/project/kudequa?lang={lang}")
+    assert duration in found and date_and_place not in found
