@@ -81,6 +81,8 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_s
     box = page.locator("a.skip-link").bounding_box()
     assert box is not None and box["y"] >= 0
     page.keyboard.press("Enter")
+    # following the link is a navigation of its own: wait for it (bounded) before looking
+    page.wait_for_function("location.hash === '#main'", timeout=5000)
     assert page.url.endswith("#main")
     assert page.problems == []
 
