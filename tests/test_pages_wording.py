@@ -43,3 +43,23 @@ def test_a_project_has_a_duration_and_a_region_not_a_date_and_place(
 ):
     found = headings(live_server, f"page/project/kudequa?lang={lang}")
     assert duration in found and date_and_place not in found
+
+
+@pytest.mark.parametrize(
+    ("lang", "names"),
+    [
+        ("de", {"Regierung und öffentlicher Sektor", "Deutsch", "N-Quads"}),
+        ("en", {"Government and public sector", "English", "N-Quads"}),
+    ],
+)
+def test_the_catalogue_page_names_the_eu_codes_instead_of_showing_them(live_server, lang, names):
+    tree = lxml_html.fromstring(
+        requests.get(
+            live_server + f"catalog?lang={lang}", headers={"Accept": "text/html"}, timeout=10
+        ).content
+    )
+    links = tree.xpath("//main//a[contains(@href, 'publications.europa.eu/resource/authority')]")
+    shown = {" ".join(a.text_content().split()) for a in links}
+    assert names <= shown
+    assert not {"GOVE", "REGI", "SOCI", "DEU", "ENG", "RDF_N_QUADS", "JSON_LD"} & shown
+    assert {"GOVE", "DEU"} <= {a.get("title") for a in links}  # the code stays at hand

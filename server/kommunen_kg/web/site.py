@@ -153,6 +153,7 @@ def render(template: str, status: int = 200, who: Reader | None = None, **contex
         kind_plural=lambda kind: i18n.kind_name(kind, who.lang, plural=True),
         kind_singular=lambda kind: i18n.kind_name(kind, who.lang),
         num=lambda value: i18n.number(value, who.lang),
+        term_name=lambda iri: i18n.term_name(iri, who.lang),
         counted=lambda value, key: i18n.count(value, key, who.lang),
         switch_url=switch_url(who),
         other_lang="en" if who.lang == "de" else "de",
