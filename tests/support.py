@@ -118,6 +118,17 @@ def logged_server(
         stop(process)
 
 
+def health_once_unhealthy(url: str, seconds: float = 8.0) -> requests.Response:
+    """``/health`` as soon as it is no longer 200 (or after ``seconds``): a server notices a
+    release it cannot serve within the second its watcher takes."""
+    deadline = time.monotonic() + seconds
+    health = requests.get(url + "health", timeout=10)
+    while health.status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        health = requests.get(url + "health", timeout=10)
+    return health
+
+
 def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
     """Ctrl-C to the server's whole process group, then SIGKILL if it lingers."""
     with contextlib.suppress(ProcessLookupError):

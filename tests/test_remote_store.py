@@ -42,7 +42,7 @@ from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication, open_remote_store
 
 from .sparql_servers import OXIGRAPH, REMOTE_TIMEOUT_S, oxigraph_serve
-from .support import ROOT, free_port, server_in_thread, server_process
+from .support import ROOT, free_port, health_once_unhealthy, server_in_thread, server_process
 
 pytestmark = [
     pytest.mark.slow,  # starts oxigraph serve and kommunen-kg serve
@@ -104,6 +104,23 @@ def engine_for(url: str, config: Config, **kwargs) -> RemoteEngine:
     if version is None:
         return RemoteEngine(url, graphs=list(public.values()), **kwargs)
     return RemoteEngine(url, names=ReleaseNames(public, version), **kwargs)
+
+
+@contextlib.contextmanager
+def graph_in_store(url: str, graph: str, ntriples: bytes) -> Iterator[None]:
+    """A named graph put straight into the store (Graph Store Protocol), removed afterwards."""
+    graph_store = url.rsplit("/", 1)[0] + "/store"
+    requests.put(
+        graph_store,
+        params={"graph": graph},
+        data=ntriples,
+        headers={"Content-Type": "application/n-triples"},
+        timeout=10,
+    ).raise_for_status()
+    try:
+        yield
+    finally:
+        requests.delete(graph_store, params={"graph": graph}, timeout=10)
 
 
 def current_in(url: str) -> str | None:
@@ -195,14 +212,7 @@ def test_a_construct_over_graph_names_answers_the_public_names(published, config
 
 def test_no_query_reaches_a_graph_of_another_release(published, config, release):
     other = versioned_graph("someother", "data")
-    requests.put(
-        published.rsplit("/", 1)[0] + "/store",
-        params={"graph": other},
-        data=b"<urn:x:old> <urn:x:p> <urn:x:o> .\n",
-        headers={"Content-Type": "application/n-triples"},
-        timeout=10,
-    ).raise_for_status()
-    try:
+    with graph_in_store(published, other, b"<urn:x:old> <urn:x:p> <urn:x:o> .\n"):
         engine = engine_for(published, config)
         for query in (
             f"ASK FROM <{other}> {{ ?s ?p ?o }}",
@@ -215,8 +225,6 @@ def test_no_query_reaches_a_graph_of_another_release(published, config, release)
         spec = DatasetSpec(named_graphs=(other,))
         answer = engine.run(QueryRequest("ASK { GRAPH ?g { ?s ?p ?o } }", "json", spec))
         assert b"false" in bytes(answer.body)
-    finally:
-        requests.delete(published.rsplit("/", 1)[0] + "/store", params={"graph": other}, timeout=10)
 
 
 def test_a_publish_that_fails_its_count_leaves_the_served_release_as_it_was(
@@ -344,22 +352,13 @@ def test_a_server_answers_from_its_release_whole_while_others_are_published(
 def test_graphs_being_loaded_are_invisible_to_readers(store, config, release):
     publish_into(store, release)
     staged = versioned_graph("next", "data")  # a release being loaded
-    requests.put(
-        store.rsplit("/", 1)[0] + "/store",
-        params={"graph": staged},
-        data=b"<urn:x:half> <urn:x:loaded> <urn:x:graph> .\n",
-        headers={"Content-Type": "application/n-triples"},
-        timeout=10,
-    ).raise_for_status()
-    try:
+    with graph_in_store(store, staged, b"<urn:x:half> <urn:x:loaded> <urn:x:graph> .\n"):
         engine = engine_for(store, config)
         assert not engine.ask("ASK { <urn:x:half> ?p ?o }")
         assert not engine.ask(f"ASK {{ GRAPH <{staged}> {{ ?s ?p ?o }} }}")
         assert not engine.ask("ASK { GRAPH ?g { <urn:x:half> ?p ?o } }")
         graphs = {row["g"].value for row in engine.select("SELECT DISTINCT ?g { GRAPH ?g {} }")}
         assert graphs == set(release.manifest["graphs"].values())
-    finally:
-        requests.delete(store.rsplit("/", 1)[0] + "/store", params={"graph": staged}, timeout=10)
 
 
 # --- the remote engine ------------------------------------------------------------------------
@@ -716,11 +715,7 @@ def test_a_store_pointer_to_a_release_missing_here_keeps_the_served_one_and_heal
         publish_into(url, release)
         with server_process("--store", url, "--graphs", str(graphs), "--workers", "1") as served:
             publish_into(url, second_release)
-            deadline = time.monotonic() + 8
-            health = requests.get(served + "health", timeout=10)
-            while health.status_code == 200 and time.monotonic() < deadline:
-                time.sleep(0.2)
-                health = requests.get(served + "health", timeout=10)
+            health = health_once_unhealthy(served)
             assert health.status_code == 503
             assert health.json()["version"] == release.version
             assert second_release.version in health.json()["reason"]

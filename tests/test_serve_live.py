@@ -27,7 +27,7 @@ from kommunen_kg.sparql.remote.client import StoreEndpoints
 from kommunen_kg.sparql.remote.publish import publish
 
 from .sparql_servers import OXIGRAPH, oxigraph_serve
-from .support import ROOT, alive, logged_server, parents, run_cli
+from .support import ROOT, alive, health_once_unhealthy, logged_server, parents, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -180,11 +180,7 @@ def test_a_release_that_cannot_be_loaded_is_not_served_and_health_says_so(source
     first = current(sources_copy)
     with serving(sources_copy, workers=1) as (url, _log, _pid):
         (sources_copy / "graphs" / "current").write_text("000000000000\n", encoding="utf-8")
-        deadline = time.monotonic() + 8
-        health = requests.get(url + "health", timeout=5)
-        while health.status_code == 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            health = requests.get(url + "health", timeout=5)
+        health = health_once_unhealthy(url)
         assert health.status_code == 503
         assert health.json()["version"] == first
         assert "000000000000" in health.json()["reason"]

@@ -126,14 +126,12 @@ class RemoteEngine:
 
         ``renamed``: the query is about the release's graphs by their public names (every query
         but the pointer's)."""
-        declared = None
-        if self.names is not None and renamed:
-            query, declared = self.names.query(query)
+        data = [("query", query)]
+        if renamed:
+            declared = None
+            if self.names is not None:
+                query, declared = self.names.query(query)
             data = [("query", query), *self.dataset_parameters(query, spec, declared)]
-        elif renamed:
-            data = [("query", query), *self.dataset_parameters(query, spec)]
-        else:
-            data = [("query", query)]
         try:
             response = self.http.session.post(
                 self.query_url,

@@ -12,12 +12,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, redirect, request
+from flask import Blueprint, Response, abort
 
 from kommunen_kg.rdf.namespaces import DCTERMS, GRAPH_NAMES, RDF_TYPE, SD, VOID
 from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE
 from kommunen_kg.web import problems, site
-from kommunen_kg.web.http.rdf_forms import BY_EXTENSION, HTML, RdfForm, choose, serialise
+from kommunen_kg.web.http.rdf_forms import BY_EXTENSION, serialise
+from kommunen_kg.web.linked_data.routes import see_other
 
 bp = Blueprint("graphs", __name__)
 
@@ -117,17 +118,9 @@ def description(name: str) -> list[ox.Triple]:
 def graph_iri(name: str) -> Response:
     """303 See Other: to the page for a browser, to an RDF description for an RDF client."""
     iri, _ = _graph(name)
-    choice = choose(request.headers.get("Accept"), with_page=True)
-    if choice is None:
-        abort(problems.not_acceptable(iri, with_page=True))
-    if choice == HTML:
-        location = site.href(f"/page/graph/{name}", site.fallback_reader())
-    else:
-        assert isinstance(choice, RdfForm)
-        location = site.root() + f"/data/graph/{name}.{choice.extension}"
-    response = redirect(location, 303)
-    response.vary.add("Accept")
-    return response
+    return see_other(
+        iri, f"/page/graph/{name}", lambda extension: f"/data/graph/{name}.{extension}"
+    )
 
 
 @bp.route("/data/graph/<name>.<extension>", methods=["GET", "HEAD"])

@@ -13,6 +13,8 @@ not the document's canonical URL: it names the thing, not this document. ``rel="
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, redirect, request
 
 from kommunen_kg.rdf.namespaces import OWL
@@ -24,21 +26,31 @@ from kommunen_kg.web.resolution import resolve
 bp = Blueprint("linked_data", __name__)
 
 
-def _see_other(local_path: str) -> Response:
-    resolved = resolve(local_path, "id")
-    addresses = site.addresses()
+def see_other(iri: str, page: str, data: Callable[[str], str]) -> Response:
+    """``303 See Other`` from a thing's IRI: to its page (``page``, in the language the link
+    asked for with ``?lang=``, if it asked) or to the RDF form ``Accept`` picks (``data`` of the
+    form's extension), with ``Vary: Accept``."""
     choice = choose(request.headers.get("Accept"), with_page=True)
     if choice is None:
-        abort(problems.not_acceptable(resolved.iri, with_page=True))
+        abort(problems.not_acceptable(iri, with_page=True))
     if choice == HTML:
-        # the page in the language the link asked for (?lang=en), if it asked for one
-        location = site.href(addresses.page_url(resolved.iri) or "", site.fallback_reader())
+        location = site.href(page, site.fallback_reader())
     else:
         assert isinstance(choice, RdfForm)
-        location = site.root() + (addresses.data_url(resolved.iri, choice.extension) or "")
+        location = site.root() + data(choice.extension)
     response = redirect(location, 303)
     response.vary.add("Accept")
     return response
+
+
+def _see_other(local_path: str) -> Response:
+    resolved = resolve(local_path, "id")
+    addresses = site.addresses()
+    return see_other(
+        resolved.iri,
+        addresses.page_url(resolved.iri) or "",
+        lambda extension: addresses.data_url(resolved.iri, extension) or "",
+    )
 
 
 @bp.route("/id/<path:rest>", methods=["GET", "HEAD"])
