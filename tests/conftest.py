@@ -14,7 +14,7 @@ import pytest
 from kommunen_kg.build.pipeline import build
 from kommunen_kg.config import Config, load_config
 from kommunen_kg.rdf.release import Release
-from kommunen_kg.web.publication import Publication, open_release
+from kommunen_kg.web.publication import Publication, derived_files, open_release
 
 from .support import CONFORMANCE_TOTALS, ROOT, server_in_thread
 
@@ -39,7 +39,8 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="session")
 def release(config: Config) -> Release:
-    return build(config).release
+    """The release as ``kommunen-kg build`` writes it: dumps, and the site index beside them."""
+    return build(config, derived=lambda files: derived_files(config, files)).release
 
 
 @pytest.fixture(scope="session")

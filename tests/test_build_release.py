@@ -436,12 +436,13 @@ def test_dataset_settings_added_later_leave_the_version_as_it_was_at_their_defau
 
 @pytest.fixture
 def small_disk(sources_copy: Path):
-    """The copied sources' graphs/ on a 800 KB file system of its own: room for one release
-    (about 510 KB) and not for two. Needs root and tmpfs (CI has both)."""
+    """The copied sources' graphs/ on a 1,200 KB file system of its own: room for one release
+    (about 540 KB of dumps and 270 KB of site index) and not for two. Needs root and tmpfs (CI
+    has both)."""
     graphs = sources_copy / "graphs"
     graphs.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=800k", "tmpfs", str(graphs)],
+        ["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(graphs)],
         capture_output=True,
         text=True,
     )

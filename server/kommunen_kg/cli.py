@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import click
@@ -36,6 +37,13 @@ validator_option = click.option(
     "(and hands any shape it cannot compile to pyshacl); pyshacl is the reference "
     "implementation, slower on large data. Both give the same report.",
 )
+
+
+def _derived(config: Config) -> Callable[[Mapping[str, bytes]], dict[str, bytes]]:
+    """What the build writes beside the dumps for the server (the site index)."""
+    from kommunen_kg.web.publication import derived_files
+
+    return lambda files: derived_files(config, files)
 
 
 def _config(config_path: str | None, base_iri: str | None = None):
@@ -100,7 +108,11 @@ def build(
     _require_shapes(config, lang)
     try:
         result = run_build(
-            config, out=out, progress=None if quiet else _progress, validator=validator
+            config,
+            out=out,
+            progress=None if quiet else _progress,
+            validator=validator,
+            derived=_derived(config),
         )
     except BuildFailed as exc:
         if exc.report is not None:
@@ -286,7 +298,7 @@ def ensure_release(config, lang: str = "en"):
     else:
         _progress(f"no release in {folder.root} yet: building one")
     try:
-        return run_build(config, progress=_progress).release
+        return run_build(config, progress=_progress, derived=_derived(config)).release
     except BuildFailed as exc:
         if exc.report is not None:
             click.echo(exc.report.to_text(lang, _prefixes(config)), err=True)

@@ -26,7 +26,7 @@ import os
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -491,11 +491,15 @@ def build(
     out: Path | None = None,
     progress: Progress | None = None,
     validator: str = "fast",
+    derived: Callable[[Mapping[str, bytes]], Mapping[str, bytes]] | None = None,
 ) -> BuildResult:
     """Builds a release from the sources of ``config`` into ``out`` (default: graphs/).
 
     ``validator`` chooses the SHACL validator: ``fast`` (SPARQL over the store, pyshacl for
     any shape it cannot compile) or ``pyshacl`` (the reference, slow on large data).
+    ``derived`` makes files the server reads beside the dumps from the release's files (the
+    site index, ``web/resource_index.py``); they are written into the release folder in the
+    same atomic step, but are neither dumps nor part of the version or the manifest.
     """
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -577,6 +581,12 @@ def build(
         {**counts_by_graph, "metadata": described.triples, "knowledge_graph": kg_count},
         changes,
     )
+
+    if derived is not None:
+        step = time.perf_counter()
+        say("indexing the release for the pages and the search")
+        files.update(derived(files))
+        timings["index"] = time.perf_counter() - step
 
     step = time.perf_counter()
     say(f"publishing release {version} into {folder.root}")

@@ -10,7 +10,7 @@ workers, so that every worker shares its memory.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +116,22 @@ def load_release_store(release: Release, store: ox.Store | None = None) -> ox.St
     store.bulk_load(path=str(release.file(DUMP_STEM + ".trig")), format=ox.RdfFormat.TRIG)
     store.bulk_load(path=str(release.file(METADATA_FILE)), format=ox.RdfFormat.TRIG)
     return store
+
+
+def derived_files(config: Config, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """What ``serve`` reads beside a release's dumps, made by ``build`` from the release's own
+    files (so it indexes exactly what is served): the site index (``resource_index.py``)."""
+    from kommunen_kg.web.resource_index import INDEX_FILE, index_bytes
+
+    store = ox.Store()
+    store.bulk_load(input=files[DUMP_STEM + ".trig"], format=ox.RdfFormat.TRIG)
+    store.bulk_load(input=files[METADATA_FILE], format=ox.RdfFormat.TRIG)
+    union = config.server.union_default_graph
+    engines = over_store(
+        store, "build", config.server, union_default_graph=union, answer_cache=False
+    )
+    vocab = ProjectIRIs.from_config(config).vocab
+    return {INDEX_FILE: index_bytes(engines.trusted, config.base_iri, vocab)}
 
 
 def open_release(config: Config, release: Release, *, pooled: bool = False) -> Publication:

@@ -22,7 +22,7 @@ from kommunen_kg.web import i18n
 from kommunen_kg.web.addresses import Addresses
 from kommunen_kg.web.display import date_words
 from kommunen_kg.web.publication import Publication
-from kommunen_kg.web.resource_index import ResourceIndex, load_index
+from kommunen_kg.web.resource_index import INDEX_FILE, ResourceIndex, load_index, open_index, usable
 from kommunen_kg.web.terms import Terms, load_terms
 
 CACHE_KEY = "kommunen_kg.views"
@@ -49,8 +49,16 @@ def terms() -> Terms:
 
 
 def index() -> ResourceIndex:
+    """The release's index: the file ``build`` wrote beside its dumps, else one built here
+    from the store (a release built before, ``serve --store``)."""
     pub = publication()
-    return cached("index", lambda: load_index(pub.trusted, pub.config.base_iri, pub.iris.vocab))
+
+    def make() -> ResourceIndex:
+        if pub.release is not None and usable(pub.release.path / INDEX_FILE):
+            return open_index(pub.release.path / INDEX_FILE)
+        return load_index(pub.trusted, pub.config.base_iri, pub.iris.vocab)
+
+    return cached("index", make)
 
 
 def addresses() -> Addresses:

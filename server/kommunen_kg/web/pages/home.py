@@ -102,7 +102,7 @@ def home_model(who: site.Reader) -> HomeModel:
     description = pick(texts.get(DCTERMS + "description", {}), lang)
 
     featured_iri = _featured_event(dataset)
-    featured = index.entries.get(featured_iri or "")
+    featured = index.get(featured_iri) if featured_iri else None
     items = programme(pub.trusted, featured_iri, terms.vocab, lang) if featured_iri else []
     subtitle = None
     series_iri = None
@@ -117,7 +117,7 @@ def home_model(who: site.Reader) -> HomeModel:
                 row["o"].language == lang or subtitle is None
             ):
                 subtitle = row["o"].value
-    series = index.entries.get(series_iri or "")
+    series = index.get(series_iri) if series_iri else None
     in_series: set[str] = set()
     series_events: list[Link] = []
     if series_iri:
@@ -125,7 +125,7 @@ def home_model(who: site.Reader) -> HomeModel:
             f"SELECT ?e WHERE {{ ?e <{SCHEMA}superEvent> {iri_term(series_iri)} }}"
         ):
             in_series.add(row["e"].value)
-        members = [index.entries[i] for i in in_series if i in index.entries]
+        members = [e for e in map(index.get, sorted(in_series)) if e is not None]
         members.sort(key=lambda e: (e.start is None, e.start or "", e.label(lang)))
         series_events = [link(e) for e in members]
 

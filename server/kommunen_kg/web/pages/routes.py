@@ -117,11 +117,9 @@ def _through_narrower_themes(iri: str, who: site.Reader) -> list[Group]:
         )
         values = []
         for item, via in items.items():
-            entry = index.entries.get(item)
+            entry = index.get(item)
             page = addresses.page_url(item)
-            themes = sorted(
-                (index.entries[v].label(who.lang) if v in index.entries else v) for v in via
-            )
+            themes = sorted((e.label(who.lang) if (e := index.get(v)) else v) for v in via)
             values.append(
                 Shown(
                     entry.label(who.lang) if entry else item,
@@ -165,7 +163,7 @@ def _with_occasion(view, iri: str, description: Description, who: site.Reader):
         if t.subject.value == iri
     )
     if found is not None and not named_already:
-        entry = site.index().entries.get(found)
+        entry = site.index().get(found)
         page = addresses.page_url(found)
         event = Shown(
             entry.label(who.lang) if entry else found, site.href(page, who) if page else None
@@ -348,20 +346,21 @@ def browse_index() -> Response:
 def browse(kind: str) -> Response:
     who = site.reader()
     number = _page_number()
-    entries = site.index().of_kind(kind, who.lang)
-    if not entries:
+    index = site.index()
+    total = index.kinds().get(kind, 0)
+    if not total:
         abort(problems.not_found(None))
-    pages = (len(entries) + PAGE_SIZE - 1) // PAGE_SIZE
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if number > pages:
         abort(problems.not_found(None))
-    shown = entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    shown = index.of_kind(kind, who.lang, (number - 1) * PAGE_SIZE, PAGE_SIZE)
     params = {"page": number} if number > 1 else {}
     return site.render(
         "browse.html",
         who=who,
         kind=kind,
         entries=[_listing(e, who) for e in shown],
-        total=len(entries),
+        total=total,
         number=number,
         pages=pages,
         alternates=site.language_urls(f"/browse/{kind}", **params),
@@ -395,13 +394,21 @@ def search() -> Response:
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY:
         abort(problems.bad_request(f"q may be at most {MAX_QUERY} characters long"))
-    results = [_listing(e, who) for e in site.index().search(query, who.lang)] if query else []
-    params = {"q": query} if query else {}
-    response = site.render(
+    number = _page_number()
+    hits = site.index().find(query, who.lang, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    pages = max(1, (hits.total + PAGE_SIZE - 1) // PAGE_SIZE)
+    if number > pages:
+        abort(problems.not_found(None))
+    params: dict[str, object] = {"q": query} if query else {}
+    if number > 1:
+        params["page"] = number
+    return site.render(
         "search.html",
         who=who,
         query=query,
-        results=results,
+        results=[_listing(e, who) for e in hits.entries],
+        total=hits.total,
+        number=number,
+        pages=pages,
         alternates=site.language_urls("/search", **params),
     )
-    return response

@@ -52,7 +52,7 @@ def page_paths() -> list[tuple[str, dict[str, str]]]:
         pages = (count + PAGE_SIZE - 1) // PAGE_SIZE
         paths.append((f"/browse/{kind}", {}))
         paths += [(f"/browse/{kind}", {"page": str(n)}) for n in range(2, pages + 1)]
-    pages = {addresses.page_url(iri) for iri in index.entries}
+    pages = {addresses.page_url(iri) for iri in index.iris()}
     paths += [(p, {}) for p in sorted(p for p in pages if p)]
     return paths
 
