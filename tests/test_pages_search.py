@@ -5,6 +5,7 @@ the one a server builds from its store."""
 from __future__ import annotations
 
 import time
+
 import pytest
 import requests
 
