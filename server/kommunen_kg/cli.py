@@ -442,6 +442,10 @@ def serve(
         from kommunen_kg.web.live import LiveRelease
 
         live = LiveRelease(config, publication, prepare, store, pool_size=threads)
+        # From now on the live release owns it: a reference here would keep the first
+        # release's store in memory after the first switch (measured at 1e6: 440 MB that
+        # every later worker then shared).
+        del publication
         app = lambda: live.app  # noqa: E731 - read at each worker's fork
         hooks = {
             "post_fork": live.post_fork,

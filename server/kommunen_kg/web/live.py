@@ -60,6 +60,7 @@ class LiveRelease:
         self._prepare = prepare  # what serve does to every publication (limits), before forking
         prepare(publication)
         self.publication = publication
+        self.version = publication.version  # read by the watcher, also during a switch
         self.app: Flask = create_app(publication)
         self._failed: str | None = None  # a version that could not be loaded; not retried
         self._stop = threading.Event()
@@ -105,7 +106,7 @@ class LiveRelease:
     def pending(self) -> str | None:
         """A version to switch to: named by the pointer, not served, not failed before."""
         named = self.pointer()
-        if named is None or named in (self.publication.version, self._failed):
+        if named is None or named in (self.version, self._failed):
             return None
         return named
 
@@ -116,6 +117,10 @@ class LiveRelease:
         if version is None:
             return
         started = time.monotonic()
+        served = self.publication.version
+        embedded = self.store is None
+        if embedded:
+            self._free_served()
         try:
             publication = self._open(version)
             self._prepare(publication)
@@ -124,24 +129,47 @@ class LiveRelease:
             self._failed = version
             pointer = "the store's pointer" if self.store is not None else "graphs/current"
             problem = f"{pointer} names release {version}, which cannot be served: {exc}"
-            log.error("%s; still serving %s", problem, self.publication.version)
+            log.error("%s; still serving %s", problem, served)
+            if embedded:  # load the served one again, for workers forked from now on
+                self._load(served)
             self.app.extensions[RELEASE_PROBLEM_KEY] = problem
             return
         old = self.publication
         self.publication, self.app, self._failed = publication, app, None
+        self.version = version
         self._switches.value += 1  # from now on the workers forked before are retiring
-        # The old release's objects were frozen out of the collector's reach before the first
-        # fork (serve calls gc.freeze()); let it free them now, then freeze the new ones.
-        gc.unfreeze()
         del old
         gc.collect()
-        _give_back_freed_memory()
-        gc.freeze()
+        gc.freeze()  # the new release's objects, out of the collector's reach (as serve does)
         log.warning(
             "switched to release %s (loaded in %.1f s); replacing the workers",
             version,
             time.monotonic() - started,
         )
+
+    def _free_served(self) -> None:
+        """Frees the served release in this process before the new one is loaded.
+
+        WHY first: the workers serving it were forked from this process and keep their own
+        mapping of its pages, so they answer on; here it is only in the way. Freed before the
+        load, its memory goes back to the system (``_give_back_freed_memory``) before the new
+        release takes as much, and before any new worker is forked (a worker forked while
+        the old release is still here would map it for its whole life). Measured at 1.45e6
+        triples: peak 1.8-1.9x the idle memory instead of 2.5x, and 1.0x once the old workers
+        have ended instead of 1.8x. Between here and the end of the load there is no
+        application to fork a worker with: a worker that crashed meanwhile is started again
+        after the load (granian retries)."""
+        self.publication = self.app = None  # type: ignore[assignment]
+        # Its objects were frozen out of the collector's reach before the forks (serve calls
+        # gc.freeze()); let the collector free them now.
+        gc.unfreeze()
+        gc.collect()
+        _give_back_freed_memory()
+
+    def _load(self, version: str) -> None:
+        publication = self._open(version)
+        self._prepare(publication)
+        self.publication, self.app = publication, create_app(publication)
 
     def reload_with(self, trigger: Callable[[], None]) -> None:
         """How to ask the HTTP server for a reload (granian's own SIGHUP handler). Called

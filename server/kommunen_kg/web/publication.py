@@ -111,10 +111,16 @@ class Publication:
 
 
 def load_release_store(release: Release, store: ox.Store | None = None) -> ox.Store:
-    """An in-memory store holding every named graph of a release."""
+    """An in-memory store holding every named graph of a release.
+
+    WHY ``load``, not ``bulk_load``: for an in-memory store, measured at 1.45e6 triples,
+    ``load`` takes 3.2 s instead of 3.9, holds 440 MB instead of 486, peaks 57 MB above that
+    instead of 144 (the bulk loader's buffers), and its memory goes back to the system in full
+    when the store is dropped (the bulk loader's threads leave about 200 MB in their malloc
+    arenas): what a live switch needs, with two releases in memory for a while."""
     store = store if store is not None else ox.Store()
-    store.bulk_load(path=str(release.file(DUMP_STEM + ".trig")), format=ox.RdfFormat.TRIG)
-    store.bulk_load(path=str(release.file(METADATA_FILE)), format=ox.RdfFormat.TRIG)
+    store.load(path=str(release.file(DUMP_STEM + ".trig")), format=ox.RdfFormat.TRIG)
+    store.load(path=str(release.file(METADATA_FILE)), format=ox.RdfFormat.TRIG)
     return store
 
 
@@ -124,8 +130,8 @@ def derived_files(config: Config, files: Mapping[str, bytes]) -> dict[str, bytes
     from kommunen_kg.web.resource_index import INDEX_FILE, index_bytes
 
     store = ox.Store()
-    store.bulk_load(input=files[DUMP_STEM + ".trig"], format=ox.RdfFormat.TRIG)
-    store.bulk_load(input=files[METADATA_FILE], format=ox.RdfFormat.TRIG)
+    store.load(input=files[DUMP_STEM + ".trig"], format=ox.RdfFormat.TRIG)
+    store.load(input=files[METADATA_FILE], format=ox.RdfFormat.TRIG)
     union = config.server.union_default_graph
     engines = over_store(
         store, "build", config.server, union_default_graph=union, answer_cache=False
