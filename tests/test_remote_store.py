@@ -740,3 +740,32 @@ def test_data_from_the_store_gives_the_dumps_datatypes(published, config, releas
     assert [s.datatype.value for s in sizes] == [
         "http://www.w3.org/2001/XMLSchema#nonNegativeInteger"
     ]
+
+
+@pytest.mark.parametrize(
+    ("words", "first"),
+    [("Nordhessen", "lebensWert"), ("dehne", "Peter Dehne"), ("Mobilitet", "Mobilität")],
+)
+def test_search_from_the_store_finds_what_the_embedded_search_finds(
+    published, config, publication, words, first
+):
+    """Issue 14: the same search in serve --store mode (its index is built from the store)."""
+    from dataclasses import replace
+
+    import lxml.html
+
+    # without the release folder, so that the index is the one built from the store
+    remote = replace(open_remote_store(config, published), release=None)
+    answers = [
+        create_app(p).test_client().get("/search", query_string={"q": words, "lang": "de"})
+        for p in (remote, publication)
+    ]
+    found = [
+        [
+            a.text_content().strip()
+            for a in lxml.html.fromstring(r.data).xpath("//ol[@class='listing']/li/a")
+        ]
+        for r in answers
+    ]
+    assert found[0] == found[1]
+    assert found[0][0] == first
