@@ -321,6 +321,17 @@ def test_cli_build_exits_1_with_a_german_report_when_asked(sources_copy):
     assert "die bisherige Veröffentlichung bleibt unverändert" in result.stderr
 
 
+def test_a_german_build_report_ends_in_german_throughout(sources_copy):
+    """Issue 14: under --lang de the last line said "Build gestoppt: the data does not conform"."""
+    result = build_with_an_organisation_as_speaker(sources_copy, "--lang", "de")
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "Build gestoppt: die Daten entsprechen nicht den Shapes; "
+        "die bisherige Veröffentlichung bleibt unverändert."
+    )
+    assert "1 Fehler," in result.stderr
+
+
 def test_the_readme_example_report_is_what_the_build_prints_for_that_mistake(sources_copy):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     intro = "A violation stops the build with exit code 1 and a report like this"

@@ -63,3 +63,32 @@ def test_the_catalogue_page_names_the_eu_codes_instead_of_showing_them(live_serv
     assert names <= shown
     assert not {"GOVE", "REGI", "SOCI", "DEU", "ENG", "RDF_N_QUADS", "JSON_LD"} & shown
     assert {"GOVE", "DEU"} <= {a.get("title") for a in links}  # the code stays at hand
+
+
+def test_an_attendance_mode_is_named_not_linked_to_schema_org(live_server):
+    """Issue 14: "Teilnahmeform: online" linked to schema.org's definition."""
+    text = requests.get(
+        live_server + "page/event/herbst-konferenz-2020-daseinsvorsorge-sichern?lang=de", timeout=10
+    ).text
+    assert "<dt>Teilnahmeform</dt>" in text
+    assert 'href="http://schema.org/OnlineEventAttendanceMode"' not in text
+
+
+def test_the_vocabulary_page_still_links_the_terms_it_aligns_with(live_server):
+    text = requests.get(live_server + "page/def?lang=de", timeout=10).text
+    assert 'schema.org/Event" class="external"' in text
+
+
+def test_no_vocabulary_term_names_show_on_the_event_and_agent_pages(live_server):
+    """Issue 14: "(schema:doorTime)" in a note, "SoftwareAgent" as a type, "Beispiel im
+    Datensatz" over the dataset that lists an event as an example."""
+    event = requests.get(
+        live_server + "page/event/herbst-konferenz-2020-daseinsvorsorge-sichern?lang=de", timeout=10
+    ).text
+    visible = event.split("</script>")[-1]  # the JSON-LD for search engines keeps its terms
+    assert "schema:doorTime" not in visible
+    assert "Beispiel im Datensatz" not in visible
+    assert "Als Beispiel genannt in" in visible
+    agent = requests.get(live_server + "page/agent/kommunen-kg?lang=de", timeout=10).text
+    assert "SoftwareAgent" not in agent
+    assert "Software · Akteur" in agent

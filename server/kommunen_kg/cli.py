@@ -123,7 +123,7 @@ def build(
             if lang == "de"
             else ("the previous release is unchanged")
         )
-        click.echo(f"{message}: {exc}; {kept}.", err=True)
+        click.echo(f"{message}: {exc.text(lang)}; {kept}.", err=True)
         sys.exit(1)
     notes = [p for p in result.report.problems if p.severity != "Violation"]
     if notes and not quiet:
@@ -302,11 +302,21 @@ def ensure_release(config, lang: str = "en"):
     except BuildFailed as exc:
         if exc.report is not None:
             click.echo(exc.report.to_text(lang, _prefixes(config)), err=True)
+        reason = exc.text(lang)
         if current is None:
-            click.echo(f"Build stopped: {exc}. There is no earlier release to serve.", err=True)
+            click.echo(
+                f"Build gestoppt: {reason}. Es gibt keine frühere Veröffentlichung zum Ausliefern."
+                if lang == "de"
+                else f"Build stopped: {reason}. There is no earlier release to serve.",
+                err=True,
+            )
             sys.exit(1)
         click.echo(
-            f"Build stopped: {exc}. Serving the last good release {current.version} instead.",
+            f"Build gestoppt: {reason}. Ausgeliefert wird die letzte gute Veröffentlichung "
+            f"{current.version}."
+            if lang == "de"
+            else f"Build stopped: {reason}. Serving the last good release {current.version} "
+            "instead.",
             err=True,
         )
         return current

@@ -77,9 +77,16 @@ Progress = Callable[[str], None]
 class BuildFailed(Exception):
     """The sources cannot be released; ``report`` (validation) or the message says why."""
 
-    def __init__(self, message: str, report: ValidationReport | None = None):
+    def __init__(
+        self, message: str, report: ValidationReport | None = None, *, german: str | None = None
+    ):
         super().__init__(message)
         self.report = report
+        self.german = german  # the same message in German, for ``--lang de``
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (German where one was given, else English)."""
+        return self.german if lang == "de" and self.german else str(self)
 
 
 @dataclass
@@ -122,7 +129,10 @@ def build_time() -> str:
 def load_sources(config: Config) -> ParsedSources:
     sources = discover(config.ontology_dir, config.data_dir)
     if not any(s.graph == "data" for s in sources):
-        raise BuildFailed(f"no data files found in {config.data_dir}")
+        raise BuildFailed(
+            f"no data files found in {config.data_dir}",
+            german=f"keine Datendateien in {config.data_dir} gefunden",
+        )
     return parse_sources(sources, config.base_iri, config.root)
 
 
@@ -162,6 +172,11 @@ PUBLISHED_FAILS = (
     "the data conforms to the shapes, but the release would not: the triples the vocabulary "
     "entails (super-classes, super-properties, inverses), which the build writes out, break a "
     "shape; the shape or the vocabulary says something wrong"
+)
+PUBLISHED_FAILS_DE = (
+    "die Daten entsprechen den Shapes, die Veröffentlichung aber nicht: die Tripel, die aus dem "
+    "Vokabular folgen (Oberklassen, Obereigenschaften, Umkehrungen) und die der Build mit "
+    "ausschreibt, verletzen eine Shape; die Shape oder das Vokabular sagt etwas Falsches"
 )
 
 
@@ -400,7 +415,11 @@ def _writing(folder: ReleaseFolder) -> Iterator[None]:
         yield
     except OSError as exc:
         where = exc.filename or folder.root
-        raise BuildFailed(f"cannot write the release into {where}: {exc.strerror or exc}") from exc
+        reason = exc.strerror or exc
+        raise BuildFailed(
+            f"cannot write the release into {where}: {reason}",
+            german=f"die Veröffentlichung kann nicht nach {where} geschrieben werden: {reason}",
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -521,7 +540,11 @@ def build(
     report = check(config, sources, validator)
     timings["validate"] = time.perf_counter() - step
     if not report.passes:
-        raise BuildFailed("the data does not conform to the shapes", report)
+        raise BuildFailed(
+            "the data does not conform to the shapes",
+            report,
+            german="die Daten entsprechen nicht den Shapes",
+        )
 
     step = time.perf_counter()
     say("materialising super-classes, super-properties and inverses")
@@ -533,7 +556,7 @@ def build(
     published = check(config, sources, validator)
     timings["validate_published"] = time.perf_counter() - step
     if not published.passes:
-        raise BuildFailed(PUBLISHED_FAILS, published)
+        raise BuildFailed(PUBLISHED_FAILS, published, german=PUBLISHED_FAILS_DE)
     report = with_published(report, published)
     store = sources.store
 

@@ -34,11 +34,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "home": ("Startseite", "Home"),
     "browse": ("Stöbern", "Browse"),
     "search": ("Suche", "Search"),
-    "search_label": ("Suche nach Namen und Titeln", "Search names and titles"),
+    "search_label": ("Suche in allen Texten", "Search all texts"),
     "search_button": ("Suchen", "Search"),
     "search_placeholder": (
-        "z. B. Daseinsvorsorge, Dehne, KuDeQua",
-        "e.g. mobility, Dehne, KuDeQua",
+        "z. B. Dehne, Mobilität",
+        "e.g. Dehne, mobility",
     ),
     "query": ("Abfragen (SPARQL)", "Query (SPARQL)"),
     "vocabulary": ("Vokabular", "Vocabulary"),
@@ -92,10 +92,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "results_for": ("Ergebnisse für", "Results for"),
     "no_results": ("Nichts gefunden.", "Nothing found."),
     "search_hint": (
-        "Gesucht wird in Namen, Titeln und Bezeichnungen, auf Deutsch und Englisch; Umlaute "
-        "dürfen fehlen (Mobilitat findet Mobilität).",
-        "Searches names, titles and labels, in German and English; accents may be left out "
-        "(Mobilitat finds Mobilität).",
+        "Gesucht wird in allem, was die Seiten zeigen (Namen, Titel, Beschreibungen, Regionen, "
+        "Vortragende, Themen), auf Deutsch und Englisch; Umlaute dürfen fehlen oder als ae, oe, "
+        "ue geschrieben sein, und in Wörtern ab fünf Buchstaben darf einer falsch sein "
+        "(Mobilitat, Mobilitaet und Mobilitet finden Mobilität).",
+        "Searches everything the pages show (names, titles, descriptions, regions, speakers, "
+        "themes), in German and English; accents may be left out, and words of five letters or "
+        "more may have one letter wrong (Mobilitat, Mobilitaet and Mobilitet find Mobilität).",
     ),
     "not_found_title": ("Diese Adresse kennen wir nicht", "We do not know this address"),
     "not_found_text": (
@@ -247,7 +250,7 @@ INVERSE: dict[str, tuple[str, str]] = {
     DCAT + "servesDataset": ("Bereitgestellt von", "served by"),
     DCAT + "dataset": ("Im Katalog", "in catalogue"),
     DCAT + "distribution": ("Distribution von", "distribution of"),
-    VOID + "exampleResource": ("Beispiel im Datensatz", "example resource of"),
+    VOID + "exampleResource": ("Als Beispiel genannt in", "listed as an example in"),
     VOID + "rootResource": ("Ausgangspunkt des Datensatzes", "root resource of"),
     VOID + "subjectsTarget": ("Verknüpfungen", "linksets"),
     VOID + "objectsTarget": ("Verknüpft von", "linked from"),

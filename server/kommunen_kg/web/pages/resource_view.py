@@ -195,6 +195,7 @@ class Namer:
         self.terms = terms
         self.addresses = addresses
         self.lang = lang
+        self.link_terms = False  # whether terms of vocabularies link to their definitions
         self.link = link
         self.types = types
         self.labels: dict[str, dict[str, str]] = {}
@@ -241,6 +242,12 @@ class Namer:
                 fragment = self.addresses.fragment(iri)
                 text = f"#{fragment}" if fragment else iri[len(self.addresses.base) :]
             return Shown(text, self.link(page), lang=lang, note=self.type_name(iri))
+        if not self.link_terms and (iri in i18n.TERMS or iri in self.terms.labels):
+            # A term of a vocabulary used as a value (schema:OnlineEventAttendanceMode): its
+            # name is what a reader needs; a link would lead to the vocabulary's definition
+            # (kept on the vocabulary's own page, for whom it is written).
+            text, lang = self.label(iri)
+            return Shown(text, lang=lang)
         if iri in self.labels or iri in i18n.TERMS or iri in self.terms.labels:
             text, lang = self.label(iri)
             return Shown(text, iri, lang=lang, external=True)

@@ -260,6 +260,7 @@ def _vocabulary_page(resolved: Resolved, who: site.Reader) -> Response:
     named_types = types_of(pub.trusted, _named(description))
     link = lambda path: site.href(path, who)  # noqa: E731
     namer = Namer(description, terms, addresses, who.lang, link, named_types)
+    namer.link_terms = True  # the vocabulary's readers follow terms to their definitions
     view = build_vocabulary(
         description.about, resolved.iri, terms, namer, addresses, pub.iris.prefixes(), who.lang
     )
