@@ -60,3 +60,22 @@ def test_the_browse_index_lists_what_the_programme_documents_not_the_publication
     assert not {"agent", "dataset", "catalog", "def", "distribution", "service", "shapes"} & set(
         listed
     )
+
+
+def test_the_editor_states_its_limits_in_the_page_s_number_format(live_server):
+    """Issue 14: "Zeitlimit 10.0 s ..., höchstens 10000 Zeilen" on the German editor page."""
+    import requests
+
+    html = {"Accept": "text/html"}
+    german = requests.get(live_server + "sparql?lang=de", headers=html, timeout=10).text
+    assert "Zeitlimit 10 s je Abfrage, höchstens 10.000 Zeilen" in german
+    english = requests.get(live_server + "sparql?lang=en", headers=html, timeout=10).text
+    assert "time limit 10 s per query, at most 10,000 rows" in english
+
+
+def test_a_fraction_takes_the_language_s_decimal_mark():
+    from kommunen_kg.web.i18n import number
+
+    assert number(2.5, "de") == "2,5"
+    assert number(2.5, "en") == "2.5"
+    assert number(10.0, "de") == "10"

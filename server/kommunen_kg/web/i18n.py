@@ -353,7 +353,14 @@ COUNTED: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
 
 def number(value: object, lang: str) -> str:
     """A whole number with its thousands grouped as the language writes them: 1.618 in German,
-    1,618 in English. Anything that is not a whole number is written as it is."""
+    1,618 in English. A float is written with the language's decimal mark (2,5 s in German;
+    10.0 as 10). Anything else is written as it is."""
+    if isinstance(value, float):
+        if value.is_integer():
+            value = int(value)
+        else:
+            text = f"{value:g}"
+            return text.replace(".", ",") if lang == "de" else text
     try:
         whole = int(str(value))
     except ValueError:

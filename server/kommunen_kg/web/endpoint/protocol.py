@@ -53,6 +53,7 @@ from kommunen_kg.web.http.negotiation import Format
 bp = Blueprint("sparql", __name__)
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+
 RETRY_AFTER_SECONDS = 5
 ANSWER_MAX_AGE = 300
 SPOOL_PIECE = 64 * 1024  # a spooled answer is read and sent in pieces of this size
@@ -229,6 +230,11 @@ def editor_page() -> Response:
         description_url=url_for("sparql.sparql", format="turtle"),
         default_query=default_query(iris),
         examples=examples,
+        # Results name IRIs by these prefixes (and the query's own), and link the IRIs under the
+        # base to this server, wherever it runs (query-editor.js).
+        prefixes=iris.prefixes(),
+        base=publication.config.base_iri,
+        root=request.script_root + "/",
         # The editor itself, whatever query a shared link opens in it.
         canonical=site.public(request.path, lang=lang),
         alternates=site.language_urls(request.path),

@@ -21,6 +21,17 @@
   var config = JSON.parse(document.getElementById("editor-config").textContent);
   var endpoint = new URL(config.endpoint, window.location.href).href;
   document.getElementById("endpoint-url").textContent = endpoint;
+  var german = config.lang === "de";
+  // The IRIs of this dataset are answered by this server wherever it runs: {base}id/talk/x at
+  // {root}id/talk/x (a 303 to its page). A result links there, not to the public base.
+  var base = config.base || "";
+  var root = new URL(config.root || "/", window.location.href).href;
+
+  /** Where a result's IRI is followed to: this server for the dataset's own IRIs. */
+  function followed(iri) {
+    if (base && iri.indexOf(base) === 0) return root + iri.substring(base.length);
+    return iri;
+  }
 
   /** Text made safe to put between tags or inside a quoted attribute. */
   function escapeHtml(text) {
@@ -54,11 +65,22 @@
   var StockTable = Yasgui.Yasr.plugins.table;
 
   class TextTable extends StockTable {
+    constructor(yasr) {
+      super(yasr);
+      if (german) this.label = "Tabelle";
+    }
+
     /** An IRI as `<iri>` (or `prefix:name`), a link when it is an http(s) URL. */
-    iriHtml(iri, prefixes) {
+    iriHtml(iri, queryPrefixes) {
       var shown = iri;
       var abbreviated = false;
-      for (var prefix in prefixes || {}) {
+      // The query's own prefixes first, then the ones this dataset uses (rdf, xsd, schema, …).
+      var prefixes = Object.assign({}, config.prefixes || {}, queryPrefixes || {});
+      var longest = Object.keys(prefixes).sort(function (a, b) {
+        return prefixes[b].length - prefixes[a].length;
+      });
+      for (var i = 0; i < longest.length; i++) {
+        var prefix = longest[i];
         var namespace = prefixes[prefix];
         if (namespace && iri.indexOf(namespace) === 0) {
           shown = prefix + ":" + iri.substring(namespace.length);
@@ -68,7 +90,7 @@
       }
       var bare = abbreviated || this.persistentConfig.compact;
       var text = escapeHtml(shown);
-      var url = webUrl(iri);
+      var url = webUrl(followed(iri));
       if (url) {
         var newWindow = this.config.openIriInNewWindow;
         text =
@@ -132,6 +154,75 @@
   }
   Yasgui.Yasr.registerPlugin("table", TextTable);
 
+  /**
+   * The editor's own words in the page's language. YASGUI has no translations: the plugin
+   * labels, the table's words (DataTables' language option) and the tab name are set here; the
+   * titles, placeholders and labels YASGUI writes into its controls are translated as they
+   * appear (never inside the results or the query text).
+   */
+  var GERMAN = {
+    "Simple view": "Einfache Ansicht",
+    Ellipse: "Kürzen",
+    "Show all": "Alle zeigen",
+    Table: "Tabelle",
+    Response: "Antwort",
+    "Filter query results": "Ergebnisse filtern",
+    "Add tab": "Neuer Reiter",
+    "Close tab": "Reiter schließen",
+    "Download result": "Ergebnis herunterladen",
+    "Download not supported": "Herunterladen hier nicht möglich",
+    "Run query": "Abfrage ausführen",
+    "Share query": "Abfrage teilen",
+    "Clear endpoint": "Endpunkt leeren",
+    Query: "Abfrage",
+  };
+  var DOCUMENTATION = "View documentation of ";
+  if (german) {
+    var StockResponse = Yasgui.Yasr.plugins.response;
+    class GermanResponse extends StockResponse {
+      constructor(yasr) {
+        super(yasr);
+        this.label = "Antwort";
+      }
+    }
+    Yasgui.Yasr.registerPlugin("response", GermanResponse);
+    StockTable.defaults.tableConfig.language = Object.assign(
+      {},
+      StockTable.defaults.tableConfig.language,
+      {
+        emptyTable: "Keine Daten",
+        info: "_START_ bis _END_ von _TOTAL_ _ENTRIES-TOTAL_",
+        infoEmpty: "0 Einträge",
+        infoFiltered: "(gefiltert aus _MAX_ _ENTRIES-MAX_)",
+        lengthMenu: "_MENU_ _ENTRIES_ je Seite",
+        search: "Suche:",
+        zeroRecords: "Keine passenden Einträge",
+        entries: { _: "Einträge", 1: "Eintrag" },
+      },
+    );
+  }
+
+  /** Translates the words YASGUI wrote into its controls below ``element``. */
+  function localise(element) {
+    if (!german) return;
+    element.querySelectorAll("[title], [placeholder], [aria-label], span, button, a").forEach(
+      function (node) {
+        if (node.closest(".yasr_results, .CodeMirror-lines")) return;
+        ["title", "placeholder", "aria-label"].forEach(function (name) {
+          var value = node.getAttribute(name);
+          if (value && GERMAN[value]) node.setAttribute(name, GERMAN[value]);
+          else if (value && value.indexOf(DOCUMENTATION) === 0) {
+            node.setAttribute(name, "Dokumentation zu " + value.substring(DOCUMENTATION.length));
+          }
+        });
+        if (node.children.length === 0) {
+          var text = node.textContent.trim();
+          if (GERMAN[text]) node.textContent = GERMAN[text];
+        }
+      },
+    );
+  }
+
   // Only autocompleters that need no remote service: prefix.cc and LOV are not asked.
   Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
   Yasgui.Yasqe.defaults.prefixCcApi = null;
@@ -158,9 +249,17 @@
       },
     },
     persistenceId: "kommunen-kg-" + endpoint,
+    tabName: german ? "Abfrage" : "Query",
     yasqe: { value: config.defaultQuery },
   });
   window.kommunenKgYasgui = yasgui;
+  var editorElement = document.getElementById("yasgui");
+  localise(editorElement);
+  if (german) {
+    new MutationObserver(function () {
+      localise(editorElement);
+    }).observe(editorElement, { childList: true, subtree: true });
+  }
 
   /** Tabs kept from earlier visits may name another endpoint (typed, or from an old link). */
   function pinEndpoint(tab) {
