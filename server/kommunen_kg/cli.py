@@ -128,6 +128,17 @@ def build(
     notes = [p for p in result.report.problems if p.severity != "Violation"]
     if notes and not quiet:
         click.echo(result.report.to_text(lang, _prefixes(config)), err=True)
+    if not config.contact.email:
+        # Portals show the contact point's email to people with a question about the data;
+        # the catalog names the contact's web page meanwhile.
+        click.echo(
+            "Warnung: [contact] email in kommunen-kg.toml ist leer; der Katalog nennt nur "
+            f"die Webseite {config.contact.url or config.base_iri} als Kontakt."
+            if lang == "de"
+            else "Warning: [contact] email in kommunen-kg.toml is empty; the catalog names only "
+            f"the web page {config.contact.url or config.base_iri} as contact.",
+            err=True,
+        )
     release = result.release
     state = "unchanged, already published" if result.reused else "published"
     click.echo(

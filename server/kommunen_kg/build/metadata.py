@@ -212,6 +212,28 @@ class _Context:
         return f"{self.config.publisher.name}: {ds.title_de} ({self.config.public_url})"
 
 
+def _rights_statement(c: _Context) -> str:
+    """The IRI of the release's rights statement (a part of the dataset's document)."""
+    return f"{c.iris.dataset}#rights"
+
+
+def _rights(w: _Writer, c: _Context) -> None:
+    """What a reuser may do, in words, beside the licence's IRI (``dct:rights``).
+
+    WHY: DCAT-AP names ``dct:rights`` for statements the licence does not make, and
+    data.europa.eu's metadata quality assessment counts it (5 points). Here it restates the
+    licence and the attribution the licence asks for, so it is true whatever licence is
+    configured."""
+    rights = _rights_statement(c)
+    w.typed(rights, DCTERMS + "RightsStatement")
+    w.texts(
+        rights,
+        RDFS + "label",
+        f"Nutzung nach der Lizenz {c.license}; Namensnennung: {c.attribution}",
+        f"Use under the licence {c.license}; attribution: {c.attribution}",
+    )
+
+
 def _agents(w: _Writer, c: _Context) -> None:
     """Publisher and contact point come from the configuration; the builder is this software."""
     config, iris = c.config, c.iris
@@ -250,6 +272,7 @@ def _catalog(w: _Writer, c: _Context) -> None:
     w.add(catalog, DCTERMS + "language", EU_LANGUAGE + "DEU")
     w.add(catalog, DCTERMS + "language", EU_LANGUAGE + "ENG")
     w.add(catalog, DCTERMS + "license", c.license)
+    w.add(catalog, DCTERMS + "rights", _rights_statement(c))
     w.add(catalog, DCTERMS + "issued", _lit(c.first_issued[:10], datatype=XSD + "date"))
     w.add(catalog, DCTERMS + "modified", _lit(c.built_at[:10], datatype=XSD + "date"))
     w.add(catalog, DCAT + "themeTaxonomy", EU_AUTHORITY + "data-theme")
@@ -373,6 +396,7 @@ def _distributions(w: _Writer, c: _Context, files: Iterable[DumpFile]) -> None:
             w.add(dist, DCAT + "compressFormat", IANA_MEDIA + "application/gzip")
         w.add(dist, DCAT + "byteSize", _int(f.size, XSD + "nonNegativeInteger"))
         w.add(dist, DCTERMS + "license", c.license)
+        w.add(dist, DCTERMS + "rights", _rights_statement(c))
         w.add(dist, DCATDE + "licenseAttributionByText", _lit(c.attribution, "de"))
         w.add(dist, DCATAP + "availability", EU_AVAILABILITY + "STABLE")
         w.add(dist, DCTERMS + "issued", _lit(c.built_at, datatype=XSD + "dateTime"))
@@ -426,9 +450,13 @@ def _service(w: _Writer, c: _Context) -> None:
     w.add(dist, DCAT + "accessURL", sparql)
     w.add(dist, DCAT + "accessService", service)
     w.add(dist, DCTERMS + "format", EU_FILE_TYPE + "SPARQLQ")
+    # What a client gets without asking for a format (the endpoint offers others, see above).
+    w.add(dist, DCAT + "mediaType", IANA_MEDIA + "application/sparql-results+json")
     w.add(dist, DCTERMS + "license", c.license)
+    w.add(dist, DCTERMS + "rights", _rights_statement(c))
     w.add(dist, DCATDE + "licenseAttributionByText", _lit(c.attribution, "de"))
     w.add(dist, DCATAP + "availability", EU_AVAILABILITY + "STABLE")
+    w.add(dist, DCTERMS + "issued", _lit(c.built_at, datatype=XSD + "dateTime"))
 
 
 def _void(
@@ -528,6 +556,7 @@ def metadata_triples(
     )
     w = _Writer()
     _agents(w, c)
+    _rights(w, c)
     _catalog(w, c)
     _dataset(w, c)
     _release(w, c, source_version)

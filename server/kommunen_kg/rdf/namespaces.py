@@ -195,5 +195,6 @@ EU_FREQUENCY = EU_AUTHORITY + "frequency/"
 EU_ACCESS_RIGHT = EU_AUTHORITY + "access-right/"
 EU_AVAILABILITY = EU_AUTHORITY + "planned-availability/"
 EU_COUNTRY = EU_AUTHORITY + "country/"
-IANA_MEDIA = "https://www.iana.org/assignments/media-types/"
+# http, as IANA's registry and data.europa.eu's quality checker write it (DCAT-AP.de accepts both)
+IANA_MEDIA = "http://www.iana.org/assignments/media-types/"
 DCATAP_DE_POLITICAL_GEOCODING_LEVEL = "http://dcat-ap.de/def/politicalGeocoding/Level/"
