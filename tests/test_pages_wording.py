@@ -92,3 +92,24 @@ def test_no_vocabulary_term_names_show_on_the_event_and_agent_pages(live_server)
     agent = requests.get(live_server + "page/agent/kommunen-kg?lang=de", timeout=10).text
     assert "SoftwareAgent" not in agent
     assert "Software · Akteur" in agent
+
+
+def test_the_catalog_page_names_its_licence_and_writes_dates_and_sizes_for_readers(live_server):
+    """Issue 14: /catalog showed the licence as a bare IRI, dates as ISO timestamps and sizes
+    without grouping, in an unstyled list."""
+    page = requests.get(
+        live_server + "catalog?lang=de", headers={"Accept": "text/html"}, timeout=10
+    )
+    doc = lxml_html.fromstring(page.text)
+    facts = " ".join(doc.xpath("//dl[@class='facts']//text()"))
+    assert "Creative Commons Namensnennung 4.0 International (CC BY 4.0)" in facts
+    assert "http://dcat-ap.de/def/licenses/cc-by/4.0" not in facts
+    assert "T" not in "".join(
+        doc.xpath("//dl[@class='facts']/dt[.='Geändert']/following-sibling::dd[1]//text()")
+    )
+    sizes = [
+        td.text_content().strip()
+        for td in doc.xpath("//td[@class='num']")
+        if td.text_content().strip()
+    ]
+    assert sizes and all("." in size for size in sizes if len(size) > 3), sizes

@@ -213,8 +213,9 @@ class _Context:
 
 
 def _rights_statement(c: _Context) -> str:
-    """The IRI of the release's rights statement (a part of the dataset's document)."""
-    return f"{c.iris.dataset}#rights"
+    """The IRI of the rights statement: a part of the catalog's document, which links to it
+    (a hash resource is described with the document that links to it)."""
+    return f"{c.iris.catalog}#rights"
 
 
 def _rights(w: _Writer, c: _Context) -> None:

@@ -190,12 +190,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Period",
     ),
     "pub_modified": (
-        "geändert",
-        "modified",
+        "Geändert",
+        "Modified",
     ),
     "pub_issued": (
-        "veröffentlicht",
-        "issued",
+        "Veröffentlicht",
+        "Issued",
+    ),
+    "pub_issued_modified": (
+        "Veröffentlicht / geändert",
+        "Issued / modified",
     ),
     "pub_media_type": (
         "Medientyp",
