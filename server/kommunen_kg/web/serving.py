@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -152,6 +153,7 @@ def run_granian(
             max_body=max_body,
             client_timeout=client_timeout,
             retiring=retiring,
+            access_log=sys.stderr if access_log else None,
         )
         if post_fork is not None:
             post_fork()
@@ -178,7 +180,7 @@ def run_granian(
         ),
         log_enabled=True,
         log_level=LogLevels.warning,
-        log_access=access_log,
+        log_access=False,  # the front writes the access log (web/http/front.py)
         respawn_failed_workers=True,
         respawn_interval=0.5,
         workers_kill_timeout=max(int(timeout), 1) + 5,

@@ -26,11 +26,13 @@ cost this front exists to remove.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote_to_bytes
 
 from kommunen_kg.web.http.security import HEADERS as SECURITY_HEADERS
@@ -106,8 +108,17 @@ class AsyncFront:
         client_timeout: float,
         waiting_max: int | None = None,
         retiring: Callable[[], bool] | None = None,
+        access_log: TextIO | None = None,
     ):
         self.app = app
+        # One line per answered request (see _log). WHY here and not granian's access log:
+        # granian calls back into Python for every request and formats the line through the
+        # logging module: 13.9 us per line in isolation against 1.7 us for this one, and in a
+        # profile of a cold SPARQL load 11 % of a server worker's Python time. (Switching the
+        # log off entirely moved a worker from 918 to 772 us of CPU per request in one run;
+        # runs of this log against none were within this machine's noise, 825-1,136 us.)
+        self.access_log = access_log
+        self._stamp = (0, "")  # the second and its formatted time, reused within the second
         # Whether this worker is about to be replaced (web/live.py: its release is no longer
         # the current one). Its answers then end their connection (``Connection: close``), so
         # that a client's next request goes over a new connection to a current worker instead
@@ -152,6 +163,46 @@ class AsyncFront:
                 return
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if self.access_log is None:
+            await self._serve(scope, receive, send)
+            return
+        started = time.time()
+        sent = [0, 0]  # status, bytes of the body
+
+        async def logged(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                sent[0] = message["status"]
+            else:
+                sent[1] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, logged)
+        finally:
+            self._log(scope, sent[0], sent[1], started)
+
+    def _log(self, scope: dict[str, Any], status: int, size: int, started: float) -> None:
+        """One line in the Common Log Format, with the time taken: ``127.0.0.1 - -
+        [06/Dec/2026:00:12:01 +0000] "GET /sparql?query=... HTTP/1.1" 200 2816 1.234ms``
+        (status 0: the client left before an answer began)."""
+        second = int(started)
+        if second != self._stamp[0]:
+            when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
+            self._stamp = (second, when)
+        client = scope.get("client") or ("-", 0)
+        query = scope.get("query_string", b"")
+        target = scope.get("raw_path") or scope["path"].encode("utf-8")
+        if query:
+            target += b"?" + query
+        line = (
+            f'{client[0]} - - [{self._stamp[1]}] "{scope["method"]} '
+            f'{target.decode("latin-1")} HTTP/{scope.get("http_version", "1.1")}" '
+            f"{status} {size} {(time.time() - started) * 1000:.3f}ms\n"
+        )
+        with contextlib.suppress(OSError, ValueError):  # a closed or full log is no error
+            self.access_log.write(line)
+
+    async def _serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         environ = self._environ(scope)
         declared = environ.get("CONTENT_LENGTH", "")
