@@ -170,3 +170,23 @@ def test_headings_start_at_one_h1_and_skip_no_level(page, live_server, path):
         assert page.problems == expected
     else:
         assert page.problems == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_search_field_shows_its_whole_placeholder(new_tab, live_server, width, lang):
+    """Issue 14: the placeholder of the header's search field was cut off."""
+    tab = new_tab(viewport={"width": width, "height": 800}, locale="de-DE")
+    tab.goto(live_server + f"?lang={lang}")
+    room, needed = tab.evaluate(
+        """() => {
+          const field = document.getElementById("site-search");
+          const style = getComputedStyle(field);
+          const context = document.createElement("canvas").getContext("2d");
+          context.font = style.font;
+          const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+          return [field.clientWidth - padding, context.measureText(field.placeholder).width];
+        }"""
+    )
+    assert needed <= room, f"the placeholder needs {needed:.0f} px, the field has {room:.0f}"
+    assert tab.problems == []
