@@ -46,11 +46,14 @@ PATHS = (
 
 
 @contextlib.contextmanager
-def serving(folder: Path, workers: int = 2) -> Iterator[tuple[str, Path, int]]:
+def serving(
+    folder: Path, workers: int = 2, server: str = "granian"
+) -> Iterator[tuple[str, Path, int]]:
     """``kommunen-kg serve --no-build`` in ``folder``: its URL, its output (``folder/serve.log``)
     and its pid."""
     log = folder / "serve.log"
-    with logged_server("--no-build", "--workers", str(workers), cwd=folder, log=log) as (
+    serve = ("--no-build", "--workers", str(workers), "--server", server)
+    with logged_server(*serve, cwd=folder, log=log) as (
         url,
         process,
     ):
@@ -143,10 +146,14 @@ def has_new_title(path: str, text: str) -> bool | None:
     return NEW_TITLE in text if path in (CHANGED_PAGE, CHANGED_DATA) else None
 
 
-def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_copy):
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_copy, server):
     assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
-    with serving(sources_copy) as (url, log, master):
+    with serving(sources_copy, server=server) as (url, log, master):
+        deadline = time.monotonic() + 10  # gunicorn answers once its first worker is up
+        while len(children(master)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         old_workers = children(master)  # forked with the first release
         assert len(old_workers) == 2
         with Readers([url], PATHS, has_new_title) as readers:
@@ -175,10 +182,11 @@ def test_a_new_build_is_served_within_seconds_with_no_failed_request(sources_cop
         assert NEW_TITLE in requests.get(url + CHANGED_PAGE, timeout=10).text
 
 
-def test_a_release_that_cannot_be_loaded_is_not_served_and_health_says_so(sources_copy):
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_a_release_that_cannot_be_loaded_is_not_served_and_health_says_so(sources_copy, server):
     assert run_cli(sources_copy, "build", "-q").returncode == 0
     first = current(sources_copy)
-    with serving(sources_copy, workers=1) as (url, _log, _pid):
+    with serving(sources_copy, workers=1, server=server) as (url, _log, _pid):
         (sources_copy / "graphs" / "current").write_text("000000000000\n", encoding="utf-8")
         health = health_once_unhealthy(url)
         assert health.status_code == 503

@@ -454,12 +454,12 @@ def serve(
         # (QueryPool.limit_requests).
         served.engines.limit_requests(threads - RESERVED_THREADS)
 
-    # Under granian a release is switched in place when graphs/current (or, with --store, the
-    # store's metadata graph) names another (web/live.py); files and gunicorn serve what they
-    # started with.
+    # A release is switched in place when graphs/current (or, with --store, the store's
+    # pointer) names another (web/live.py), under granian and gunicorn alike; files (serve
+    # FILES) are served as they were read.
     live = None
     hooks: dict = {}
-    if not sources and wsgi_server == "granian":
+    if not sources:
         from kommunen_kg.web.live import LiveRelease
 
         live = LiveRelease(config, publication, prepare, store, pool_size=threads)
@@ -473,8 +473,9 @@ def serve(
             "worker_exit": live.worker_exit,
             "on_reload": live.switch,
             "reload_with": live.reload_with,
-            "retiring": live.retiring,
         }
+        if wsgi_server == "granian":  # gunicorn's workers end their kept-alive connections
+            hooks["retiring"] = live.retiring
     else:
         prepare(publication)
         pool = publication.engines.pool

@@ -172,7 +172,8 @@ class LiveRelease:
         self.publication, self.app = publication, create_app(publication)
 
     def reload_with(self, trigger: Callable[[], None]) -> None:
-        """How to ask the HTTP server for a reload (granian's own SIGHUP handler). Called
+        """How to ask the HTTP server for a reload (granian's own SIGHUP handler; a SIGHUP to
+        gunicorn's main thread). Called
         directly from the watcher: a SIGHUP the kernel hands to the watcher's thread did not
         always wake the server's main loop, and a switch then waited seconds for it."""
         self._reload = trigger

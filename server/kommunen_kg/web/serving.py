@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +44,7 @@ RESERVED_THREADS = 2
 class _Gunicorn(BaseApplication):
     """Gunicorn driven from Python instead of its own command line."""
 
-    def __init__(self, app: Flask, options: dict[str, Any]):
+    def __init__(self, app: Any, options: dict[str, Any]):
         self.application = app
         self.options = options
         super().__init__()
@@ -54,12 +56,12 @@ class _Gunicorn(BaseApplication):
             if value is not None:
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:
         return self.application
 
 
 def run_gunicorn(
-    app: Flask,
+    app: Flask | Callable[[], Flask],
     host: str,
     port: int,
     workers: int,
@@ -69,12 +71,25 @@ def run_gunicorn(
     post_fork: Callable[[], None] | None = None,
     access_log: bool = True,
     worker_exit: Callable[[], None] | None = None,
+    on_reload: Callable[[], None] | None = None,
+    reload_with: Callable[[Callable[[], None]], None] | None = None,
 ) -> None:
     """Serves ``app`` until SIGINT/SIGTERM; ``on_ready`` runs once the socket is listening.
 
     ``post_fork`` runs in each worker right after the fork, while it is still single-threaded
     (the query pool forks its zygote there); ``worker_exit`` runs in each worker as it stops.
+    ``app`` may be a function that returns the application: each worker serves what it
+    returns in that worker (the application the main process held when it forked it). On
+    SIGHUP gunicorn runs ``on_reload`` in its main process and then replaces the workers,
+    gracefully (``web/live.py`` switches releases this way); ``reload_with`` is told how to
+    ask for that from a thread of the main process (a SIGHUP to itself).
     """
+    if not isinstance(app, Flask) and callable(app):
+        application = app
+
+        def app(environ, start_response):  # type: ignore[no-redef]
+            return application()(environ, start_response)
+
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -93,11 +108,16 @@ def run_gunicorn(
         "when_ready": (lambda _server: on_ready()) if on_ready else None,
         "post_fork": (lambda _server, _worker: post_fork()) if post_fork else None,
         "worker_exit": (lambda _server, _worker: worker_exit()) if worker_exit else None,
+        "on_reload": (lambda _server: on_reload()) if on_reload else None,
         # No control-socket thread in the master: it stays single-threaded, so every worker it
         # forks (also a replacement) starts without locks held by other threads; and servers
         # side by side do not share the one default socket path.
         "control_socket_disable": True,
     }
+    if reload_with is not None:
+        # To the main thread itself, so that its wait in the arbiter's loop ends at once.
+        main = threading.main_thread().ident
+        reload_with(lambda: signal.pthread_kill(main, signal.SIGHUP))
     _Gunicorn(app, options).run()
 
 
