@@ -26,7 +26,7 @@ from kommunen_kg.sparql.pool.worker import OUT_OF_MEMORY, ending_message
 from kommunen_kg.web.app import create_app
 from kommunen_kg.web.publication import Publication
 
-from .support import alive, server_in_thread
+from .support import PANICKING, alive, server_in_thread
 
 pytestmark = pytest.mark.slow  # waits for runaway queries to reach their time limits
 
@@ -492,11 +492,6 @@ def test_retired_workers_do_not_stay_zombies(publication):
         assert zombie_children(zygote) == []
     finally:
         pool.close()
-
-
-# pyoxigraph 0.5 panics (and aborts) ordering literals of different kinds; the release's metadata
-# graph has them (dates, numbers, strings).
-PANICKING = "SELECT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o)) } ORDER BY ?o"
 
 
 def test_an_engine_panic_is_named_as_such_not_as_the_memory_limit(pool_server):
