@@ -161,3 +161,28 @@ def test_smoke_run_answers_agree_between_servers(smoke_run):
 def test_smoke_run_writes_a_plot(smoke_run):
     pytest.importorskip("matplotlib", reason="matplotlib (the bench extra) draws the plot")
     assert list(Path(smoke_run["_out"]).glob("throughput-1e3.png"))
+
+
+def test_the_switch_measurement_reports_time_and_memory_of_a_live_switch(sources_copy):
+    """``python -m bench.switch`` at the seed data's size: two releases, one switch."""
+    from .support import run_cli
+
+    assert run_cli(sources_copy, "build", "-q").returncode == 0
+    events = sources_copy / "data" / "events.ttl"
+    text = events.read_text(encoding="utf-8")
+    events.write_text(text.replace("Embrace diversity!", "Embrace diversity, now!"), "utf-8")
+    assert run_cli(sources_copy, "build", "-q").returncode == 0
+    current = (sources_copy / "graphs" / "current").read_text(encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.switch", str(sources_copy), "--readers-for", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["served_after_s"] is not None and report["served_after_s"] < 30
+    assert report["failures"] == 0 and report["answers"]["200"] > 0
+    assert report["pss_peak_mib"] >= report["pss_idle_mib"] > 0
+    assert (sources_copy / "graphs" / "current").read_text(encoding="utf-8") == current
