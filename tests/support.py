@@ -97,14 +97,16 @@ def server_process(*args: str, cwd: Path = ROOT, env: dict | None = None) -> Ite
 
 @contextlib.contextmanager
 def logged_server(
-    *args: str, cwd: Path, log: Path, timeout: float = 30.0
+    *args: str, cwd: Path, log: Path, timeout: float = 30.0, quiet: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like :func:`server_process`, with the server's output in the file ``log`` (a pipe that
-    nobody reads would stall a server that writes much) and its process at hand."""
+    nobody reads would stall a server that writes much) and its process at hand; ``quiet``:
+    without the access log."""
     port = free_port()
+    serve = SERVE if quiet else tuple(arg for arg in SERVE if arg != "--quiet")
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(
-            [*SERVE, "--port", str(port), *args],
+            [*serve, "--port", str(port), *args],
             cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,

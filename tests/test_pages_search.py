@@ -103,7 +103,7 @@ def test_the_index_a_server_builds_from_its_store_equals_the_one_the_build_wrote
                     e.iri for e in built.of_kind(kind, lang)
                 ]
             for words in ("dehne", "Nordhessen", "Mobilitet", "e", "volunteer mobility"):
-                assert made.find(words, lang, 50) == built.find(words, lang, 50)
+                assert made.find(words, 50) == built.find(words, 50)
     finally:
         del made
 

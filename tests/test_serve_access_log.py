@@ -4,14 +4,13 @@ in the Common Log Format with the time taken); ``-q`` writes none."""
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from .support import ROOT, SERVE, free_port, stop, wait_until_up
+from .support import ROOT, logged_server
 
 pytestmark = pytest.mark.slow  # starts kommunen-kg serve
 
@@ -27,30 +26,17 @@ def access_lines(log: Path) -> list[re.Match]:
 
 
 def requests_and_lines(tmp_path: Path, *serve: str) -> list[re.Match]:
-    """Serves (without the test helpers' --quiet, unless given), asks three things, and reads
-    the access lines from the server's output (a file: a pipe nobody reads could stall it)."""
+    """Serves with the access log (unless ``-q`` is given), asks three things, and reads the
+    access lines from the server's output."""
     log = tmp_path / "serve.log"
-    port = free_port()
-    command = [arg for arg in SERVE if arg != "--quiet"]
-    with open(log, "w", encoding="utf-8") as out:
-        process = subprocess.Popen(
-            [*command, "--port", str(port), "--workers", "1", *serve],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(url, process=process)
+    quiet = "-q" in serve
+    with logged_server("--workers", "1", *serve, cwd=ROOT, log=log, quiet=quiet) as (url, _):
         requests.get(url + "page/project/lebenswert", timeout=10)
         requests.get(url + "id/talk/does-not-exist", timeout=10)
         requests.get(url + "sparql", params={"query": "ASK {}"}, timeout=10)
         deadline = time.monotonic() + 5
         while len(access_lines(log)) < 4 and time.monotonic() < deadline:  # bounded wait
             time.sleep(0.1)
-    finally:
-        stop(process)
     return access_lines(log)
 
 

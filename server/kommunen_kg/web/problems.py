@@ -36,7 +36,7 @@ def not_found(iri: str | None = None) -> Response:
         hits: dict[str, int] = {}
         entries = {}
         for word in significant:
-            for entry in index.find(word, who.lang, 20, names_only=True).entries:
+            for entry in index.find(word, 20, names_only=True).entries:
                 hits[entry.iri] = hits.get(entry.iri, 0) + 1
                 entries[entry.iri] = entry
         ranked = sorted(hits, key=lambda iri: -hits[iri])

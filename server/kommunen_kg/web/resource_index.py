@@ -223,12 +223,8 @@ class ResourceIndex:
         )
         return [Entry.from_row(*row) for row in rows]
 
-    def search(self, query: str, lang: str, limit: int = 100, offset: int = 0) -> list[Entry]:
-        """Entries with every word of ``query`` in their texts, best matches first."""
-        return self.find(query, lang, limit, offset).entries
-
     def find(
-        self, query: str, lang: str, limit: int = 20, offset: int = 0, *, names_only: bool = False
+        self, query: str, limit: int = 20, offset: int = 0, *, names_only: bool = False
     ) -> Hits:
         """One page of the entries with every word of ``query``, and how many there are.
 

@@ -396,7 +396,7 @@ def search() -> Response:
     if len(query) > MAX_QUERY:
         abort(problems.bad_request(f"q may be at most {MAX_QUERY} characters long"))
     number = _page_number()
-    hits = site.index().find(query, who.lang, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    hits = site.index().find(query, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     pages = max(1, (hits.total + PAGE_SIZE - 1) // PAGE_SIZE)
     if number > pages:
         abort(problems.not_found(None))

@@ -202,25 +202,28 @@
     );
   }
 
-  /** Translates the words YASGUI wrote into its controls below ``element``. */
+  var OUTSIDE = ".yasr_results, .CodeMirror-lines"; // the results and the query: never translated
+
+  /** Translates the words YASGUI wrote into ``element`` and the controls below it. */
   function localise(element) {
-    if (!german) return;
-    element.querySelectorAll("[title], [placeholder], [aria-label], span, button, a").forEach(
-      function (node) {
-        if (node.closest(".yasr_results, .CodeMirror-lines")) return;
-        ["title", "placeholder", "aria-label"].forEach(function (name) {
-          var value = node.getAttribute(name);
-          if (value && GERMAN[value]) node.setAttribute(name, GERMAN[value]);
-          else if (value && value.indexOf(DOCUMENTATION) === 0) {
-            node.setAttribute(name, "Dokumentation zu " + value.substring(DOCUMENTATION.length));
-          }
-        });
-        if (node.children.length === 0) {
-          var text = node.textContent.trim();
-          if (GERMAN[text]) node.textContent = GERMAN[text];
-        }
-      },
+    if (!german || element.nodeType !== 1 || element.closest(OUTSIDE)) return;
+    var nodes = [element].concat(
+      Array.from(element.querySelectorAll("[title], [placeholder], [aria-label], span, button, a")),
     );
+    nodes.forEach(function (node) {
+      if (node.closest(OUTSIDE)) return;
+      ["title", "placeholder", "aria-label"].forEach(function (name) {
+        var value = node.getAttribute(name);
+        if (value && GERMAN[value]) node.setAttribute(name, GERMAN[value]);
+        else if (value && value.indexOf(DOCUMENTATION) === 0) {
+          node.setAttribute(name, "Dokumentation zu " + value.substring(DOCUMENTATION.length));
+        }
+      });
+      if (node.children.length === 0) {
+        var text = node.textContent.trim();
+        if (GERMAN[text]) node.textContent = GERMAN[text];
+      }
+    });
   }
 
   // Only autocompleters that need no remote service: prefix.cc and LOV are not asked.
@@ -256,9 +259,17 @@
   var editorElement = document.getElementById("yasgui");
   localise(editorElement);
   if (german) {
-    new MutationObserver(function () {
-      localise(editorElement);
-    }).observe(editorElement, { childList: true, subtree: true });
+    // Only where YASGUI changed something: a redrawn results table is skipped at once.
+    new MutationObserver(function (records) {
+      records.forEach(function (record) {
+        localise(record.target);
+      });
+    }).observe(editorElement, {
+      childList: true,
+      subtree: true,
+      attributes: true, // titles YASGUI sets on controls already in place
+      attributeFilter: ["title", "placeholder", "aria-label"],
+    });
   }
 
   /** Tabs kept from earlier visits may name another endpoint (typed, or from an old link). */
