@@ -88,6 +88,9 @@ class ServerConfig:
     # Seconds a query worker may stay idle before the pool shrinks back to query_workers_min
     # and gives back the store pages the idle workers copied (0: never).
     query_worker_idle_timeout: float = 60.0
+    # Client queries that sparql/bounds.py proves to hold at most this many solutions at any
+    # step run in the server process, without the round trip to a query process (0: none).
+    in_process_rows: int = 50000
     # Answers to repeated GET requests kept per server worker process (MB; 0: none), replayed
     # without entering the application (web/http/response_cache.py).
     response_cache_size: int = 32

@@ -12,6 +12,7 @@ RAND(), UUID(), STRUUID() or BNODE(), and those with SERVICE.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -50,9 +51,16 @@ class AnswerCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._key = functools.lru_cache(maxsize=64)(self._compute_key)
 
     def key(self, request: QueryRequest) -> str | None:
-        """The identity of an answer, or None when the query may not be cached."""
+        """The identity of an answer, or None when the query may not be cached.
+
+        The endpoint asks for it up to three times per request (``immediate``, ``etag``,
+        ``run``); the last few are remembered (a request is hashable and cheap to hash)."""
+        return self._key(request)
+
+    def _compute_key(self, request: QueryRequest) -> str | None:
         if not cacheable(request.query):
             return None
         d = request.dataset
@@ -73,6 +81,19 @@ class AnswerCache:
         equivalent, though not always byte-identical (blank-node labels), across evictions."""
         key = self.key(request)
         return f"{self.version}-{key[:24]}" if key else None
+
+    def _kept(self, request: QueryRequest) -> bool:
+        key = self.key(request)
+        if key is None:
+            return False
+        with self._lock:
+            return key in self._entries
+
+    def local(self, request: QueryRequest) -> bool:
+        return self._kept(request) or self.inner.local(request)
+
+    def immediate(self, request: QueryRequest) -> bool:
+        return self._kept(request) or self.inner.immediate(request)
 
     def run(self, request: QueryRequest) -> QueryResponse:
         key = self.key(request)

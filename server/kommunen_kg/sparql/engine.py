@@ -128,6 +128,16 @@ class ClientEngine(Protocol):
         """The validator of the answer, known before it is computed, or None."""
         ...
 
+    def local(self, request: QueryRequest) -> bool:
+        """Whether ``run`` answers in this process in bounded time, without waiting for
+        another process or server (a kept answer, a query bounded by construction)."""
+        ...
+
+    def immediate(self, request: QueryRequest) -> bool:
+        """Whether ``run`` answers locally within a few milliseconds: then the endpoint may
+        ask on its event loop, without a request thread."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -259,6 +269,15 @@ def _serialise(result: object, result_format: str, limit: int) -> QueryResponse:
     return QueryResponse("graph", body, media_type, truncated, len(triples))
 
 
+def _whole_json(solutions: ox.QuerySolutions, max_bytes: int) -> QueryResponse:
+    """All solutions as SPARQL JSON, written by pyoxigraph (the caller knows they are within
+    the result limit)."""
+    body = solutions.serialize(format=ox.QueryResultsFormat.JSON)
+    if max_bytes and len(body) > max_bytes:
+        raise AnswerTooLarge(len(body), max_bytes)
+    return QueryResponse("select", body, RESULT_FORMATS["json"][0], False, 0)
+
+
 class EmbeddedEngine:
     """Answers every query from a pyoxigraph store in this process.
 
@@ -277,10 +296,15 @@ class EmbeddedEngine:
         except SyntaxError as exc:
             raise syntax_error_from(exc) from exc
 
-    def run(self, request: QueryRequest) -> QueryResponse:
-        """Answers a client's query; every failure is a :class:`QueryError`."""
+    def run(self, request: QueryRequest, *, within_limit: bool = False) -> QueryResponse:
+        """Answers a client's query; every failure is a :class:`QueryError`.
+
+        ``within_limit``: the caller knows the answer has at most ``request.limit`` rows
+        (``triage.py`` does, from the query's bound), so no row needs counting, and a JSON
+        answer is written by pyoxigraph, byte for byte what ``results.py`` writes, in a
+        fraction of the time."""
         try:
-            return self.evaluate(request)
+            return self.evaluate(request, within_limit=within_limit)
         except QueryError:
             raise
         except BaseException as exc:
@@ -288,7 +312,7 @@ class EmbeddedEngine:
                 raise
             raise unexpected_error(type(exc).__name__, str(exc), request.query) from exc
 
-    def evaluate(self, request: QueryRequest) -> QueryResponse:
+    def evaluate(self, request: QueryRequest, *, within_limit: bool = False) -> QueryResponse:
         """:meth:`run` without its last net: an exception of a kind nobody expected passes.
 
         A query worker calls this and sends such an exception to the server process, which
@@ -302,12 +326,24 @@ class EmbeddedEngine:
             kwargs["custom_functions"] = functions
         try:
             result = self._query(request.query, **kwargs)
+            if (
+                within_limit
+                and request.result_format == "json"
+                and isinstance(result, ox.QuerySolutions)
+            ):
+                return _whole_json(result, request.max_bytes)
             return serialise_result(result, request.result_format, request.limit, request.max_bytes)
         except (OSError, RuntimeError) as exc:  # RuntimeError: an evaluation error
             raise QueryError(str(exc)) from exc
 
     def etag(self, request: QueryRequest) -> str | None:
         return None  # answers are not kept here; an AnswerCache in front knows them
+
+    def local(self, request: QueryRequest) -> bool:
+        return False  # it runs any query, unbounded ones too: nothing is bounded here
+
+    def immediate(self, request: QueryRequest) -> bool:
+        return False
 
     def select(self, query: str) -> list[dict]:
         result = self._query(query, use_default_graph_as_union=self.union_default_graph)

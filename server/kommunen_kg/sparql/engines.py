@@ -15,9 +15,12 @@ import pyoxigraph as ox
 
 from kommunen_kg.config import ServerConfig
 from kommunen_kg.sparql.answer_cache import AnswerCache
+from kommunen_kg.sparql.bounds import Bounds
 from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine, TrustedEngine
 from kommunen_kg.sparql.pool import QueryPool
 from kommunen_kg.sparql.remote.engine import RemoteEngine
+from kommunen_kg.sparql.statistics import Statistics
+from kommunen_kg.sparql.triage import Triage
 
 
 @dataclass
@@ -50,17 +53,22 @@ def over_store(
     union_default_graph: bool = True,
     pooled: bool = False,
     answer_cache: bool = True,
+    statistics: Statistics | None = None,
 ) -> Engines:
     """Engines over a store in this process.
 
     ``pooled``: client queries run in killable worker processes (``serve``); else in this
-    process (tests, the conformance runner). ``answer_cache``: answers are kept per release,
-    off where a store is refilled in place. Raises ConfigError for pool settings that cannot
-    work.
+    process (tests, the conformance runner). With the store's ``statistics``, pooled client
+    queries that are bounded by construction run in this process all the same
+    (``triage.py``, ``[server] in_process_rows``). ``answer_cache``: answers are kept per
+    release, off where a store is refilled in place. Raises ConfigError for pool settings that
+    cannot work.
     """
     trusted = EmbeddedEngine(store, union_default_graph)
     pool = QueryPool.from_config(store, union_default_graph, server) if pooled else None
     client: ClientEngine = pool if pool is not None else trusted
+    if pool is not None and statistics is not None and server.in_process_rows > 0:
+        client = Triage(pool, trusted, Bounds(statistics, server.in_process_rows))
     if answer_cache:
         client = AnswerCache(client, version)
     return Engines(client, trusted, pool)

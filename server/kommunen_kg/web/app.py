@@ -13,6 +13,7 @@ from kommunen_kg import __version__
 from kommunen_kg.sparql.errors import EngineUnavailable, QueryError, QueryTimeout
 from kommunen_kg.web.catalog import bp as catalog_bp
 from kommunen_kg.web.downloads import bp as downloads_bp
+from kommunen_kg.web.endpoint.direct import DirectAnswers
 from kommunen_kg.web.endpoint.protocol import bp as sparql_bp
 from kommunen_kg.web.http import layer as http_layer
 from kommunen_kg.web.http.response_cache import ResponseCache
@@ -20,6 +21,9 @@ from kommunen_kg.web.publication import EXTENSION_KEY, Publication
 from kommunen_kg.web.views import register_views
 
 RESPONSE_CACHE_KEY = "kommunen_kg.response_cache"
+# What the asynchronous front asks before the application: SPARQL answers given on its event
+# loop (web/endpoint/direct.py).
+DIRECT_KEY = "kommunen_kg.direct"
 # Why graphs/current names a release this server could not switch to (web/live.py), if so.
 RELEASE_PROBLEM_KEY = "kommunen_kg.release_problem"
 
@@ -43,10 +47,12 @@ def create_app(publication: Publication) -> Flask:
     # Outermost: a repeated request is answered before Flask sees it. Not where the store is
     # refilled in place (the conformance runner): there an answer is not fixed by the release.
     cache_size = publication.config.server.response_cache_size
+    cache = None
     if publication.answer_cache and cache_size > 0:
         cache = ResponseCache(app.wsgi_app, max_bytes=cache_size * 1024 * 1024)
         app.wsgi_app = cache  # type: ignore[method-assign]
         app.extensions[RESPONSE_CACHE_KEY] = cache
+    app.extensions[DIRECT_KEY] = DirectAnswers(app, cache)
 
     @app.errorhandler(QueryTimeout)
     @app.errorhandler(EngineUnavailable)

@@ -27,6 +27,7 @@ from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.exact_literals import ExactLiterals, restorations
 from kommunen_kg.sparql.remote.engine import RemoteEngine, RemoteStoreError
 from kommunen_kg.sparql.remote.versions import ReleaseNames
+from kommunen_kg.sparql.statistics import STATISTICS_FILE, Statistics
 
 # What stands for the version where ad-hoc files are served (ETags, kept answers).
 ADHOC_VERSION = "adhoc"
@@ -126,7 +127,8 @@ def load_release_store(release: Release, store: ox.Store | None = None) -> ox.St
 
 def derived_files(config: Config, files: Mapping[str, bytes]) -> dict[str, bytes]:
     """What ``serve`` reads beside a release's dumps, made by ``build`` from the release's own
-    files (so it indexes exactly what is served): the site index (``resource_index.py``)."""
+    files (so it indexes exactly what is served): the site index (``resource_index.py``) and
+    the figures that bound client queries (``sparql/statistics.py``)."""
     from kommunen_kg.web.resource_index import INDEX_FILE, index_bytes
 
     store = ox.Store()
@@ -137,7 +139,20 @@ def derived_files(config: Config, files: Mapping[str, bytes]) -> dict[str, bytes
         store, "build", config.server, union_default_graph=union, answer_cache=False
     )
     vocab = ProjectIRIs.from_config(config).vocab
-    return {INDEX_FILE: index_bytes(engines.trusted, config.base_iri, vocab)}
+    return {
+        INDEX_FILE: index_bytes(engines.trusted, config.base_iri, vocab),
+        STATISTICS_FILE: Statistics.of_store(store).to_json(),
+    }
+
+
+def release_statistics(release: Release, store: ox.Store) -> Statistics:
+    """The figures ``build`` wrote beside the release, or (a release built before they were
+    written) counted from the loaded store."""
+    try:
+        found = Statistics.from_json((release.path / STATISTICS_FILE).read_bytes())
+    except OSError:
+        found = None
+    return found if found is not None else Statistics.of_store(store)
 
 
 def open_release(config: Config, release: Release, *, pooled: bool = False) -> Publication:
@@ -145,7 +160,12 @@ def open_release(config: Config, release: Release, *, pooled: bool = False) -> P
     store = load_release_store(release)
     union = config.server.union_default_graph
     engines = over_store(
-        store, release.version, config.server, union_default_graph=union, pooled=pooled
+        store,
+        release.version,
+        config.server,
+        union_default_graph=union,
+        pooled=pooled,
+        statistics=release_statistics(release, store) if pooled else None,
     )
     _with_exact_literals(engines, config, release)
     return Publication(
@@ -203,7 +223,12 @@ def open_sources(config: Config, paths: Iterable[Path], *, pooled: bool = False)
         union_default_graph=union,
         sources=files,
         engines=over_store(
-            store, ADHOC_VERSION, config.server, union_default_graph=union, pooled=pooled
+            store,
+            ADHOC_VERSION,
+            config.server,
+            union_default_graph=union,
+            pooled=pooled,
+            statistics=Statistics.of_store(store) if pooled else None,
         ),
     )
 

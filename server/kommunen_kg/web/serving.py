@@ -29,6 +29,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from kommunen_kg.web.app import DIRECT_KEY
 from kommunen_kg.web.http.front import AsyncFront
 from kommunen_kg.web.http.layer import MAX_REQUEST_LINE
 
@@ -167,8 +168,10 @@ def run_granian(
     application = app if not isinstance(app, Flask) and callable(app) else (lambda: app)
 
     def load() -> AsyncFront:
+        flask_app = application()
         front = AsyncFront(
-            application().wsgi_app,  # type: ignore[union-attr]
+            flask_app.wsgi_app,  # type: ignore[union-attr]
+            direct=flask_app.extensions.get(DIRECT_KEY),  # type: ignore[union-attr]
             threads=threads,
             max_body=max_body,
             client_timeout=client_timeout,

@@ -562,6 +562,12 @@ class QueryPool:
     def etag(self, request: QueryRequest) -> str | None:
         return None
 
+    def local(self, request: QueryRequest) -> bool:
+        return False  # a query process answers: the caller waits
+
+    def immediate(self, request: QueryRequest) -> bool:
+        return False
+
     # -- for tests and monitoring --
 
     def worker_pids(self) -> dict[str, list[int]]:

@@ -310,6 +310,12 @@ class RemoteEngine:
     def etag(self, request: QueryRequest) -> str | None:
         return None
 
+    def local(self, request: QueryRequest) -> bool:
+        return False  # the store answers over the network: the caller waits
+
+    def immediate(self, request: QueryRequest) -> bool:
+        return False
+
     def select(self, query: str) -> list[dict]:
         answer = self._results(query)
         if isinstance(answer, bool):

@@ -24,6 +24,7 @@ Every error is a ``text/plain`` message meant for the person who wrote the query
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -32,7 +33,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import wrap_file
 
-from kommunen_kg.sparql.analysis import undeclared_prefix
+from kommunen_kg.sparql.analysis import QueryAnalysis, undeclared_prefix
 from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
 from kommunen_kg.sparql.errors import (
     AnswerTooLarge,
@@ -121,27 +122,43 @@ def _body(limit: int) -> bytes:
         ) from exc
 
 
-def _charset_is_utf8() -> bool:
-    charset = request.mimetype_params.get("charset")
-    return charset is None or charset.lower().replace("_", "-") in ("utf-8", "utf8")
-
-
 def read_operation(max_request_size: int) -> Operation:
-    """Reads the protocol parameters of a GET or POST, refusing what the protocol forbids."""
-    pairs = _parse_pairs(request.query_string, "query string")
-    if request.method == "POST":
-        mimetype = request.mimetype
+    """Reads the protocol parameters of the Flask request (see :func:`parse_operation`)."""
+    return parse_operation(
+        request.method,
+        request.mimetype,
+        request.mimetype_params.get("charset"),
+        request.query_string,
+        lambda: _body(max_request_size),
+    )
+
+
+def parse_operation(
+    method: str,
+    mimetype: str,
+    charset: str | None,
+    query_string: bytes,
+    body: Callable[[], bytes],
+) -> Operation:
+    """Reads the protocol parameters of a GET or POST, refusing what the protocol forbids.
+
+    Without Flask, so that the direct path (``direct.py``) reads a request exactly as the
+    view does: ``mimetype`` is the Content-Type without parameters, lower case; ``body``
+    gives the request body (it may refuse one that is too large with a ProtocolError).
+    """
+    pairs = _parse_pairs(query_string, "query string")
+    if method == "POST":
         if mimetype == SPARQL_UPDATE:
             raise ProtocolError(403, READ_ONLY)
         if mimetype == FORM:
-            pairs += _parse_pairs(_body(max_request_size), "request body")
+            pairs += _parse_pairs(body(), "request body")
         elif mimetype == SPARQL_QUERY:
-            if not _charset_is_utf8():
+            if charset is not None and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
                 raise ProtocolError(
                     415, "A SPARQL query sent as application/sparql-query must be UTF-8."
                 )
             try:
-                body = _body(max_request_size).decode("utf-8")
+                text = body().decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ProtocolError(400, "The request body is not valid UTF-8.") from exc
             if any(name == "query" for name, _ in pairs):
@@ -150,7 +167,7 @@ def read_operation(max_request_size: int) -> Operation:
                     "The query was sent twice: in the request body and as the parameter "
                     "'query'. Send it once.",
                 )
-            pairs.append(("query", body))
+            pairs.append(("query", text))
         else:
             raise ProtocolError(
                 415,
@@ -295,6 +312,65 @@ def description(fmt: Format) -> Response:
     return response
 
 
+def offers_for(analysis: QueryAnalysis) -> tuple[Format, ...]:
+    """The formats an answer to this query can take."""
+    if analysis.returns_graph:
+        return negotiation.GRAPH_OFFERS
+    if analysis.form == "ASK":
+        return negotiation.BOOLEAN_OFFERS
+    return negotiation.RESULT_OFFERS
+
+
+def query_request(
+    publication, operation: Operation, analysis: QueryAnalysis, fmt: Format
+) -> QueryRequest:
+    """What the engine is asked for a vetted query in a negotiated format."""
+    server = publication.config.server
+    dataset = DatasetSpec(
+        default_graphs=operation.default_graphs,
+        named_graphs=operation.named_graphs,
+        # The union stands in only where neither the protocol nor the query names a dataset.
+        union_default_graph=publication.union_default_graph
+        and not analysis.has_dataset_clause
+        and not operation.default_graphs
+        and not operation.named_graphs,
+    )
+    return QueryRequest(
+        query=operation.query or "",
+        result_format=fmt.name,
+        dataset=dataset,
+        timeout=server.query_timeout,
+        limit=server.result_limit,
+        base_iri=publication.config.base_iri,
+        extension_functions=tuple(sorted(analysis.extension_functions)),
+        max_bytes=server.max_answer_bytes,
+    )
+
+
+def answer_fields(
+    fmt: Format, result_limit: int, truncated: bool, etag: str | None, method: str
+) -> list[tuple[str, str]]:
+    """The header fields of an answer to a query, whichever path gives it (the view below or
+    ``direct.py``); the HTTP layer adds what every answer gets."""
+    fields = [
+        ("Content-Type", fmt.content_type),
+        ("X-Result-Limit", str(result_limit)),
+        ("X-Result-Truncated", "true" if truncated else "false"),
+    ]
+    if etag:
+        fields.append(("ETag", f'W/"{etag}"'))
+        if method in ("GET", "HEAD"):
+            # Answers of GET requests may be kept by shared caches for a while; a new release
+            # changes every validator.
+            fields.append(("Cache-Control", f"public, max-age={ANSWER_MAX_AGE}"))
+            fields.append(("Vary", "Accept, Accept-Encoding"))
+            return fields
+    else:  # NOW(), RAND(), ...: the answer is not fixed by the release
+        fields.append(("Cache-Control", "no-store"))
+    fields.append(("Vary", "Accept"))
+    return fields
+
+
 def run_query(operation: Operation) -> Response:
     publication = _publication()
     server = publication.config.server
@@ -305,12 +381,7 @@ def run_query(operation: Operation) -> Response:
         service_allowlist=server.service_allowlist,
         base_iri=publication.config.base_iri,
     )
-    if analysis.returns_graph:
-        offers = negotiation.GRAPH_OFFERS
-    elif analysis.form == "ASK":
-        offers = negotiation.BOOLEAN_OFFERS
-    else:
-        offers = negotiation.RESULT_OFFERS
+    offers = offers_for(analysis)
     fmt = negotiation.negotiate(
         request.headers.get("Accept"),
         operation.formats,
@@ -321,28 +392,10 @@ def run_query(operation: Operation) -> Response:
         return _not_acceptable(offers)
     if fmt is negotiation.HTML:
         return editor_page()
-    dataset = DatasetSpec(
-        default_graphs=operation.default_graphs,
-        named_graphs=operation.named_graphs,
-        # The union stands in only where neither the protocol nor the query names a dataset.
-        union_default_graph=publication.union_default_graph
-        and not analysis.has_dataset_clause
-        and not operation.default_graphs
-        and not operation.named_graphs,
-    )
-    query_request = QueryRequest(
-        query=query,
-        result_format=fmt.name,
-        dataset=dataset,
-        timeout=server.query_timeout,
-        limit=server.result_limit,
-        base_iri=publication.config.base_iri,
-        extension_functions=tuple(sorted(analysis.extension_functions)),
-        max_bytes=server.max_answer_bytes,
-    )
+    query_request_ = query_request(publication, operation, analysis, fmt)
     # A release never changes, so the validator of an answer is known before the query runs:
     # a client that holds the answer gets 304 without the query being evaluated again.
-    etag = publication.client.etag(query_request)
+    etag = publication.client.etag(query_request_)
     if etag and request.method in ("GET", "HEAD"):
         held = request.if_none_match
         for tag in (etag, f"{etag}-gzip"):
@@ -351,7 +404,7 @@ def run_query(operation: Operation) -> Response:
                 response.set_etag(tag, weak=True)
                 _cacheable(response)
                 return response
-    answer = publication.client.run(query_request)
+    answer = publication.client.run(query_request_)
     if answer.spool is not None:
         # A large answer, in a file the query worker wrote: sent from there piece by piece,
         # never held in this process (the asynchronous front reads the file itself).
@@ -363,22 +416,15 @@ def run_query(operation: Operation) -> Response:
         response.content_length = answer.spooled
     else:
         response = Response(answer.body, 200)
-    response.headers["Content-Type"] = fmt.content_type
-    response.headers["X-Result-Limit"] = str(server.result_limit)
-    response.headers["X-Result-Truncated"] = "true" if answer.truncated else "false"
-    if etag:
-        response.set_etag(etag, weak=True)
-        if request.method in ("GET", "HEAD"):
-            _cacheable(response)
-    else:  # NOW(), RAND(), ...: the answer is not fixed by the release
-        response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Accept")
+    for name, value in answer_fields(
+        fmt, server.result_limit, answer.truncated, etag, request.method
+    ):
+        response.headers[name] = value
     return response
 
 
 def _cacheable(response: Response) -> None:
-    """Answers of GET requests may be kept by shared caches for a while; a new release
-    changes every validator."""
+    """The caching fields of a 304 to a GET (as those of its answer, see answer_fields)."""
     response.headers["Cache-Control"] = f"public, max-age={ANSWER_MAX_AGE}"
     response.vary.add("Accept")
     response.vary.add("Accept-Encoding")

@@ -23,19 +23,19 @@ READ_ONLY_METHODS = "GET, HEAD, OPTIONS"
 METHODS_BY_PATH = {"/sparql": "GET, HEAD, POST, OPTIONS"}
 
 
+#: The fields every answer gets, unless its view set its own policy.
+FIELDS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+)
+
+
 def allow_any_origin(response: Response, have: set[str] | None = None) -> Response:
     """Lets any origin read ``response``; a view that set its own policy keeps it
     (``have``: the names the response has, lower case, when the caller knows them)."""
     have = present(response) if have is None else have
     if "access-control-allow-origin" not in have:
-        add_missing(
-            response,
-            (
-                ("Access-Control-Allow-Origin", "*"),
-                ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
-            ),
-            have,
-        )
+        add_missing(response, FIELDS, have)
     return response
 
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Flask, Response, request
-from werkzeug.http import parse_accept_header
+from werkzeug.http import http_date, parse_accept_header
 
 from kommunen_kg.web.http import cors, security
 from kommunen_kg.web.http.fields import add_missing, present
@@ -113,11 +113,14 @@ def cache_policy(path: str, status: int, method: str) -> str | None:
     return SHORT
 
 
+def compressed(body: bytes) -> bytes:
+    """The gzip form of a body: a pure function of it (no time stamp), so one strong ETag."""
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
 def _compress(response: Response, etag: str | None, weak: bool) -> None:
     """Replaces the body by its gzip form, with its own ETag; the caller checked it is wanted."""
-    body = response.get_data()
-    compressed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
-    response.set_data(compressed)
+    response.set_data(compressed(response.get_data()))
     response.headers["Content-Encoding"] = "gzip"
     if etag is not None:
         response.set_etag(f"{etag}-gzip", weak=weak)
@@ -161,20 +164,80 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def finish_answer(
+    environ: dict,
+    status: int,
+    fields: list[tuple[str, str]],
+    body: bytes,
+    version: str,
+    last_modified: datetime,
+) -> tuple[list[tuple[str, str]], bytes]:
+    """What :func:`_finish` does to a buffered answer to a request without conditions, for an
+    answer made without Flask (``web/endpoint/direct.py``): the same fields, by the same
+    rules, in the same cases. ``fields`` are the view's; returns all fields and the body."""
+    method = environ["REQUEST_METHOD"]
+    out = list(fields)
+    have = {name.lower() for name, _ in out}
+
+    def add(pairs) -> None:
+        for name, value in pairs:
+            if name.lower() not in have:
+                out.append((name, value))
+                have.add(name.lower())
+
+    if "cache-control" not in have:
+        policy = cache_policy(environ["PATH_INFO"], status, method)
+        if policy:
+            add((("Cache-Control", policy),))
+    if "access-control-allow-origin" not in have:
+        add(cors.FIELDS)
+    mimetype = next((v for n, v in out if n.lower() == "content-type"), "")
+    mimetype = mimetype.split(";", 1)[0].strip().lower()
+    add(security.fields_for(mimetype))
+    if status == 200:
+        conditional = method in ("GET", "HEAD")
+        etag = next((v for n, v in out if n.lower() == "etag"), None)
+        if conditional and etag is None:
+            etag = f'"{body_etag(version, body)}"'
+            add((("ETag", etag),))
+        if conditional:
+            add((("Last-Modified", http_date(last_modified)),))
+        if _is_compressible(mimetype) and "content-encoding" not in have:
+            vary = next((i for i, (n, _) in enumerate(out) if n.lower() == "vary"), None)
+            if vary is None:
+                add((("Vary", "Accept-Encoding"),))
+            elif "accept-encoding" not in out[vary][1].lower():
+                out[vary] = (out[vary][0], out[vary][1] + ", Accept-Encoding")
+            wanted = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
+            if wanted and len(body) >= MIN_COMPRESS_SIZE:
+                body = compressed(body)
+                add((("Content-Encoding", "gzip"),))
+                if etag is not None:
+                    gzipped = etag[:-1] + '-gzip"'
+                    out = [(n, gzipped if n.lower() == "etag" else v) for n, v in out]
+    out.append(("Content-Length", str(len(body))))
+    return out, body
+
+
 def _preflight() -> Response | None:
     return cors.preflight(request.path, request.method, request.headers)
 
 
-def _request_line_too_long() -> Response | None:
-    """414 for a request line over the limit the Service Description states, whichever WSGI
-    server runs: gunicorn refuses such lines itself, granian would accept them."""
-    environ = request.environ
+def request_line_length(environ: dict) -> int:
+    """The length of the request line, as the client sent it where the server says."""
     target = len(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "") or (
         len(quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")))
         + len(environ.get("QUERY_STRING", ""))
         + 1
     )
-    length = len(request.method) + 1 + target + 1 + len(environ.get("SERVER_PROTOCOL", ""))
+    method = environ.get("REQUEST_METHOD", "")
+    return len(method) + 1 + target + 1 + len(environ.get("SERVER_PROTOCOL", ""))
+
+
+def _request_line_too_long() -> Response | None:
+    """414 for a request line over the limit the Service Description states, whichever WSGI
+    server runs: gunicorn refuses such lines itself, granian would accept them."""
+    length = request_line_length(request.environ)
     if length <= MAX_REQUEST_LINE:
         return None
     response = Response(

@@ -251,6 +251,22 @@ class ResponseCache:
             )
         return [body]
 
+    def keep_answer(
+        self, environ: dict[str, Any], status_line: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        """Keeps the answer to a plain GET that was given without passing through this
+        middleware (``web/endpoint/direct.py``), by the same rules as one that passed."""
+        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_RANGE" in environ:
+            return
+        if self._conditional(environ):
+            return
+        length, vary = _storable(int(status_line.split(" ", 1)[0]), headers)
+        if length is None or length > self.max_entry_bytes or length != len(body):
+            return
+        etag, modified = _header(headers, "etag"), _header(headers, "last-modified")
+        answer = Answer(status_line, list(headers), body, etag, modified)
+        self._keep(self._url(environ), environ, answer, vary)
+
     def _keep(self, url: tuple, environ: dict[str, Any], answer: Answer, vary: str | None) -> None:
         names = _keyed_headers(vary)
         key = (url, names, tuple(environ.get(name) for name in names))

@@ -87,9 +87,13 @@ def policy_for(mimetype: str | None) -> str:
     return PAGE_POLICY if (mimetype or "").lower() in HTML_TYPES else OTHER_POLICY
 
 
+def fields_for(mimetype: str | None) -> list[tuple[str, str]]:
+    """The fields an answer of this media type gets where its view set none of that name."""
+    return [("Content-Security-Policy", policy_for(mimetype)), *HEADERS.items()]
+
+
 def harden(response: Response, have: set[str] | None = None) -> Response:
     """Adds the headers above where a view did not set its own, the policy by media type
     (``have``: the names the response has, lower case, when the caller knows them)."""
-    fields = [("Content-Security-Policy", policy_for(response.mimetype)), *HEADERS.items()]
-    add_missing(response, fields, have)
+    add_missing(response, fields_for(response.mimetype), have)
     return response

@@ -1,0 +1,173 @@
+"""Answers given on the event loop (web/endpoint/direct.py) are the view's answers: the same
+status, the same header fields, the same bytes; and what the view must word or the query
+processes must run is left to them."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from kommunen_kg.sparql.answer_cache import AnswerCache
+from kommunen_kg.sparql.bounds import Bounds
+from kommunen_kg.sparql.engine import EmbeddedEngine
+from kommunen_kg.sparql.engines import Engines
+from kommunen_kg.sparql.statistics import Statistics
+from kommunen_kg.sparql.triage import Triage
+from kommunen_kg.web.app import DIRECT_KEY, RESPONSE_CACHE_KEY, create_app
+from kommunen_kg.web.publication import Publication
+from tests.hostile.clients import RUNAWAY
+
+BASE = "https://w3id.org/kommunen-innovativ/"
+TALK = f"<{BASE}id/talk/2020-11-11-kudequa>"
+LOOKUP = f"SELECT ?p ?o WHERE {{ {TALK} ?p ?o }}"
+JSON = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def app(publication: Publication):
+    """The application over the built release, with the engines ``serve`` wires: bounded
+    queries here (Triage), the rest elsewhere (here an engine of its own stands in for the
+    query processes, so that nothing forks)."""
+    store = publication.store
+    assert store is not None
+    triage = Triage(
+        EmbeddedEngine(store), EmbeddedEngine(store), Bounds(Statistics.of_store(store), 20000)
+    )
+    engines = Engines(AnswerCache(triage, publication.version), EmbeddedEngine(store))
+    served = Publication(
+        config=publication.config,
+        store=store,
+        release=publication.release,
+        engines=engines,
+    )
+    return create_app(served)
+
+
+def environ(**options) -> dict:
+    options.setdefault("path", "/sparql")
+    return EnvironBuilder(**options).get_environ()
+
+
+def direct(app, **options):
+    prepared = app.extensions[DIRECT_KEY](environ(**options))
+    return None if prepared is None else prepared.answer()
+
+
+def view(app, **options):
+    """The view's answer to the same request (through Flask and the HTTP layer)."""
+    options.setdefault("path", "/sparql")
+    with app.test_client() as client:
+        return client.open(**options)
+
+
+def same_answer(app, **options) -> None:
+    given = direct(app, **options)
+    assert given is not None, "the direct path left this request to the view"
+    status, fields, body = given
+    answer = view(app, **options)
+    assert status == answer.status
+    assert sorted((k.lower(), v) for k, v in fields) == sorted(
+        (k.lower(), v) for k, v in answer.headers.items()
+    )
+    assert body == answer.get_data()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"query_string": {"query": LOOKUP + " # 1"}, "headers": {"Accept": JSON}},
+        {"query_string": {"query": LOOKUP + " # 2", "format": "xml"}},
+        {"query_string": {"query": LOOKUP + " # 3"}, "headers": {"Accept": "text/csv"}},
+        {
+            "query_string": {"query": LOOKUP + " # 4"},
+            "headers": {"Accept": JSON, "Accept-Encoding": "gzip"},
+        },
+        {"query_string": {"query": f"DESCRIBE {TALK} # 5"}, "headers": {"Accept": "text/turtle"}},
+        {
+            "query_string": {"query": f"CONSTRUCT WHERE {{ {TALK} ?p ?o }} # 6"},
+            "headers": {"Accept": "application/ld+json", "Accept-Encoding": "gzip"},
+        },
+        {"query_string": {"query": f"ASK {{ {TALK} ?p ?o }} # 7"}, "headers": {"Accept": JSON}},
+        {"method": "POST", "data": {"query": LOOKUP + " # 8"}, "headers": {"Accept": JSON}},
+        {
+            "method": "POST",
+            "data": LOOKUP + " # 9",
+            "content_type": "application/sparql-query",
+            "headers": {"Accept": JSON},
+        },
+        {"path": "/sparql/", "query_string": {"query": LOOKUP + " # 10"}},
+    ],
+    ids=["json", "xml", "csv", "gzip", "describe", "jsonld-gzip", "ask", "form", "body", "slash"],
+)
+def test_a_direct_answer_is_the_views_answer(app, options) -> None:
+    same_answer(app, **options)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"method": "HEAD", "query_string": {"query": LOOKUP}},
+        {"query_string": {"query": LOOKUP}, "headers": {"If-None-Match": 'W/"x"'}},
+        {"query_string": {"query": LOOKUP}, "headers": {"Accept": "text/html"}},
+        {"query_string": {"query": "SELECT ?x WHERE { ?x ?p }"}},
+        {"query_string": {"query": RUNAWAY}},
+        {"query_string": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+        {"query_string": {"query": LOOKUP}, "headers": {"Accept": "image/png"}},
+        {"query_string": {"query": "SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }"}},  # not bounded
+        {"query_string": {}},
+        {"method": "POST", "data": LOOKUP, "content_type": "text/plain"},
+        {"path": "/query", "query_string": {"query": LOOKUP}},
+        {
+            "query_string": {"query": LOOKUP + " #" + "x" * 9000},
+            # as the front (and every HTTP server) gives it: the target with its query
+            "environ_overrides": {"RAW_URI": "/sparql?query=" + "x" * 9000},
+        },
+    ],
+    ids=[
+        "head",
+        "conditional",
+        "editor",
+        "syntax-error",
+        "runaway",
+        "update",
+        "not-acceptable",
+        "unbounded",
+        "description",
+        "wrong-type",
+        "other-path",
+        "long-line",
+    ],
+)
+def test_what_the_view_answers_is_left_to_it(app, options) -> None:
+    assert direct(app, **options) is None
+
+
+def test_a_request_left_to_the_view_keeps_its_body(app) -> None:
+    """The direct path read the body to decide; the view must find all of it still there."""
+    request = environ(method="POST", data={"query": RUNAWAY})
+    assert app.extensions[DIRECT_KEY](request) is None  # RUNAWAY: not for this process
+    body = request["wsgi.input"].read()
+    assert body.startswith(b"query=") and len(body) == int(request["CONTENT_LENGTH"])
+
+
+def test_a_direct_answer_is_replayed_to_the_next_reader(app) -> None:
+    options = {"query_string": {"query": LOOKUP + " # replayed"}, "headers": {"Accept": JSON}}
+    status, fields, body = direct(app, **options)
+    kept = []
+    replayed = app.extensions[RESPONSE_CACHE_KEY].replay(
+        environ(**options), lambda s, h, exc_info=None: kept.append((s, h))
+    )
+    assert replayed is not None and b"".join(replayed) == body
+    assert kept == [(status, fields)]
+
+
+def test_a_direct_answer_is_written_by_pyoxigraph_as_the_view_writes_it(app) -> None:
+    """Within the result limit, JSON answers come from pyoxigraph's writer: the same bytes as
+    the project's own writer, which the query processes use."""
+    query = f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER (?s = {TALK}) }}"
+    store = app.extensions["kommunen_kg"].store
+    ours = EmbeddedEngine(store)
+    from kommunen_kg.sparql.engine import QueryRequest
+
+    request = QueryRequest(query, "json")
+    assert ours.run(request, within_limit=True).body == ours.run(request).body
