@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from werkzeug.datastructures import MIMEAccept
@@ -92,15 +93,23 @@ class MediaRange:
         return self.type in ("*", kind) and self.subtype in ("*", sub)
 
 
-def parse_accept(header: str | None) -> list[MediaRange]:
+def parse_accept(header: str | None) -> tuple[MediaRange, ...]:
     """The media ranges of an Accept header; a missing or empty header accepts anything.
 
     werkzeug parses the header (``MIMEAccept``); entries it cannot read, or that name no
     media range, are skipped rather than refused: a client with a sloppy header should still
-    get an answer, and RFC 9110 lets a server ignore what it cannot parse.
+    get an answer, and RFC 9110 lets a server ignore what it cannot parse. Clients send the
+    same few headers again and again, so the last ones are remembered (parsing one was a
+    tenth of the endpoint's own work on a small query).
     """
     if header is None or not header.strip():
-        return [MediaRange("*", "*", 1.0)]
+        return (MediaRange("*", "*", 1.0),)
+    if len(header) > 256:  # remembered only when short: a long one is no client's habit
+        return _parse_accept(header)
+    return _parse_accept_kept(header)
+
+
+def _parse_accept(header: str) -> tuple[MediaRange, ...]:
     ranges = []
     for value, quality in parse_accept_header(header, MIMEAccept):
         media = value.split(";")[0].strip().lower()
@@ -110,7 +119,10 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         if not slash or not kind or not sub or (kind == "*" and sub != "*"):
             continue
         ranges.append(MediaRange(kind, sub, min(max(float(quality), 0.0), 1.0)))
-    return ranges
+    return tuple(ranges)
+
+
+_parse_accept_kept = lru_cache(maxsize=128)(_parse_accept)
 
 
 def _quality(ranges: Sequence[MediaRange], media_type: str) -> tuple[float, int]:
@@ -150,6 +162,12 @@ def choose(
     :data:`HTML` competes too, but only where the header names it explicitly, and it loses a tie
     against data the client also named (the SPARQL endpoint: ``*/*`` means data there).
     """
+    if isinstance(offers, tuple) and (accept is None or len(accept) <= 256):
+        return _choose_kept(accept, offers, browser_page)  # the same few headers, again
+    return _choose(accept, offers, browser_page)
+
+
+def _choose(accept: str | None, offers: Sequence[Offer], browser_page: bool) -> Offer | None:
     ranges = parse_accept(accept)
     scored: list[tuple[float, int, int, Offer]] = []
     for position, offer in enumerate(offers):
@@ -163,6 +181,9 @@ def choose(
     if not scored:
         return None
     return max(scored, key=lambda item: item[:3])[3]
+
+
+_choose_kept = lru_cache(maxsize=256)(_choose)
 
 
 def from_parameter(value: str, offers: Sequence[Format]) -> Format | None:
