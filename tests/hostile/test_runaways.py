@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from .clients import PAGE, RUNAWAY, Target, comm, descendants, server_workers, timed_get
+from .clients import PAGE, RUNAWAY, SMALL, Target, comm, descendants, server_workers, timed_get
 from .conftest import QUERY_TIMEOUT, QUEUE_TIMEOUT
 
 pytestmark = pytest.mark.slow
@@ -63,3 +63,45 @@ def test_forty_runaways_leave_pages_health_and_ask_answering_within_2_s(target: 
     refused = [o for o in outcomes if o[1] is not None]
     assert refused, "no runaway was refused: admission never fired"
     assert all(retry == "5" for _s, retry, _t in refused)
+
+
+# Bounded queries run in the server process (sparql/triage.py): the largest the seed data
+# allows, on request threads, and small ones, on the event loop.
+EVERYTHING = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+FLOOD_SECONDS = 3.0
+
+
+def test_a_flood_of_bounded_queries_leaves_pages_and_health_answering_within_2_s(target: Target):
+    statuses: list[int | str] = []
+    deadline = time.monotonic() + FLOOD_SECONDS
+
+    def flood(query: str) -> None:
+        with requests.Session() as session:
+            while time.monotonic() < deadline:  # bounded by the deadline
+                try:
+                    response = session.get(
+                        target.url + "sparql", params={"query": query}, timeout=10
+                    )
+                    statuses.append(response.status_code)
+                except requests.RequestException as exc:
+                    statuses.append(type(exc).__name__)
+
+    clients = [
+        threading.Thread(target=flood, args=(EVERYTHING if i % 2 else SMALL + f" # {i}",))
+        for i in range(RUNAWAYS)
+    ]
+    for client in clients:
+        client.start()
+    time.sleep(0.3)
+    probes = []
+    for _ in range(4):
+        probes.append(("health", *timed_get(target.url + "health")))
+        probes.append(("page", *timed_get(target.url + PAGE)))
+        time.sleep(0.3)
+    for client in clients:
+        client.join(timeout=30)
+
+    for _what, status, seconds in probes:
+        assert status == 200 and seconds < 2, probes
+    assert statuses and set(statuses) <= {200, 503}, set(statuses)
+    assert statuses.count(200) > len(statuses) // 2

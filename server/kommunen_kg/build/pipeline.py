@@ -607,7 +607,7 @@ def build(
 
     if derived is not None:
         step = time.perf_counter()
-        say("indexing the release for the pages and the search")
+        say("indexing the release for the pages, the search and the query bounds")
         files.update(derived(files))
         timings["index"] = time.perf_counter() - step
 

@@ -572,7 +572,7 @@ class Bounds:
                 return self._recent[key]
         try:
             found: float | None = bound(query, base_iri, self.stats)
-        except Unbounded:
+        except (Unbounded, RecursionError):  # nesting is vetted first; this is the last net
             found = None
         with self._lock:
             self._recent[key] = found

@@ -68,7 +68,8 @@ def over_store(
     pool = QueryPool.from_config(store, union_default_graph, server) if pooled else None
     client: ClientEngine = pool if pool is not None else trusted
     if pool is not None and statistics is not None and server.in_process_rows > 0:
-        client = Triage(pool, trusted, Bounds(statistics, server.in_process_rows))
+        bounds = Bounds(statistics, server.in_process_rows)
+        client = Triage(pool, trusted, bounds, admission=pool.admission)
     if answer_cache:
         client = AnswerCache(client, version)
     return Engines(client, trusted, pool)

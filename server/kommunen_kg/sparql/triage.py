@@ -10,8 +10,10 @@ the memory bombs, the runaway joins) is one of those.
 
 from __future__ import annotations
 
+from kommunen_kg.sparql.admission import Admission
 from kommunen_kg.sparql.bounds import Bounds
 from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine, QueryRequest, QueryResponse
+from kommunen_kg.sparql.errors import EngineUnavailable
 
 # Queries bounded by at most this many solutions count as answered at once (``immediate``):
 # the endpoint then runs them on its event loop, which waits for nothing else meanwhile. At
@@ -20,14 +22,28 @@ from kommunen_kg.sparql.engine import ClientEngine, EmbeddedEngine, QueryRequest
 IMMEDIATE_ROWS = 1000
 
 
+def _busy() -> EngineUnavailable:
+    return EngineUnavailable("Too many queries are running; please try again shortly.")
+
+
 class Triage:
     """A :class:`~kommunen_kg.sparql.engine.ClientEngine`: bounded queries on ``here``, in
     this process; the others on ``pool``."""
 
-    def __init__(self, pool: ClientEngine, here: EmbeddedEngine, bounds: Bounds):
+    def __init__(
+        self,
+        pool: ClientEngine,
+        here: EmbeddedEngine,
+        bounds: Bounds,
+        admission: Admission | None = None,
+    ):
         self.pool = pool
         self.here = here
         self.bounds = bounds
+        # The pool's count of requests that hold a request thread for a query: a bounded query
+        # that is not immediate holds one here too, so it counts there (``admission.py``: the
+        # threads kept free for pages and /health stay free however many arrive).
+        self.admission = admission
         self.local_answers = 0  # how many queries ran here (for tests and /health)
 
     def local(self, request: QueryRequest) -> bool:
@@ -40,10 +56,14 @@ class Triage:
 
     def run(self, request: QueryRequest) -> QueryResponse:
         rows = self.bounds.rows(request.query, request.base_iri)
-        if rows is not None and rows <= self.bounds.most:
-            self.local_answers += 1
-            return self.here.run(request, within_limit=rows <= request.limit)
-        return self.pool.run(request)
+        if rows is None or rows > self.bounds.most:
+            return self.pool.run(request)
+        self.local_answers += 1
+        within_limit = rows <= request.limit
+        if rows <= IMMEDIATE_ROWS or self.admission is None:
+            return self.here.run(request, within_limit=within_limit)
+        with self.admission.admit(_busy):
+            return self.here.run(request, within_limit=within_limit)
 
     def etag(self, request: QueryRequest) -> str | None:
         return self.pool.etag(request)
