@@ -188,6 +188,22 @@ def test_rebuilding_unchanged_sources_keeps_the_published_release(tmp_path):
     assert tree_digest(first.release.path) == before
 
 
+def test_rebuilding_adds_what_serve_reads_to_a_release_an_older_version_built(tmp_path):
+    """A release built before the server read a file beside the dumps gains it, and its
+    dumps stay byte for byte as they were."""
+    from kommunen_kg.sparql.statistics import STATISTICS_FILE, Statistics
+
+    config = load_config(ROOT / "kommunen-kg.toml").with_graphs_dir(tmp_path)
+    first = build(config).release
+    dumps = {entry["name"]: first.file(entry["name"]).read_bytes() for entry in first.files}
+    figures = Statistics(total=1).to_json()
+    again = build(config, derived=lambda files: {STATISTICS_FILE: figures})
+    assert again.reused
+    assert (first.path / STATISTICS_FILE).read_bytes() == figures
+    assert {name: first.file(name).read_bytes() for name in dumps} == dumps
+    assert STATISTICS_FILE not in {entry["name"] for entry in again.release.files}
+
+
 def test_a_changed_source_gives_a_new_version_and_a_changelog_entry(sources_copy):
     config = load_config(sources_copy / "kommunen-kg.toml")
     first = build(config).release

@@ -154,3 +154,21 @@ def test_build_writes_the_figures_beside_the_dumps(release, stats) -> None:
 
     written = Statistics.from_json((release.path / STATISTICS_FILE).read_bytes())
     assert written is not None and written.total == stats.total
+
+
+def test_a_pattern_of_constants_multiplies_by_its_matches(stats) -> None:
+    """A pattern that shares no variable is a cross product with the rest, however small."""
+    alone = bounded(f"SELECT * WHERE {{ {TALK} ?p ?o }}", stats)
+    both = bounded(f"SELECT * WHERE {{ {TALK} ?p ?o . {TALK} a ki:Talk }}", stats)
+    types = stats.predicates["http://www.w3.org/1999/02/22-rdf-syntax-ns#type"]
+    assert both == alone * max(min(types.max_out, types.max_in), 1)
+
+
+def test_the_bound_of_a_join_is_its_largest_connected_part(stats) -> None:
+    """Joined on one variable, the result is bounded from the selective end; but a hash join
+    may build the unselective pattern on its own, so that one counts too."""
+    names = stats.predicates["http://schema.org/name"].count
+    rows = bounded(
+        "SELECT * WHERE { ?t ki:speaker ?p . ?t ki:theme ?x . ?p schema:name ?n }", stats
+    )
+    assert rows >= names

@@ -184,7 +184,9 @@ class ReleaseFolder:
         """Writes a release and makes it current; returns it and whether it already existed.
 
         When a release of the same version exists, it is kept as it is (its URLs promise
-        those exact bytes) and only made current again.
+        those exact bytes) and only made current again; files beside its dumps that the
+        manifest does not list (what ``serve`` reads: the site index, the query figures) are
+        added where it lacks them, so that a release built by an older version gains them.
         """
         version = manifest["version"]
         self.root.mkdir(parents=True, exist_ok=True)
@@ -208,6 +210,15 @@ class ReleaseFolder:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
+        else:
+            listed = {entry["name"] for entry in existing.files} | {MANIFEST}
+            for name, data in files.items():
+                target = existing.path / name
+                if name not in listed and not target.exists():
+                    tmp = existing.path / f"{TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+                    _write_file(tmp, data)
+                    os.replace(tmp, target)
+            _fsync_dir(existing.path)
         self.set_current(version)
         self.write_changelog()
         release = self.read(version)

@@ -111,6 +111,10 @@ FILTER_WORDS = frozenset(
 FILTER_CHARACTERS = frozenset("()!=<>&|+-*/,.@^") | frozenset("0123456789")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")  # an IRI with a scheme: no base needed
 MAX_PATTERNS = 32  # more patterns than this are left to the query processes
+EXACT_UP_TO = 6  # up to this many patterns, every connected part is weighed (2^n - 1 parts)
+
+
+_END = Token("end", "", -1)
 
 
 class Unbounded(Exception):
@@ -160,31 +164,32 @@ class _Parser:
     :class:`Unbounded`."""
 
     def __init__(self, tokens: list[Token], base_iri: str | None):
-        self.tokens = tokens
+        # An end token, so that looking ahead never meets the end of the list.
+        self.tokens = [*tokens, _END]
         self.at = 0
         self.base = base_iri
         self.prefixes: dict[str, str] = {}
 
     # -- tokens --
 
-    def peek(self, ahead: int = 0) -> Token | None:
+    def peek(self, ahead: int = 0) -> Token:
         index = self.at + ahead
-        return self.tokens[index] if index < len(self.tokens) else None
+        return self.tokens[index] if index < len(self.tokens) else _END
 
     def take(self) -> Token:
-        token = self.peek()
-        if token is None:
+        token = self.tokens[self.at]
+        if token is _END:
             raise Unbounded("the query ends early")
         self.at += 1
         return token
 
     def keyword(self, *words: str) -> bool:
-        token = self.peek()
-        return token is not None and token.kind == "word" and token.text.upper() in words
+        token = self.tokens[self.at]
+        return token.kind == "word" and token.text.upper() in words
 
     def symbol(self, text: str) -> bool:
-        token = self.peek()
-        return token is not None and token.kind == "other" and token.text == text
+        token = self.tokens[self.at]
+        return token.kind == "other" and token.text == text
 
     def expect(self, text: str) -> None:
         if not self.symbol(text):
@@ -228,9 +233,9 @@ class _Parser:
             if self.symbol("*"):
                 self.take()
             else:
-                if self.peek() is None or self.peek().kind != "var":  # type: ignore[union-attr]
+                if self.peek().kind != "var":
                     raise Unbounded("a projection with expressions")
-                while self.peek() is not None and self.peek().kind == "var":  # type: ignore[union-attr]
+                while self.peek().kind == "var":
                     self.take()
         elif form == "CONSTRUCT" and self.symbol("{"):
             self.group(template=True)
@@ -238,7 +243,7 @@ class _Parser:
             if self.symbol("*"):
                 self.take()
                 described = 1
-            while self.peek() is not None and self.peek().kind in ("var", "iri", "pname"):  # type: ignore[union-attr]
+            while self.peek().kind in ("var", "iri", "pname"):
                 token = self.take()
                 if token.kind != "var":
                     self.iri_of(token)
@@ -261,8 +266,8 @@ class _Parser:
             raise Unbounded("no WHERE clause")
         query = _Query(form, where, described=described)
         self.modifiers(query)
-        if self.peek() is not None:
-            raise Unbounded(f"{self.peek().text!r} after the query")  # type: ignore[union-attr]
+        if self.peek() is not _END:
+            raise Unbounded(f"{self.peek().text!r} after the query")
         return query
 
     def modifiers(self, query: _Query) -> None:
@@ -272,8 +277,7 @@ class _Parser:
                 raise Unbounded("ORDER without BY")
             self.take()
             while True:
-                token = self.peek()
-                if token is not None and token.kind == "var":
+                if self.peek().kind == "var":
                     query.order_by.append(self.take().text[1:])
                 elif self.keyword("ASC", "DESC"):
                     self.take()
@@ -290,8 +294,8 @@ class _Parser:
         while self.keyword("LIMIT", "OFFSET"):
             self.take()
             digits = 0
-            while self.peek() is not None and self.peek().text.isdigit():  # type: ignore[union-attr]
-                self.take()
+            while self.peek().kind == "other" and self.peek().text.isdigit():
+                self.at += 1
                 digits += 1
             if not digits:
                 raise Unbounded("LIMIT or OFFSET without a number")
@@ -303,7 +307,7 @@ class _Parser:
         group = _Group()
         while not self.symbol("}"):
             token = self.peek()
-            if token is None:
+            if token is _END:
                 raise Unbounded("an unclosed group")
             if template:
                 if self.symbol("."):
@@ -353,7 +357,7 @@ class _Parser:
             if self.symbol("@"):
                 self.take()
                 self.language_tag()
-            elif self.symbol("^") and self.peek(1) is not None and self.peek(1).text == "^":  # type: ignore[union-attr]
+            elif self.symbol("^") and self.peek(1).text == "^":
                 self.take()
                 self.take()
                 self.iri_of(self.take())
@@ -392,7 +396,7 @@ class _Parser:
     def constraint(self) -> None:
         """A FILTER's expression: balanced, of allowed words, no pattern and no call of an
         IRI (an extension function)."""
-        if self.peek() is not None and self.peek().kind == "word":  # type: ignore[union-attr]
+        if self.peek().kind == "word":
             self.filter_word(self.take())  # a built-in call (FILTER regex(...)), or EXISTS
         self.expect("(")
         depth = 1
@@ -497,8 +501,13 @@ def _card(pattern: tuple[Term, Term, Term], stats: Statistics) -> float:
 
 def _fan(pattern: tuple[Term, Term, Term], shared: set[str], stats: Statistics) -> float:
     """The most solutions a pattern adds per solution once one of its shared variables is
-    bound (the worst of them, since the order is not known)."""
+    bound (the worst of them, since the order is not known); all its matches when it shares
+    none."""
     s, p, o = pattern
+    if not any(t[0] == "var" and t[1] in shared for t in pattern):
+        # joined with nothing: a cross product with the rest (only constants, or variables of
+        # its own), so all its matches multiply
+        return _card(pattern, stats)
     figures = stats.predicates.get(p[1]) if p[0] == "iri" else None
     worst = 0.0
     if s[0] == "var" and s[1] in shared:
@@ -508,6 +517,26 @@ def _fan(pattern: tuple[Term, Term, Term], shared: set[str], stats: Statistics) 
     if p[0] == "var" and p[1] in shared:
         worst = max(worst, float(stats.largest_predicate))
     return min(worst, _card(pattern, stats))
+
+
+def _largest_part(cards: list[float], fans: list[float], names: list[set[str]]) -> float:
+    """The most solutions any connected part of the patterns can have.
+
+    Whatever the engine does (nested loops in any order, or hash joins that build one side on
+    its own), each result it holds is the solutions of a connected set of patterns S, and
+    those do not depend on the order: starting from any pattern i of S and adding the others
+    along shared variables finds each of them, so there are at most
+    ``card(i) * fan(j) * ...`` (j in S but i). The bound is the largest such part, each taken
+    with its best start. Exact over every subset, so only for a few patterns."""
+    count = len(cards)
+    worst = 0.0
+    for mask in range(1, 1 << count):
+        members = [i for i in range(count) if mask >> i & 1]
+        if not _connected([set(names[i]) for i in members]) and len(members) > 1:
+            continue
+        product = math.prod(fans[j] for j in members)
+        worst = max(worst, min(cards[i] * product / fans[i] for i in members))
+    return worst
 
 
 def _orderable(variable: str, patterns: list[tuple[Term, Term, Term]], stats: Statistics) -> bool:
@@ -545,8 +574,12 @@ def bound(query: str, base_iri: str | None, stats: Statistics) -> float:
     if patterns:
         cards = [max(_card(p, stats), 1.0) for p in patterns]
         fans = [max(_fan(p, shared, stats), 1.0) for p in patterns]
-        product = math.prod(fans)
-        solutions = max(card * product / fan for card, fan in zip(cards, fans, strict=True))
+        if len(patterns) <= EXACT_UP_TO:
+            names = [{t[1] for t in p if t[0] == "var"} & shared for p in patterns]
+            solutions = _largest_part(cards, fans, names)
+        else:  # every order at once: the worst start, then every other pattern's fan
+            product = math.prod(fans)
+            solutions = max(card * product / fan for card, fan in zip(cards, fans, strict=True))
         solutions *= 1 + _union_branches(where)
     if parsed.form == "DESCRIBE":
         solutions += solutions * parsed.described * stats.max_out + stats.blank_subjects
