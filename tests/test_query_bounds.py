@@ -172,3 +172,11 @@ def test_the_bound_of_a_join_is_its_largest_connected_part(stats) -> None:
         "SELECT * WHERE { ?t ki:speaker ?p . ?t ki:theme ?x . ?p schema:name ?n }", stats
     )
     assert rows >= names
+
+
+def test_a_long_filter_weighs_as_more_rows(stats) -> None:
+    """A FILTER with a thousand values after IN is tested for every solution."""
+    plain = bounded(f"SELECT ?o WHERE {{ {TALK} ?p ?o }}", stats)
+    values = ", ".join(f'"{i}"' for i in range(1000))
+    long = bounded(f"SELECT ?o WHERE {{ {TALK} ?p ?o FILTER (?o IN ({values})) }}", stats)
+    assert long > plain * 100

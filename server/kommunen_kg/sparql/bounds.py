@@ -26,16 +26,18 @@ functions, numbers in patterns, a text with a second reading, see ``lexer.py``) 
 query processes.
 
 **The bound.** Every group's patterns must be connected by variables (no cross product), and
-every OPTIONAL must share a variable with what it extends. Then any evaluation order that adds
-one connected pattern at a time holds at most ``card(first) * fan(second) * ...`` solutions,
-where ``card`` is a pattern's matches on its own (by its constants: the predicate's
-statements, the most objects of one subject, ...) and ``fan`` the most matches once one of its
-shared variables is bound. :func:`bound` multiplies the worst start with every other pattern's
-fan (an upper bound for every order, hash joins included, since each intermediate result is
-the solutions of a connected part) and by the number of UNION branches plus one; DESCRIBE adds
-what it follows. Evaluation touches each of those solutions a bounded number of times, and
-memory holds at most all of them, so a query under ``[server] in_process_rows`` runs in
-bounded time and memory.
+every OPTIONAL must share a variable with what it extends. Whatever the engine does (nested
+loops in any order, or hash joins that build one side on its own), each result it holds is
+the solutions of a connected part of the patterns, and those are at most
+``card(start) * fan(next) * ...`` for any start in the part: ``card`` is a pattern's matches
+on its own (by its constants: the predicate's statements, the most objects of one subject,
+...) and ``fan`` the most matches once one of its shared variables is bound (all its matches
+when it shares none). :func:`bound` takes the largest part, each with its best start (every
+part up to six patterns; beyond, the worst start times every other fan), times the number of
+UNION branches plus one; DESCRIBE adds what it follows, and FILTERs weigh by their length
+(each solution is tested against them). Evaluation touches each of those solutions a bounded
+number of times, and memory holds at most all of them, so a query under ``[server]
+in_process_rows`` runs in bounded time and memory.
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ FILTER_WORDS = frozenset(
 FILTER_CHARACTERS = frozenset("()!=<>&|+-*/,.@^") | frozenset("0123456789")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")  # an IRI with a scheme: no base needed
 MAX_PATTERNS = 32  # more patterns than this are left to the query processes
+# A FILTER of this many tokens counts as one more row per solution.
+FILTER_TERMS_PER_ROW = 16
 EXACT_UP_TO = 6  # up to this many patterns, every connected part is weighed (2^n - 1 parts)
 
 
@@ -157,6 +161,7 @@ class _Query:
     where: _Group
     order_by: list[str] = field(default_factory=list)
     described: int = 0  # DESCRIBE: how many terms it names
+    filter_terms: int = 0
 
 
 class _Parser:
@@ -169,6 +174,7 @@ class _Parser:
         self.at = 0
         self.base = base_iri
         self.prefixes: dict[str, str] = {}
+        self.filter_terms = 0  # tokens of every FILTER: the work of evaluating them per row
 
     # -- tokens --
 
@@ -266,6 +272,7 @@ class _Parser:
             raise Unbounded("no WHERE clause")
         query = _Query(form, where, described=described)
         self.modifiers(query)
+        query.filter_terms = self.filter_terms
         if self.peek() is not _END:
             raise Unbounded(f"{self.peek().text!r} after the query")
         return query
@@ -403,6 +410,7 @@ class _Parser:
         previous: Token | None = None
         while depth:
             token = self.take()
+            self.filter_terms += 1
             kind = token.kind
             if kind == "other":
                 if token.text == "(":
@@ -583,7 +591,9 @@ def bound(query: str, base_iri: str | None, stats: Statistics) -> float:
         solutions *= 1 + _union_branches(where)
     if parsed.form == "DESCRIBE":
         solutions += solutions * parsed.described * stats.max_out + stats.blank_subjects
-    return solutions
+    # Each solution is tested against every FILTER; a long one (a list of a thousand values
+    # after IN) costs that much per row, so the bound counts it as that many more rows.
+    return solutions * (1 + parsed.filter_terms / FILTER_TERMS_PER_ROW)
 
 
 class Bounds:
