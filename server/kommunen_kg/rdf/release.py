@@ -211,7 +211,7 @@ class ReleaseFolder:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
         else:
-            listed = {entry["name"] for entry in existing.files} | {MANIFEST}
+            listed = {entry["name"] for entry in existing.manifest.get("files", [])} | {MANIFEST}
             for name, data in files.items():
                 target = existing.path / name
                 if name not in listed and not target.exists():
