@@ -4,10 +4,13 @@ allocate without limit."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kommunen_kg.sparql.bounds import Bounds, Unbounded, bound, parse
 from kommunen_kg.sparql.statistics import Statistics
@@ -180,3 +183,46 @@ def test_a_long_filter_weighs_as_more_rows(stats) -> None:
     values = ", ".join(f'"{i}"' for i in range(1000))
     long = bounded(f"SELECT ?o WHERE {{ {TALK} ?p ?o FILTER (?o IN ({values})) }}", stats)
     assert long > plain * 100
+
+
+def test_an_escaped_character_is_left_to_the_query_processes(stats) -> None:
+    with pytest.raises(Unbounded, match="escaped"):
+        bounded(f'SELECT ?o WHERE {{ {TALK} ?p "x\\u0022 . ?a ?b ?c . ?d ?e ?f #" }}', stats)
+
+
+@pytest.fixture(scope="module")
+def vocabulary(publication):
+    """Predicates and terms of the release, for queries written at random."""
+    store = publication.store
+    rows = list(store.query("SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }"))
+    predicates = sorted(row[0].value for row in rows)
+    subjects = [
+        row[0].value
+        for row in store.query(
+            "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
+        )
+    ]
+    return predicates, sorted(subjects)[:: max(1, len(subjects) // 40)]
+
+
+@given(data=st.data())
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_the_bound_is_never_below_the_answer(publication, stats, vocabulary, data) -> None:
+    """Random connected patterns over the release's predicates and subjects: whatever the
+    bound says, the engine's answer has no more solutions (a necessary condition of a bound on
+    every intermediate result)."""
+    predicates, subjects = vocabulary
+    names = ["?a", "?b", "?c", "?d"]
+    term = st.one_of(st.sampled_from(names), st.sampled_from(subjects).map(lambda s: f"<{s}>"))
+    verb = st.one_of(st.sampled_from(predicates).map(lambda p: f"<{p}>"), st.just("?v"))
+    patterns = data.draw(st.lists(st.tuples(term, verb, term), min_size=1, max_size=4))
+    query = "SELECT * WHERE { " + " . ".join(" ".join(p) for p in patterns) + " }"
+    try:
+        rows = bound(query, BASE, stats)
+    except Unbounded:
+        return
+    answer = publication.store.query(query, use_default_graph_as_union=True)
+    count = sum(1 for _ in itertools.islice(answer, int(rows) + 1))
+    assert count <= rows, query

@@ -119,6 +119,7 @@ EXACT_UP_TO = 6  # up to this many patterns, every connected part is weighed (2^
 
 
 _END = Token("end", "", -1)
+_ESCAPED = re.compile(r"\\[uU]")
 
 
 class Unbounded(Exception):
@@ -439,6 +440,10 @@ class _Parser:
 
 def parse(query: str, base_iri: str | None = None) -> _Query:
     """The part of the query a bound needs; :class:`Unbounded` for anything else."""
+    if _ESCAPED.search(query):
+        # \u escapes stand for their character anywhere in the text (SPARQL 1.1, 19.2); the
+        # engine reads them only inside strings and IRIs, but this module reads none at all.
+        raise Unbounded("an escaped character")
     found = readings(query)
     if len(found) != 1 or not found.complete:
         raise Unbounded("a text with more than one reading")
