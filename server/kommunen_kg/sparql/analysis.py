@@ -181,7 +181,9 @@ def analyse(query: str, base_iri: str | None = None) -> QueryAnalysis:
             if iri is not None and iri not in ENGINE_FUNCTIONS:
                 functions.add(iri)
     services: dict[tuple[int, str | None], ServiceCall] = {}
-    for reading in every:
+    # A call needs the word SERVICE among the tokens (escaped forms are the conservative
+    # check's, vetting.py): a text without it anywhere has none to find.
+    for reading in every if "SERVICE" in query.upper() else ():
         sig = significant(reading)
         for index in range(len(sig)):
             service = _service_at(sig, index, prefixes, base)

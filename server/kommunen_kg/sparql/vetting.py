@@ -203,9 +203,12 @@ def unchecked_service_calls(query: str, analysis: QueryAnalysis) -> list[int]:
     escapes replaced, must be a call the scan found (and so checked against the allow-list) or
     lie in a string or a comment in every reading of the text.
     """
-    unescaped, origins = _unescaped_with_origins(query)
     places = set(_service_places(query))
-    places.update(origins[position] for position in _service_places(unescaped))
+    if ESCAPE.search(query):  # else the text with its escapes replaced is the text itself
+        unescaped, origins = _unescaped_with_origins(query)
+        places.update(origins[position] for position in _service_places(unescaped))
+    if not places:
+        return []
     checked = {call.position for call in analysis.services}
     readings = [(r, [tok.position for tok in r]) for r in analysis.readings]
     return sorted(
