@@ -330,7 +330,8 @@ def build_rows(
                 continue
             placed.add(prop)
             shown = [namer.value(v) for v in _in_language(by_prop[prop], lang)]
-            shown.sort(key=lambda s: natural(s.text))
+            # the link breaks ties: a store lists equal texts in its own order
+            shown.sort(key=lambda s: (natural(s.text), s.href or "", s.lang or ""))
             name = (len(shown) > 1 and i18n.plural_name(prop, terms.vocab, lang)) or terms.name(
                 prop, lang
             )
@@ -444,7 +445,7 @@ def _incoming(description: Description, namer: Namer, hide: set[str]) -> list[Gr
         title = capitalised(title)
         group = Group(prop, title)
         values = [namer.value(ox.NamedNode(s)) for s in by_prop[prop]]
-        values.sort(key=lambda s: fold(s.text))
+        values.sort(key=lambda s: (fold(s.text), s.href or "", s.lang or ""))
         group.rows.append(Row(prop, title, values))
         groups.append(group)
     return groups

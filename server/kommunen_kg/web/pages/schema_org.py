@@ -63,6 +63,8 @@ def _literal(value: ox.Literal, lang: str) -> Any:
 
 
 def _choose(values: list[ox.Literal], lang: str) -> list[ox.Literal]:
+    """The values to show in ``lang``, in a fixed order (a store lists them in its own)."""
+    values = sorted(values, key=lambda v: (v.value, v.language or "", v.datatype.value))
     tagged = [v for v in values if v.language]
     if not tagged:
         return values

@@ -87,7 +87,17 @@ class _Graph:
             self.index.setdefault(t.subject, []).append(t)
 
     def values(self, subject: object, prop: str) -> list:
-        return [t.object for t in self.index.get(subject, []) if t.predicate.value == prop]
+        """The objects, in a fixed order (a store lists them in its own): IRIs and literals
+        by their text; blank nodes, whose labels differ by store, last, as the store gave them
+        (their callers order what they make of them)."""
+        found = [t.object for t in self.index.get(subject, []) if t.predicate.value == prop]
+        return sorted(
+            found,
+            key=lambda v: (
+                isinstance(v, ox.BlankNode),
+                0 if isinstance(v, ox.BlankNode) else str(v),
+            ),
+        )
 
     def value(self, subject: object, prop: str):
         found = self.values(subject, prop)

@@ -137,9 +137,10 @@ def build_vocabulary(
         else:
             properties.append(view)
 
+    # In a fixed order: the store's order is its own (Virtuoso lists them otherwise).
     alignments = [
         (ref(t.subject.value), terms.name(t.predicate.value, lang), ref(t.object.value))
-        for t in triples
+        for t in sorted(triples, key=lambda t: (t.subject.value, t.object.value))
         if t.predicate.value == OWL_INVERSEOF
         and not t.subject.value.startswith(vocab)
         and isinstance(t.object, ox.NamedNode)
