@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,17 +68,18 @@ def _isql(sql_port: int, statements: str) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def virtuoso(release, tmp_path_factory) -> Iterator[str]:
-    """A Virtuoso holding the release; yields its SPARQL endpoint."""
+@contextlib.contextmanager
+def running_virtuoso(folder: Path, release=None) -> Iterator[tuple[str, int]]:
+    """A Virtuoso with its database in ``folder``, holding ``release`` under the public graph
+    names when one is given; yields its HTTP root and its SQL port."""
     if SERVER is None or ISQL is None or not PACKAGED_INI.exists():
         pytest.skip("Debian's virtuoso-opensource is not installed (.ci/run installs it)")
-    folder = tmp_path_factory.mktemp("virtuoso")
     (folder / "db").mkdir()
     (folder / "data").mkdir()
-    for name in ("kommunen-innovativ.nq.gz", "metadata.nq.gz"):
-        with gzip.open(release.path / name, "rb") as packed:
-            (folder / "data" / name.removesuffix(".gz")).write_bytes(packed.read())
+    if release is not None:
+        for name in ("kommunen-innovativ.nq.gz", "metadata.nq.gz"):
+            with gzip.open(release.path / name, "rb") as packed:
+                (folder / "data" / name.removesuffix(".gz")).write_bytes(packed.read())
     sql_port, http_port = free_port(), free_port()
     process = subprocess.Popen(
         [SERVER, "+foreground", "+configfile", str(_ini(folder, sql_port, http_port))],
@@ -86,23 +88,25 @@ def virtuoso(release, tmp_path_factory) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    endpoint = f"http://127.0.0.1:{http_port}/sparql"
+    root = f"http://127.0.0.1:{http_port}/"
     try:
         deadline = time.monotonic() + 60
         while True:  # bounded by the deadline
             assert process.poll() is None, (folder / "db" / "virtuoso.log").read_text()[-2000:]
             with contextlib.suppress(requests.RequestException):
-                if requests.get(endpoint, params={"query": "ASK {}"}, timeout=2).ok:
+                if requests.get(root + "sparql", params={"query": "ASK {}"}, timeout=2).ok:
                     break
             assert time.monotonic() < deadline, "Virtuoso did not answer within 60 s"
             time.sleep(0.3)
-        loaded = _isql(
-            sql_port,
-            f"ld_dir('{folder / 'data'}', '*.nq', 'urn:kommunen-kg:unused'); rdf_loader_run(); "
-            "checkpoint; SELECT COUNT(*) FROM DB.DBA.load_list WHERE ll_error IS NOT NULL;",
-        )
-        assert re.search(r"^\s*0\s*$", loaded, re.M), loaded
-        yield endpoint
+        if release is not None:
+            loaded = _isql(
+                sql_port,
+                f"ld_dir('{folder / 'data'}', '*.nq', 'urn:kommunen-kg:unused'); "
+                "rdf_loader_run(); checkpoint; "
+                "SELECT COUNT(*) FROM DB.DBA.load_list WHERE ll_error IS NOT NULL;",
+            )
+            assert re.search(r"^\s*0\s*$", loaded, re.M), loaded
+        yield root, sql_port
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -111,6 +115,13 @@ def virtuoso(release, tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def virtuoso(release, tmp_path_factory) -> Iterator[str]:
+    """A Virtuoso holding the release; yields its SPARQL endpoint."""
+    with running_virtuoso(tmp_path_factory.mktemp("virtuoso"), release) as (root, _port):
+        yield root + "sparql"
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +197,87 @@ def test_every_page_shows_the_same_lines(servers, addresses) -> None:
             changed = difflib.unified_diff(lines[0], lines[1], lineterm="", n=0)
             different.append((path, [line[:160] for line in changed][2:8]))
     assert not different, different[:3]
+
+
+# --- publishing into Virtuoso: credentials (issue 15) ------------------------------------------
+
+PASSWORD = "dba"  # the password of a new Virtuoso database's dba, which may update
+
+
+@pytest.fixture(scope="module")
+def empty_virtuoso(tmp_path_factory) -> Iterator[str]:
+    with running_virtuoso(tmp_path_factory.mktemp("virtuoso-empty")) as (root, _port):
+        yield root
+
+
+def _publish(root: str, config, env: dict[str, str], store: str | None = None):
+    """``kommunen-kg publish`` into the store at ``root``, with only ``env``'s credentials."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOMMUNEN_KG_STORE_")}
+    clean["NETRC"] = "/nonexistent"  # no netrc of the machine's user
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kommunen_kg",
+            "publish",
+            "--store",
+            store or root + "sparql",
+            "--update",
+            root + "sparql-auth",
+            "--graph-store",
+            root + "sparql-graph-crud-auth",
+            "--graphs",
+            str(config.graphs_dir),
+            "-q",
+        ],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_publish_authenticates_with_digest_from_the_environment(empty_virtuoso, config, release):
+    env = {"KOMMUNEN_KG_STORE_USER": "dba", "KOMMUNEN_KG_STORE_PASSWORD": PASSWORD}
+    done = _publish(empty_virtuoso, config, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"release {release.version} published" in done.stdout
+
+
+def test_publish_reads_credentials_from_a_netrc_file(empty_virtuoso, config, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login dba password {PASSWORD}\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    done = _publish(empty_virtuoso, config, {"NETRC": str(netrc)})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_refused_credentials_stop_the_publish_without_showing_them(empty_virtuoso, config):
+    env = {"KOMMUNEN_KG_STORE_USER": "dba", "KOMMUNEN_KG_STORE_PASSWORD": "not-the-s3cret"}
+    done = _publish(empty_virtuoso, config, env)
+    assert done.returncode == 1
+    assert "refused the ones given" in done.stderr and "s3cret" not in done.stdout + done.stderr
+
+
+def test_credentials_in_the_url_are_refused_and_not_repeated(empty_virtuoso, config):
+    store = empty_virtuoso.replace("http://", "http://dba:s3cret@") + "sparql"
+    done = _publish(empty_virtuoso, config, {}, store=store)
+    assert done.returncode == 2
+    assert "names a user or password" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+
+
+def test_the_anonymous_endpoint_stays_read_only(empty_virtuoso):
+    refused = requests.post(
+        empty_virtuoso + "sparql",
+        data=b"INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }",
+        headers={"Content-Type": "application/sparql-update"},
+        timeout=30,
+    )
+    assert refused.status_code >= 400
+    asked = requests.get(
+        empty_virtuoso + "sparql",
+        params={"query": "ASK { GRAPH <urn:x> { ?s ?p ?o } }"},
+        timeout=30,
+    )
+    assert "false" in asked.text

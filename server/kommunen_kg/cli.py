@@ -415,11 +415,14 @@ def serve(
         raise click.UsageError("give either SOURCES or --store, not both")
     try:
         if store:
+            from kommunen_kg.sparql.remote.client import CredentialsInURL
             from kommunen_kg.sparql.remote.engine import RemoteStoreError
             from kommunen_kg.web.publication import open_remote_store
 
             try:
                 publication = open_remote_store(config, store, pool_size=threads)
+            except CredentialsInURL as exc:
+                raise click.UsageError(str(exc)) from None
             except RemoteStoreError as exc:
                 click.echo(str(exc), err=True)
                 sys.exit(1)
@@ -594,7 +597,7 @@ def publish(
     half a release. Releases replaced longer than --keep-old-for ago are dropped.
     """
     from kommunen_kg.rdf.release import ReleaseFolder
-    from kommunen_kg.sparql.remote.client import StoreEndpoints
+    from kommunen_kg.sparql.remote.client import CredentialsInURL, StoreEndpoints
     from kommunen_kg.sparql.remote.publish import PublishFailed
     from kommunen_kg.sparql.remote.publish import publish as publish_release
 
@@ -614,7 +617,10 @@ def publish(
             f"the time they take to switch (up to about 20 s at 1e6 triples) plus the query time "
             f"limit ({config.server.query_timeout:g} s); use {least:g} or more"
         )
-    endpoints = StoreEndpoints(store, update_url, graph_store_url)
+    try:
+        endpoints = StoreEndpoints(store, update_url, graph_store_url)
+    except CredentialsInURL as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         result = publish_release(
             release,

@@ -11,6 +11,8 @@ import time
 from typing import BinaryIO
 
 import requests
+import requests.auth
+import requests.utils
 import urllib3
 from requests.adapters import HTTPAdapter
 
@@ -34,6 +36,74 @@ def _replace_last_segment(url: str, segment: str) -> str:
     return f"{head}/{segment}"
 
 
+# --- credentials -------------------------------------------------------------------------------
+
+USER_VARIABLE = "KOMMUNEN_KG_STORE_USER"
+PASSWORD_VARIABLE = "KOMMUNEN_KG_STORE_PASSWORD"
+
+
+class CredentialsInURL(ValueError):
+    """A store URL names a user or password: they belong in the environment or ~/.netrc."""
+
+
+def refuse_credentials_in(url: str) -> None:
+    """Refuses a URL with a user or password in it, without repeating either."""
+    parsed = urllib3.util.parse_url(url)
+    if parsed.auth:
+        shown = parsed._replace(auth=None).url
+        raise CredentialsInURL(
+            f"the store URL {shown} names a user or password; give them in the environment "
+            f"({USER_VARIABLE}, {PASSWORD_VARIABLE}) or in ~/.netrc for its host instead, so "
+            "that they appear in no command line, process list or message"
+        )
+
+
+def store_auth(url: str) -> requests.auth.AuthBase | None:
+    """The credentials for the store at ``url``: from the environment, else from the netrc
+    file (``$NETRC`` or ``~/.netrc``) for its host; None when there are none."""
+    user, password = os.environ.get(USER_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
+    if user is not None and password is not None:
+        return StoreAuth(user, password)
+    found = requests.utils.get_netrc_auth(url)
+    return StoreAuth(*found) if found else None
+
+
+class StoreAuth(requests.auth.AuthBase):
+    """HTTP Basic or Digest, whichever the store asks for.
+
+    WHY not one of them: Virtuoso's authenticated endpoints (``/sparql-auth``,
+    ``/sparql-graph-crud-auth``) ask for Digest, a proxy in front of Oxigraph or Fuseki usually
+    for Basic. Nothing is sent until the store asks: the first answer 401 names the scheme,
+    the request goes again with it (our bodies are bytes, so it can), and every later request
+    uses that scheme from the start (Digest with the nonce it was given)."""
+
+    def __init__(self, user: str, password: str):
+        self.basic = requests.auth.HTTPBasicAuth(user, password)
+        self.digest = requests.auth.HTTPDigestAuth(user, password)
+        self.scheme: str | None = None
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self.scheme == "digest":
+            return self.digest(request)
+        if self.scheme == "basic":
+            return self.basic(request)
+        request.register_hook("response", self._challenged)
+        return request
+
+    def _challenged(self, response: requests.Response, **kwargs) -> requests.Response:
+        if response.status_code != 401 or self.scheme is not None:
+            return response
+        offered = response.headers.get("WWW-Authenticate", "").strip().lower()
+        self.scheme = "digest" if offered.startswith("digest") else "basic"
+        response.content  # noqa: B018 - read, so that the connection can be reused
+        response.close()
+        again = self(response.request.copy())
+        answer = response.connection.send(again, **kwargs)
+        answer.history.append(response)
+        answer.request = again
+        return answer
+
+
 class StoreEndpoints:
     """The three URLs of one store: SPARQL query, SPARQL update and Graph Store Protocol.
 
@@ -43,6 +113,9 @@ class StoreEndpoints:
     """
 
     def __init__(self, query: str, update: str | None = None, graph_store: str | None = None):
+        for url in (query, update, graph_store):
+            if url is not None:
+                refuse_credentials_in(url)
         self.query = query
         path = urllib3.util.parse_url(query).path or "/"
         oxigraph = path.rstrip("/") == "/query"
@@ -70,8 +143,9 @@ class HttpClient:
     keyed by process id and made anew in each worker on first use.
     """
 
-    def __init__(self, pool_size: int = 32):
+    def __init__(self, pool_size: int = 32, auth: requests.auth.AuthBase | None = None):
         self.pool_size = pool_size
+        self.auth = auth  # credentials for the store (store_auth), or None
         self._session: requests.Session | None = None
         self._pid = 0
 
@@ -83,6 +157,7 @@ class HttpClient:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = "kommunen-kg"
+            session.auth = self.auth
             self._session, self._pid = session, os.getpid()
         return self._session
 

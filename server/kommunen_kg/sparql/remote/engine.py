@@ -23,7 +23,14 @@ from kommunen_kg.sparql.engine import (
 )
 from kommunen_kg.sparql.errors import AnswerTooLarge, EngineUnavailable, QueryError, QueryTimeout
 from kommunen_kg.sparql.lexer import tokens
-from kommunen_kg.sparql.remote.client import TIMEOUT_WORDS, AnswerBody, HttpClient, status_error
+from kommunen_kg.sparql.remote.client import (
+    TIMEOUT_WORDS,
+    AnswerBody,
+    HttpClient,
+    refuse_credentials_in,
+    status_error,
+    store_auth,
+)
 from kommunen_kg.sparql.remote.versions import (
     CURRENT,
     MARKER,
@@ -75,6 +82,7 @@ class RemoteEngine:
         pool_size: int = 32,
         names: ReleaseNames | None = None,
     ):
+        refuse_credentials_in(query_url)
         self.query_url = query_url
         self.names = names
         if names is not None:
@@ -83,7 +91,7 @@ class RemoteEngine:
         self.union_default_graph = union_default_graph
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self.http = HttpClient(pool_size)
+        self.http = HttpClient(pool_size, auth=store_auth(query_url))
         self.admission = Admission(pool_size)  # client queries at the store at once
 
     # --- the request --------------------------------------------------------------------------

@@ -42,7 +42,13 @@ import requests
 from kommunen_kg.rdf.namespaces import GRAPH_NAMES, ProjectIRIs
 from kommunen_kg.rdf.release import DUMP_STEM, METADATA_FILE, Release
 from kommunen_kg.sparql.errors import QueryError
-from kommunen_kg.sparql.remote.client import HttpClient, StoreEndpoints
+from kommunen_kg.sparql.remote.client import (
+    PASSWORD_VARIABLE,
+    USER_VARIABLE,
+    HttpClient,
+    StoreEndpoints,
+    store_auth,
+)
 from kommunen_kg.sparql.remote.engine import RemoteEngine
 from kommunen_kg.sparql.remote.versions import (
     CURRENT,
@@ -146,7 +152,7 @@ class StorePublisher:
         self.timeout = timeout
         self.chunk_size = chunk_size
         self.say = progress or (lambda _msg: None)
-        self.http = HttpClient(pool_size=2)
+        self.http = HttpClient(pool_size=2, auth=store_auth(endpoints.update))
         # Reads the store as it is, all named graphs visible (staged ones included).
         self.inspector = RemoteEngine(endpoints.query, graphs=None, timeout=timeout)
 
@@ -157,6 +163,13 @@ class StorePublisher:
             response = self.http.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise PublishFailed(f"cannot reach the store at {url}: {exc}") from exc
+        if response.status_code == 401:
+            raise PublishFailed(
+                f"{method} {response.url} asks for credentials"
+                + (" and refused the ones given" if self.http.auth is not None else "")
+                + f": give them in {USER_VARIABLE} and {PASSWORD_VARIABLE}, or in ~/.netrc for "
+                "the store's host"
+            )
         if not 200 <= response.status_code < 300:
             raise PublishFailed(
                 f"{method} {response.url} answered {response.status_code}: "
