@@ -281,3 +281,21 @@ def test_the_anonymous_endpoint_stays_read_only(empty_virtuoso):
         timeout=30,
     )
     assert "false" in asked.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?a ORDER BY ?b",
+    ],
+    ids=["syntax", "grouping"],
+)
+def test_a_store_error_reaches_the_client_without_the_stores_internals(servers, query) -> None:
+    """Virtuoso repeats the query as it compiled it, with the release's graphs; the client
+    gets its words only."""
+    answer = requests.get(servers[1] + "sparql", params={"query": query}, timeout=30)
+    assert answer.status_code == 400
+    assert "define" not in answer.text and "urn:kommunen-kg" not in answer.text
+    assert "\nSPARQL query:" not in answer.text and "37000" not in answer.text
+    assert answer.text.startswith("Syntax error in the SPARQL query: ")

@@ -176,12 +176,28 @@ _POSITIONS = (
 TIMEOUT_WORDS = re.compile(r"time ?out|timed out|cancell?ed|canceled", re.I)
 
 
+# What of a store's message is the store's own business: Virtuoso repeats the query as it
+# compiled it, with the graphs of the release it was given (``define input:...``), and prefixes
+# its words with its error codes; any store may name the release's internal graphs.
+_ECHOED_QUERY = re.compile(r"\n\s*SPARQL query:.*", re.S)
+_VIRTUOSO_CODES = re.compile(r"^Virtuoso \w+ Error \w+: (?:SPARQL compiler(?:, line \d+)?: )?")
+_INTERNAL_GRAPH = re.compile(r"<?urn:kommunen-kg:releases?(?::[^\s>]*)?>?")
+
+
+def public_words(text: str) -> str:
+    """A store's error text as a client may read it: without the query the store echoes, its
+    error codes and the names of the graphs a release is stored under."""
+    text = _ECHOED_QUERY.sub("", text.strip())
+    text = _VIRTUOSO_CODES.sub("", text)
+    return _INTERNAL_GRAPH.sub("(a graph of the release)", text).strip()
+
+
 def remote_syntax_error(text: str, shift: int = 0) -> QuerySyntaxError:
     """The store's message of a 400, with the position when the store says where.
 
     ``shift`` is what the engine prepended on the first line (a BASE declaration).
     """
-    text = text.strip()[:2000] or "the SPARQL store refused the query"
+    text = public_words(text)[:2000] or "the SPARQL store refused the query"
     match = _POSITIONS[0].search(text)
     if match:
         line, column, words = int(match.group(1)), int(match.group(2)), match.group(3)
@@ -198,7 +214,7 @@ def remote_syntax_error(text: str, shift: int = 0) -> QuerySyntaxError:
 
 def status_error(status: int, text: str, shift: int) -> QueryError:
     """What a non-200 answer of the store means for our client."""
-    text = text.strip()[:2000]
+    text = public_words(text)[:2000]
     if status == 400:
         return remote_syntax_error(text, shift)
     if status in (408, 504) or (status >= 500 and TIMEOUT_WORDS.search(text)):
