@@ -10,7 +10,6 @@ that a query made none.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import socket
@@ -29,7 +28,7 @@ from kommunen_kg.sparql.engines import Engines, over_store
 from kommunen_kg.sparql.pool import QueryPool
 from kommunen_kg.web.publication import Publication
 
-from .support import free_port, server_in_thread
+from .support import free_port, server_in_thread, stop
 
 
 def _oxigraph_command() -> str | None:
@@ -174,10 +173,4 @@ def oxigraph_serve(location: Path | None) -> Iterator[str]:
             time.sleep(0.1)
         yield root + "query"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process, grace=10, how=signal.SIGTERM)

@@ -131,10 +131,10 @@ def health_once_unhealthy(url: str, seconds: float = 8.0) -> requests.Response:
     return health
 
 
-def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
-    """Ctrl-C to the server's whole process group, then SIGKILL if it lingers."""
+def stop(process: subprocess.Popen, grace: float = 20.0, how: int = signal.SIGINT) -> None:
+    """Ctrl-C (or ``how``) to the server's whole process group, then SIGKILL if it lingers."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGINT)
+        os.killpg(process.pid, how)
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:

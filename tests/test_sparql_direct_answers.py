@@ -171,3 +171,13 @@ def test_a_direct_answer_is_written_by_pyoxigraph_as_the_view_writes_it(app) -> 
 
     request = QueryRequest(query, "json")
     assert ours.run(request, within_limit=True).body == ours.run(request).body
+
+
+def test_a_query_left_to_the_view_is_vetted_once(app) -> None:
+    """The view finds the analysis the direct path made of the same text."""
+    from kommunen_kg.web.endpoint.protocol import VETTED_KEY
+
+    request = environ(query_string={"query": RUNAWAY})
+    assert app.extensions[DIRECT_KEY](request) is None
+    query, analysis = request[VETTED_KEY]
+    assert query == RUNAWAY and analysis.form == "SELECT"

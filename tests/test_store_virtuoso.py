@@ -32,7 +32,7 @@ import rdflib
 import requests
 from rdflib.compare import isomorphic
 
-from .support import free_port, server_process
+from .support import free_port, server_process, stop
 
 pytestmark = pytest.mark.slow
 
@@ -108,13 +108,7 @@ def running_virtuoso(folder: Path, release=None) -> Iterator[tuple[str, int]]:
             assert re.search(r"^\s*0\s*$", loaded, re.M), loaded
         yield root, sql_port
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process, grace=20, how=signal.SIGTERM)
 
 
 @pytest.fixture(scope="module")

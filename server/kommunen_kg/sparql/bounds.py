@@ -489,27 +489,27 @@ def _union_branches(group: _Group) -> int:
     )
 
 
+def _figures(pattern: tuple[Term, Term, Term], stats: Statistics) -> tuple[int, int, int]:
+    """Statements, most objects of one subject, most subjects of one object: of the pattern's
+    predicate, or of all predicates when it is a variable (none for an unknown predicate)."""
+    p = pattern[1]
+    if p[0] != "iri":
+        return stats.total, stats.max_out, stats.max_in
+    figures = stats.predicates.get(p[1])
+    return (figures.count, figures.max_out, figures.max_in) if figures else (0, 0, 0)
+
+
 def _card(pattern: tuple[Term, Term, Term], stats: Statistics) -> float:
     """The most solutions a pattern has on its own."""
-    s, p, o = pattern
-    if p[0] == "iri":
-        figures = stats.predicates.get(p[1])
-        if figures is None:
-            return 0.0
-        if s[0] != "var" and o[0] != "var":
-            return float(min(figures.max_out, figures.max_in))
-        if s[0] != "var":
-            return float(figures.max_out)
-        if o[0] != "var":
-            return float(figures.max_in)
-        return float(figures.count)
+    s, _p, o = pattern
+    count, most_out, most_in = _figures(pattern, stats)
     if s[0] != "var" and o[0] != "var":
-        return float(min(stats.max_out, stats.max_in))
+        return float(min(most_out, most_in))
     if s[0] != "var":
-        return float(stats.max_out)
+        return float(most_out)
     if o[0] != "var":
-        return float(stats.max_in)
-    return float(stats.total)
+        return float(most_in)
+    return float(count)
 
 
 def _fan(pattern: tuple[Term, Term, Term], shared: set[str], stats: Statistics) -> float:
@@ -521,12 +521,12 @@ def _fan(pattern: tuple[Term, Term, Term], shared: set[str], stats: Statistics) 
         # joined with nothing: a cross product with the rest (only constants, or variables of
         # its own), so all its matches multiply
         return _card(pattern, stats)
-    figures = stats.predicates.get(p[1]) if p[0] == "iri" else None
+    _count, most_out, most_in = _figures(pattern, stats)
     worst = 0.0
     if s[0] == "var" and s[1] in shared:
-        worst = max(worst, figures.max_out if figures else stats.max_out if p[0] == "var" else 0)
+        worst = max(worst, most_out)
     if o[0] == "var" and o[1] in shared:
-        worst = max(worst, figures.max_in if figures else stats.max_in if p[0] == "var" else 0)
+        worst = max(worst, most_in)
     if p[0] == "var" and p[1] in shared:
         worst = max(worst, float(stats.largest_predicate))
     return min(worst, _card(pattern, stats))

@@ -32,6 +32,7 @@ from kommunen_kg.sparql.engine import QueryRequest
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.vetting import vet
 from kommunen_kg.web.endpoint.protocol import (
+    VETTED_KEY,
     ProtocolError,
     answer_fields,
     offers_for,
@@ -119,6 +120,7 @@ class DirectAnswers:
             )
         except QueryError:
             return None
+        environ[VETTED_KEY] = (query, analysis)
         fmt = negotiation.negotiate(
             environ.get("HTTP_ACCEPT"),
             operation.formats,
