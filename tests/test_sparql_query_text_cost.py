@@ -55,6 +55,9 @@ HOSTILE = {
     "SERVICE glued to long numbers": "ASK {} # " + ("1" * 63 + "xSERVICE ") * 270,
     "SERVICE #SERVICE # ... in a comment": "ASK {} # " + "SERVICE #" * 2_200,
     "PREFIX glued to PREFIX": "ASK {} # SERVICE a:\n" + "PREFIX" * 3_000 + "a" * 1_000,
+    # The prologue is matched as one run and its tokens kept (lexer._prologue).
+    "a prologue of 20,000 characters": ("PREFIX a: <x>\n" * 1_500)[: MAX_LENGTH - 6] + "ASK {}",
+    "PREFIX whose IRIs never end": "PREFIX a: <x" * 1_650,
 }
 
 

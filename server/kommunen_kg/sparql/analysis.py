@@ -172,9 +172,15 @@ def analyse(query: str, base_iri: str | None = None) -> QueryAnalysis:
 
     functions: set[str] = set()
     for index, tok in enumerate(toks):
-        if tok.kind == "word" and tok.text.upper() == "FROM":
-            has_dataset = True
-        if tok.kind in ("iri", "pname") and index + 1 < len(toks) and toks[index + 1].text == "(":
+        kind = tok.kind
+        if kind == "word":
+            if not has_dataset and tok.text.upper() == "FROM":
+                has_dataset = True
+        elif (
+            (kind == "iri" or kind == "pname")
+            and index + 1 < len(toks)
+            and toks[index + 1].text == "("
+        ):
             # A function call, or a predicate followed by a collection; naming the latter too
             # does no harm, as only calls look the name up.
             iri = _iri_value(tok, prefixes, base)

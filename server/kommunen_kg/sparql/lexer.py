@@ -35,8 +35,8 @@ from typing import NamedTuple
 #   scan token by token would have found them.
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\r\n]*)
+    (\s*+)(?:
+    (?P<comment>\#[^\r\n]*)
   | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>)
   | (?P<string>
         \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*+(?:\"\"\"|"{0,2}\\?\Z)
@@ -48,6 +48,7 @@ _TOKEN = re.compile(
   | (?P<name>[^\W\d][\w\-]*+)(?::(?P<local>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+))?
   | :(?P<nslocal>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+)
   | (?P<other>.)
+  | \Z)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -89,23 +90,22 @@ def _scan(text: str, position: int = 0) -> Iterator[Token]:
     """The tokens of ``text`` from ``position`` on, whitespace dropped; linear in the text."""
     for match in _TOKEN.finditer(text, position):
         kind = match.lastgroup
-        start = match.start()
-        if kind == "ws":
-            continue
+        if kind is None:
+            continue  # whitespace at the end of the text
+        start = match.end(1)
+        found = text[start : match.end()]
         if kind == "nslocal":
-            yield Token("pname", match.group(0), start, "", match.group("nslocal"))
+            yield Token("pname", found, start, "", match.group("nslocal"))
         elif kind in ("name", "local"):
             if match.group("local") is not None:
-                yield Token(
-                    "pname", match.group(0), start, match.group("name"), match.group("local")
-                )
-            elif "-" not in match.group(0):
-                yield Token("word", match.group(0), start)
+                yield Token("pname", found, start, match.group("name"), match.group("local"))
+            elif "-" not in found:
+                yield Token("word", found, start)
             else:
-                for part in _RUN_PART.finditer(match.group(0)):
+                for part in _RUN_PART.finditer(found):
                     yield Token(part.lastgroup or "other", part.group(0), start + part.start())
         else:
-            yield Token(kind or "other", match.group(0), start)
+            yield Token(kind, found, start)
 
 
 def _after_an_operand(previous: list[Token]) -> bool:
@@ -157,10 +157,42 @@ def readings(query: str) -> _Readings:
     return _readings(query)
 
 
+# The prologue of a query: PREFIX and BASE declarations with the whitespace and comments
+# between them, each a whole token (an IRI with escapes ends it), up to the last declaration
+# (a comment after it often differs from query to query). Clients send the same one again and
+# again (an editor's, a library's), and it is a third of the tokens of a small query, so its
+# tokens are kept. Every part is possessive and starts with its own character, so the match is
+# linear in the text.
+_PROLOGUE = re.compile(
+    r"""(?:
+        (?:\s++|\#[^\r\n]*+)*+
+        (?:
+            (?i:PREFIX) \s++ (?:[^\W\d][\w\-]*+)?: \s*+ <[^<>"{}|^`\\\x00-\x20]*+>
+          | (?i:BASE) \s*+ <[^<>"{}|^`\\\x00-\x20]*+>
+        )
+    )*+""",
+    re.VERBOSE,
+)
+# Prologues up to this length are kept (64 of them): a few kilobytes each at most, whatever
+# clients send.
+PROLOGUE_KEPT = 4096
+
+
+@lru_cache(maxsize=64)
+def _prologue(text: str) -> tuple[Token, ...]:
+    """The tokens of a prologue (``_PROLOGUE``). No ``<`` in it has a second reading: the IRI
+    of ``PREFIX p:`` and of ``BASE`` follows no operand (``_after_an_operand``)."""
+    return tuple(_scan(text))
+
+
 @lru_cache(maxsize=32)
 def _readings(query: str) -> _Readings:
     found = _Readings()
-    pending: list[tuple[list[Token], int]] = [([], 0)]
+    end = _PROLOGUE.match(query).end()
+    if end > PROLOGUE_KEPT:
+        end = 0  # scanned with the rest, not kept
+    # The scan of the rest goes on from a token's end, as it would have over the whole text.
+    pending: list[tuple[list[Token], int]] = [(list(_prologue(query[:end])), end)]
     while pending:
         toks, position = pending.pop()
         for tok in _scan(query, position):

@@ -104,7 +104,6 @@ def shape(reading: Iterable[Token]) -> Shape:
     deepest_at = 0
     values_pending = False  # after VALUES, the next { opens its data block
     describing = False
-    recent: list[Token] = []  # the last two significant tokens
 
     def open_group(bracket: str, position: int) -> None:
         nonlocal current, nesting, deepest, deepest_at, values_pending
@@ -125,24 +124,41 @@ def shape(reading: Iterable[Token]) -> Shape:
             current = current.parent
             nesting -= 1
 
+    # The two tokens before this one, for _in_prologue (two names, not a list made per token:
+    # this loop runs over every token of every reading of every query).
+    before_last: Token | None = None
+    last: Token | None = None
+    in_values = current.values
     for token in reading:
-        if token.kind == "comment":
+        kind = token.kind
+        if kind == "comment":
             continue
         text = token.text
-        word = text.upper() if token.kind == "word" else ""
-        if token.kind == "other" and text in _OPEN:
-            open_group(text, token.position)
-        elif token.kind == "other" and text in _CLOSE:
-            close_group()
-        elif not current.values and _is_item(token, current, describing and current is top):
+        if kind == "other":
+            if text in _OPEN:
+                open_group(text, token.position)
+                in_values = current.values
+            elif text in _CLOSE:
+                close_group()
+                in_values = current.values
+            elif not in_values and (
+                text in _OPERATORS or current.bracket == "(" or text in _SEPARATORS
+            ):
+                current.items += 1
+        elif not in_values and (
+            current.bracket == "("
+            or (describing and current is top and kind in ("var", "iri", "pname"))
+        ):
             current.items += 1
-        if word == "VALUES":
-            values_pending = True
-        if word == "DESCRIBE":
-            describing = True
-        elif word in _AFTER_DESCRIBE:
-            describing = False
-        if token.kind == "iri" and not _in_prologue(recent):
+        if kind == "word":
+            word = text.upper()
+            if word == "VALUES":
+                values_pending = True
+            if word == "DESCRIBE":
+                describing = True
+            elif word in _AFTER_DESCRIBE:
+                describing = False
+        elif kind == "iri" and not _in_prologue(before_last, last):
             # The engine might read "<" as less-than and the rest as code: count that code,
             # its brackets only as deep as they go (a stray ")" in a real IRI closes nothing).
             base = nesting
@@ -157,7 +173,7 @@ def shape(reading: Iterable[Token]) -> Shape:
                 elif inner.kind == "other" and inner.text in _OPERATORS | _SEPARATORS:
                     current.items += 0 if current.values else 1
             nesting = base
-        recent = [*recent[-1:], token]
+        before_last, last = last, token
 
     chain = 0
     chain_at = 0
@@ -170,27 +186,18 @@ def shape(reading: Iterable[Token]) -> Shape:
     return Shape(deepest, deepest_at, chain, chain_at)
 
 
-def _is_item(token: Token, group: _Group, describing: bool) -> bool:
-    """Does this token lengthen the chain of its group? See the module docstring."""
-    if token.kind == "other" and token.text in _OPERATORS:
-        return True
-    if group.bracket == "(":
-        return True  # every term: a collection, arguments, an expression
-    if token.kind == "other" and token.text in _SEPARATORS:
-        return True
-    return describing and token.kind in ("var", "iri", "pname")
-
-
-def _in_prologue(recent: list[Token]) -> bool:
+def _in_prologue(before_last: Token | None, last: Token | None) -> bool:
     """An IRI after ``PREFIX p:`` or ``BASE`` is only ever an IRI."""
-    if recent and recent[-1].kind == "word" and recent[-1].text.upper() == "BASE":
+    if last is None:
+        return False
+    if last.kind == "word" and last.text.upper() == "BASE":
         return True
     return (
-        len(recent) == 2
-        and recent[-1].kind == "pname"
-        and not recent[-1].local
-        and recent[-2].kind == "word"
-        and recent[-2].text.upper() == "PREFIX"
+        before_last is not None
+        and last.kind == "pname"
+        and not last.local
+        and before_last.kind == "word"
+        and before_last.text.upper() == "PREFIX"
     )
 
 

@@ -1,0 +1,77 @@
+"""The lexical scan keeps the tokens of a query's prologue: the readings stay those of the text."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kommunen_kg.sparql import lexer
+
+PROLOGUE_PARTS = [
+    "PREFIX a: <http://x/a#>",
+    "PREFIX : <>",
+    "prefix ü-b: <urn:é>",
+    "BASE <http://x/>",
+    "base<x#y>",
+    "PREFIXa:<b>",
+    "PREFIX a:b <c>",
+    "PREFIX a: <\\u0041>",
+    "PREFIX a: <x#'>",
+    "PREFIX\ta:\t<a b>",
+    "# a comment\n",
+    "#",
+    "\n",
+    " ",
+]
+BODY_PARTS = [
+    "SELECT * { ?s ?p ?o }",
+    "ASK { FILTER(?a<?b)SERVICE:#> }",
+    "<y#z>",
+    "<y#'>",
+    "?y",
+    "1",
+    "SERVICE <x>",
+    "'''a",
+    '"b"',
+    "a-b:c",
+    "\\u0041",
+    "\n",
+    " ",
+]
+
+
+def _whole_scan(text: str) -> list[list[lexer.Token]]:
+    """The readings as the scan finds them without keeping a prologue."""
+    kept = lexer.PROLOGUE_KEPT
+    lexer.PROLOGUE_KEPT = -1
+    try:
+        return [list(reading) for reading in lexer._readings.__wrapped__(text)]
+    finally:
+        lexer.PROLOGUE_KEPT = kept
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(PROLOGUE_PARTS), max_size=6),
+    st.lists(st.sampled_from(BODY_PARTS), max_size=6),
+)
+def test_readings_with_a_kept_prologue_are_those_of_the_whole_text(prologue, body):
+    text = "".join(prologue) + "".join(body)
+    kept = [list(reading) for reading in lexer._readings.__wrapped__(text)]
+    assert kept == _whole_scan(text)
+
+
+def test_the_prologue_of_a_query_is_scanned_once_for_every_query_that_shares_it():
+    prologue = "PREFIX ki: <https://w3id.org/kommunen-innovativ/def#>\n# a comment\nBASE <x:>"
+    lexer._prologue.cache_clear()
+    lexer.readings(prologue + "\n# query 1\nSELECT * { ?s ki:theme ?o } LIMIT 1")
+    lexer.readings(prologue + "\n# query 2\nSELECT * { ?s ki:theme ?o } LIMIT 2")
+    assert lexer._prologue.cache_info().hits == 1
+
+
+def test_a_prologue_longer_than_kept_is_scanned_with_the_rest():
+    text = "PREFIX a: <x>\n" * (lexer.PROLOGUE_KEPT // 14 + 1) + "ASK {}"
+    lexer._prologue.cache_clear()
+    found = lexer.readings(text)
+    assert found[0][-3].text == "ASK"
+    assert lexer._prologue.cache_info().currsize == 1  # the empty prologue, not this one
