@@ -7,25 +7,20 @@ serve`` (granian, 2 workers), and changes ``graphs/current`` under it while read
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from kommunen_kg.sparql.remote.client import StoreEndpoints
 from kommunen_kg.sparql.remote.publish import publish
 
+from .deployment import PERSONS, STORE_PATHS, Readers, release_marks, served_version
 from .sparql_servers import OXIGRAPH, oxigraph_serve
 from .support import ROOT, alive, health_once_unhealthy, logged_server, parents, run_cli
 
@@ -72,74 +67,6 @@ def current(folder: Path) -> str:
 def all_serve(url: str, version: str, asks: int = 8) -> bool:
     """Whether ``asks`` health checks in a row, each on a new connection, name ``version``."""
     return all(served_version(url) == version for _ in range(asks))
-
-
-def served_version(url: str) -> str | None:
-    with contextlib.suppress(requests.RequestException, ValueError):
-        return requests.get(url + "health", timeout=5).json().get("version")
-    return None
-
-
-class Readers:
-    """Threads that read ``paths`` of every server in ``urls`` until stopped. Each answer's
-    status is kept, the release its ETag names, and what ``mark`` makes of its text (the
-    part that tells the releases apart; an answer is mixed if two answers that name the
-    same release have different marks)."""
-
-    def __init__(
-        self,
-        urls: list[str],
-        paths: tuple[str, ...],
-        mark: Callable[[str, str], object] = lambda _path, _text: None,
-    ):
-        self.mark = mark
-        self.stop = threading.Event()
-        self.statuses: Counter = Counter()
-        self.versions: Counter = Counter()
-        self.failures: list[str] = []
-        self.marks: dict[tuple[str, str], set] = defaultdict(set)  # (path, release) -> marks
-        self.threads = [
-            threading.Thread(target=self._read, args=(url, path)) for url in urls for path in paths
-        ]
-
-    def _read(self, url: str, path: str) -> None:
-        # As HTTP asks of clients (RFC 9112, 9.3.1) and browsers do: a GET sent on a kept-alive
-        # connection that the server closed at the same moment (an old worker stopping) is sent
-        # once more on a new connection. Anything else counts as a failure.
-        session = requests.Session()
-        retry_once = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
-        session.mount("http://", HTTPAdapter(max_retries=retry_once))
-        while not self.stop.is_set():
-            try:
-                response = session.get(url + path, timeout=10)
-            except requests.RequestException as exc:
-                self.failures.append(f"{path}: {exc}")
-                continue
-            self.statuses[response.status_code] += 1
-            if response.status_code != 200:
-                self.failures.append(f"{path}: {response.status_code} {response.text[:200]}")
-            tag = response.headers.get("ETag", "").removeprefix("W/").strip('"')
-            if tag:
-                version = tag.split("-", 1)[0]
-                self.versions[version] += 1
-                self.marks[(path, version)].add(self.mark(path, response.text))
-
-    def mixed(self) -> dict[tuple[str, str], set]:
-        """The (path, release) pairs whose answers differed in what tells releases apart."""
-        return {key: marks for key, marks in self.marks.items() if len(marks) > 1}
-
-    def marks_of(self, path: str) -> dict[str, set]:
-        return {v: marks for (p, v), marks in self.marks.items() if p == path}
-
-    def __enter__(self) -> Readers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
 
 
 def has_new_title(path: str, text: str) -> bool | None:
@@ -215,35 +142,6 @@ def test_serve_refuses_a_port_that_is_taken_with_one_line(sources_copy):
 
 
 # --- two servers on one store, during publishes ----------------------------------------------
-
-PERSONS = "sparql?query=" + quote(
-    "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://schema.org/Person> }"
-)
-STORE_PATHS = (
-    "browse",
-    "catalog",
-    PERSONS,
-    "page/project/lebenswert",
-    "data/project/lebenswert.ttl",
-)
-
-
-def release_marks(*versions: str) -> Callable[[str, str], object]:
-    """What tells the two releases apart in each answer: the second has 300 more people, and
-    the catalog names the release it describes."""
-
-    def mark(path: str, text: str) -> object:
-        if path == "browse":
-            after = re.sub(r"<[^>]+>", " ", text.split("Personen", 1)[-1])
-            found = re.search(r"(\d+)\s+Einträge", after)
-            return found.group(1) if found else None
-        if path == PERSONS:
-            return tuple(re.findall(r'"value"\s*:\s*"(\d+)"', text))
-        if path == "catalog":
-            return tuple(v for v in versions if v in text)
-        return None
-
-    return mark
 
 
 @pytest.mark.skipif(OXIGRAPH is None, reason="the `oxigraph` command is missing")

@@ -1,0 +1,174 @@
+"""Two app servers behind Debian's nginx: new releases and a rolling restart cost no request.
+
+The deployment of ``docs/scaling.md``, on loopback: nginx with the documented proxy settings in
+front of two ``kommunen-kg serve`` processes (2 workers each), on one Oxigraph server or each
+on its own embedded copy. Readers ask through nginx for pages, /data, /catalog and /sparql
+(GET and POST) while 20 releases are published and every app server is restarted by
+``docs/rolling-restart.sh``, the very script the documentation gives. Every answer must be a
+200, and every answer must be whole from one release (the release its ETag names).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kommunen_kg.rdf.release import Release, ReleaseFolder
+from kommunen_kg.sparql.remote.client import StoreEndpoints
+from kommunen_kg.sparql.remote.publish import publish
+
+from .deployment import (
+    NGINX,
+    PERSONS,
+    PERSONS_POSTED,
+    ROLLING_RESTART,
+    STORE_PATHS,
+    Nginx,
+    Readers,
+    release_marks,
+    served_version,
+    server_record,
+    start_server,
+    stop_servers,
+)
+from .sparql_servers import OXIGRAPH, oxigraph_serve
+from .support import SERVE, free_port, wait_until_up
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(NGINX is None, reason="nginx is missing (Debian's nginx; .ci/run has it)"),
+]
+
+PUBLISHES = 20
+BETWEEN_PUBLISHES = 1.5  # seconds
+
+
+def _graphs_with(tmp_path: Path, *releases: Release) -> Path:
+    graphs = tmp_path / "graphs"
+    for each in releases:
+        shutil.copytree(each.path, graphs / "releases" / each.version)
+    (graphs / "current").write_text(releases[0].version + "\n", encoding="utf-8")
+    return graphs
+
+
+def _in_turns(publish_one: Callable[[Release], object], releases: tuple[Release, Release]):
+    """A thread that publishes the two releases in turns, the first last; its errors kept."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for turn in range(PUBLISHES):
+                time.sleep(BETWEEN_PUBLISHES)
+                publish_one(releases[(turn + 1) % 2])
+        except BaseException as exc:
+            errors.append(exc)
+
+    return threading.Thread(target=run), errors
+
+
+def _deployment(
+    tmp_path: Path,
+    serve_args: list[str],
+    publish_one: Callable[[Release], object],
+    release: Release,
+    second_release: Release,
+) -> tuple[Readers, subprocess.CompletedProcess, Nginx, list[dict], set, list[BaseException]]:
+    """Starts two app servers and nginx, reads through it during the publishes and the rolling
+    restart, and returns what happened."""
+    state = tmp_path / "state"
+    ports = [free_port(), free_port()]
+    addresses = [f"127.0.0.1:{port}" for port in ports]
+    try:
+        for port, address in zip(ports, addresses, strict=True):
+            argv = [*SERVE, "--port", str(port), *serve_args, "--workers", "2"]
+            start_server(state, address, argv, tmp_path, tmp_path / f"serve-{port}.log")
+        for address in addresses:
+            wait_until_up(f"http://{address}/", timeout=60)
+        marks = release_marks(release.version, second_release.version)
+        with (
+            Nginx(tmp_path / "nginx", free_port(), addresses) as nginx,
+            Readers([nginx.url], STORE_PATHS, marks, posts=PERSONS_POSTED) as readers,
+        ):
+            publisher, errors = _in_turns(publish_one, (release, second_release))
+            publisher.start()
+            time.sleep(2 * BETWEEN_PUBLISHES)  # the restart starts during the publishes
+            restarted = subprocess.run(
+                ["bash", str(ROLLING_RESTART), str(nginx.upstream), *addresses],
+                env={
+                    **os.environ,
+                    **nginx.environment(),
+                    "RESTART": f"{sys.executable} -m tests.deployment restart {state}",
+                },
+                cwd=Path(__file__).resolve().parent.parent,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            publisher.join(timeout=PUBLISHES * BETWEEN_PUBLISHES + 120)
+            time.sleep(4.0)  # both servers follow the last publish
+            final = {served_version(f"http://{address}/") for address in addresses}
+        records = [server_record(state, address) for address in addresses]
+    finally:
+        stop_servers(state)
+    return readers, restarted, nginx, records, final, errors
+
+
+def _assert_no_request_lost(readers, restarted, nginx, records, errors, *versions):
+    assert restarted.returncode == 0, restarted.stderr
+    assert [r["restarts"] for r in records] == [1, 1]
+    assert errors == []
+    assert readers.failures == []
+    assert nginx.errors() == []  # nginx retried nothing behind the readers' backs
+    assert readers.mixed() == {}
+    assert set(readers.versions) == set(versions)
+    people = readers.marks_of(PERSONS)
+    assert people[versions[0]] != people[versions[1]]
+    print(f"{readers.answers()} answers through nginx: {dict(readers.statuses)}")
+
+
+@pytest.mark.skipif(OXIGRAPH is None, reason="the `oxigraph` command is missing")
+def test_two_store_servers_behind_nginx_lose_no_request_to_publishes_and_a_rolling_restart(
+    tmp_path, release, second_release
+):
+    graphs = _graphs_with(tmp_path, release, second_release)
+    with oxigraph_serve(None) as store:
+        endpoints = StoreEndpoints(store)
+        publish(second_release, endpoints)  # both releases are in the store from now on
+        publish(release, endpoints)
+        readers, restarted, nginx, records, final, errors = _deployment(
+            tmp_path,
+            ["--store", store, "--no-build", "--graphs", str(graphs)],
+            lambda target: publish(target, endpoints),
+            release,
+            second_release,
+        )
+    _assert_no_request_lost(
+        readers, restarted, nginx, records, errors, release.version, second_release.version
+    )
+    assert final == {release.version}
+
+
+def test_two_embedded_servers_behind_nginx_lose_no_request_to_new_releases_and_a_rolling_restart(
+    tmp_path, release, second_release
+):
+    graphs = _graphs_with(tmp_path, release, second_release)
+    folder = ReleaseFolder(graphs)
+    readers, restarted, nginx, records, final, errors = _deployment(
+        tmp_path,
+        ["--no-build", "--graphs", str(graphs)],
+        lambda target: folder.set_current(target.version),
+        release,
+        second_release,
+    )
+    _assert_no_request_lost(
+        readers, restarted, nginx, records, errors, release.version, second_release.version
+    )
+    assert final == {release.version}
