@@ -250,6 +250,13 @@ http {{
 
     include {prefix}/upstream.conf;
 
+{site}
+}}
+"""
+
+
+# The site of docs/scaling.md ("nginx in front"), on loopback and without TLS.
+SITE = """\
     server {{
         listen 127.0.0.1:{port};
         client_max_body_size 1m;
@@ -262,16 +269,15 @@ http {{
             proxy_read_timeout 45s;
             proxy_next_upstream error;
         }}
-    }}
-}}
-"""
+    }}"""
 
 
 class Nginx:
-    """Debian's nginx on loopback in front of ``addresses``, its files in ``prefix``;
-    ``command`` is how to call it (for ``nginx -t`` and ``nginx -s reload``)."""
+    """Debian's nginx on loopback in front of ``addresses`` (the upstream ``kommunen_kg``),
+    its files in ``prefix``; ``site`` is its ``server`` block (with ``{port}`` and
+    ``{prefix}``); ``command`` is how to call it (for ``nginx -t`` and ``nginx -s reload``)."""
 
-    def __init__(self, prefix: Path, port: int, addresses: list[str]):
+    def __init__(self, prefix: Path, port: int, addresses: list[str], site: str = SITE):
         self.prefix = prefix
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
@@ -282,7 +288,8 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""  # workers read the temp folders
         prefix.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(
-            NGINX_CONF.format(user=user, prefix=prefix, port=port), encoding="utf-8"
+            NGINX_CONF.format(user=user, prefix=prefix, site=site.format(port=port, prefix=prefix)),
+            encoding="utf-8",
         )
         servers = "".join(f"    server {a} max_fails=3 fail_timeout=10s;\n" for a in addresses)
         self.upstream.write_text(
@@ -314,7 +321,7 @@ class Nginx:
                     "nginx did not start: " + (self.prefix / "stderr.log").read_text()
                 )
             with contextlib.suppress(requests.RequestException):
-                requests.get(self.url + "health", timeout=2)
+                requests.get(self.url, timeout=2)
                 return self
             time.sleep(0.1)
         raise RuntimeError("nginx did not answer within 15 s")

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -172,3 +172,70 @@ def test_two_embedded_servers_behind_nginx_lose_no_request_to_new_releases_and_a
         readers, restarted, nginx, records, errors, release.version, second_release.version
     )
     assert final == {release.version}
+
+
+# --- HTTP Basic credentials for publish, checked by nginx in front of a store ---------------
+
+# Oxigraph server has no accounts; nginx asks for Basic credentials on its update and Graph
+# Store endpoints and leaves /query open, as an operator would put it in front of the store.
+STORE_SITE = """\
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 0;
+        location = /query {{
+            proxy_pass http://kommunen_kg;
+        }}
+        location / {{
+            auth_basic "store";
+            auth_basic_user_file {prefix}/htpasswd;
+            proxy_pass http://kommunen_kg;
+        }}
+    }}"""
+PASSWORD = "s3cret-Basic"
+
+
+def _publish_cli(store: str, graphs: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``kommunen-kg publish --store`` with only ``env``'s credentials."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOMMUNEN_KG_STORE_")}
+    clean["NETRC"] = "/nonexistent"  # no netrc of the machine's user
+    return subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", "publish", "--store", store, "--graphs", str(graphs)],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def guarded_store(tmp_path_factory) -> Iterator[str]:
+    """An Oxigraph server behind nginx that asks for Basic credentials to change anything."""
+    if OXIGRAPH is None:
+        pytest.skip("the `oxigraph` command is missing")
+    prefix = tmp_path_factory.mktemp("nginx-basic")
+    (prefix / "htpasswd").write_text(f"publisher:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
+    with oxigraph_serve(None) as store:
+        address = store.removeprefix("http://").removesuffix("/query")
+        with Nginx(prefix, free_port(), [address], site=STORE_SITE) as nginx:
+            yield nginx.url + "query"
+
+
+def test_publish_authenticates_with_basic_credentials_from_the_environment(guarded_store, release):
+    env = {"KOMMUNEN_KG_STORE_USER": "publisher", "KOMMUNEN_KG_STORE_PASSWORD": PASSWORD}
+    done = _publish_cli(guarded_store, release.path.parent.parent, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"release {release.version} published" in done.stdout
+
+
+def test_publish_without_credentials_is_refused_by_the_store(guarded_store, release):
+    done = _publish_cli(guarded_store, release.path.parent.parent, {})
+    assert done.returncode == 1
+    assert "asks for credentials: give them in KOMMUNEN_KG_STORE_USER" in done.stderr
+
+
+def test_refused_basic_credentials_stop_the_publish_without_showing_them(guarded_store, release):
+    env = {"KOMMUNEN_KG_STORE_USER": "publisher", "KOMMUNEN_KG_STORE_PASSWORD": "not-the-s3cret"}
+    done = _publish_cli(guarded_store, release.path.parent.parent, env)
+    assert done.returncode == 1
+    assert "refused the ones given" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
