@@ -182,6 +182,8 @@ STORE_SITE = """\
     server {{
         listen 127.0.0.1:{port};
         client_max_body_size 0;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
         location = /query {{
             proxy_pass http://kommunen_kg;
         }}
