@@ -167,9 +167,8 @@ def test_a_kept_answer_is_replayed_on_the_loop_without_a_thread():
             start_response("200 OK", [])
             return [b"computed"]
 
-        def replay(self, environ, start_response):
-            start_response("200 OK", [("ETag", '"k"')])
-            return [b"kept"]
+        def replay_asgi(self, environ):
+            return 200, [(b"etag", b'"k"')], b"kept"
 
     front = front_for(Cache())
     client = exchange(front, Client())

@@ -158,3 +158,54 @@ def test_answers_larger_than_the_entry_limit_are_not_kept():
         for _ in range(2):
             assert len(requests.get(f"{url}big").content) == 5000
     assert calls.count("/big") == 2
+
+
+def _environ(method: str = "GET", **headers: str) -> dict:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/kept",
+        "QUERY_STRING": "",
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
+    environ.update({"HTTP_" + name.upper(): value for name, value in headers.items()})
+    return environ
+
+
+def _kept_with_etag() -> ResponseCache:
+    def app(environ, start_response):
+        start_response(
+            "200 OK",
+            [("Content-Type", "text/plain"), ("Content-Length", "4"), ("ETag", '"v1"')],
+        )
+        return [b"kept"]
+
+    cache = ResponseCache(app)
+    list(cache(_environ(), lambda status, headers, exc_info=None: None))
+    return cache
+
+
+def test_the_front_gets_a_kept_answer_in_asgi_form_with_the_fields_it_was_kept_with():
+    status, fields, body = _kept_with_etag().replay_asgi(_environ())
+    assert (status, body) == (200, b"kept")
+    assert fields == [
+        (b"content-type", b"text/plain"),
+        (b"content-length", b"4"),
+        (b"etag", b'"v1"'),
+    ]
+
+
+def test_the_front_gets_a_kept_answer_to_head_without_its_body():
+    status, fields, body = _kept_with_etag().replay_asgi(_environ("HEAD"))
+    assert (status, body) == (200, b"") and (b"etag", b'"v1"') in fields
+
+
+def test_the_front_gets_304_for_a_kept_answer_the_client_holds():
+    status, fields, body = _kept_with_etag().replay_asgi(_environ(if_none_match='"v1"'))
+    assert (status, body) == (304, b"") and (b"etag", b'"v1"') in fields
+
+
+def test_the_front_gets_nothing_for_an_answer_not_kept():
+    assert _kept_with_etag().replay_asgi(_environ(accept="text/html") | {"PATH_INFO": "/x"}) is None

@@ -188,7 +188,8 @@ def _prologue(text: str) -> tuple[Token, ...]:
 @lru_cache(maxsize=32)
 def _readings(query: str) -> _Readings:
     found = _Readings()
-    end = _PROLOGUE.match(query).end()
+    prologue = _PROLOGUE.match(query)  # it matches every text (perhaps nothing of it)
+    end = prologue.end() if prologue else 0
     if end > PROLOGUE_KEPT:
         end = 0  # scanned with the rest, not kept
     # The scan of the rest goes on from a token's end, as it would have over the whole text.

@@ -137,7 +137,8 @@ class _Layout:
         end = self._around(self._gaps, self._gap_starts, position)
         if end is None:
             return position
-        after_spaces = _SPACES.match(self.text, position).end()
+        spaces = _SPACES.match(self.text, position)  # matches everywhere (perhaps nothing)
+        after_spaces = spaces.end() if spaces else position
         if after_spaces < end and self.text[after_spaces] != "#":
             return after_spaces
         return end

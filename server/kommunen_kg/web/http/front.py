@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 from urllib.parse import unquote_to_bytes
 
+from kommunen_kg.web.http.response_cache import asgi_fields
 from kommunen_kg.web.http.security import HEADERS as SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,7 @@ class _Answer:
     def start(self, status: str, headers: list[tuple[str, str]]) -> None:
         """What ``start_response`` got, in ASGI's form."""
         self.status = int(status.split(" ", 1)[0])
-        self.headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
-        ]
+        self.headers = asgi_fields(headers)
 
     def close(self) -> None:
         closer, self.closer = self.closer, None
@@ -135,8 +134,10 @@ class AsyncFront:
         # and a POST sent on it as the worker stops could not be sent again.
         self.retiring = retiring
         # A WSGI middleware that can answer some requests without blocking (the response
-        # cache) offers ``replay``: those answers are given on the loop, without a thread.
-        self.replay: Callable[..., Iterable[bytes] | None] | None = getattr(app, "replay", None)
+        # cache) offers ``replay_asgi``: those answers are given on the loop, without a thread.
+        self.replay: Callable[[dict[str, Any]], tuple[int, list, bytes] | None] | None = getattr(
+            app, "replay_asgi", None
+        )
         self.threads = threads
         self.max_body = max_body
         self.client_timeout = client_timeout
@@ -346,17 +347,13 @@ class AsyncFront:
         return environ
 
     def _replayed(self, environ: dict[str, Any]) -> _Answer | None:
-        """A kept answer, taken on the loop (see ``replay``), or None."""
-        answer = _Answer()
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
-            answer.start(status, headers)
-
+        """A kept answer, taken on the loop (see ``replay_asgi``), or None."""
         assert self.replay is not None
-        body = self.replay(environ, start_response)
-        if body is None:
+        kept = self.replay(environ)
+        if kept is None:
             return None
-        answer.body = b"".join(body)
+        answer = _Answer()
+        answer.status, answer.headers, answer.body = kept
         return answer
 
     def _prepared(self, environ: dict[str, Any]) -> Any:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.http import is_resource_modified, parse_date
@@ -78,6 +78,21 @@ class Answer:
     body: bytes
     etag: str | None
     last_modified: str | None
+    # The status and header fields in ASGI's form, made at the first replay on the front
+    # (``replay_asgi``) and kept: encoding them again for every replay was a tenth of it.
+    _asgi: list[tuple[int, list[tuple[bytes, bytes]]]] = field(
+        default_factory=list, compare=False, repr=False
+    )
+
+    def asgi(self) -> tuple[int, list[tuple[bytes, bytes]]]:
+        if not self._asgi:
+            self._asgi.append((int(self.status.split(" ", 1)[0]), asgi_fields(self.headers)))
+        return self._asgi[0]
+
+
+def asgi_fields(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Header fields as ASGI gives them to the server: lower-case names, Latin-1 bytes."""
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 def _environ_name(header: str) -> str:
@@ -168,6 +183,26 @@ class ResponseCache:
         if answer is None:
             return None
         return self._replay(answer, environ, start_response, head=method == "HEAD")
+
+    def replay_asgi(
+        self, environ: dict[str, Any]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """``replay`` for the asynchronous front (``front.py``): status, header fields in
+        ASGI's form, body; or None. The same answers by the same rules."""
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
+            return None
+        answer = self._find(self._url(environ), environ)
+        if answer is None:
+            return None
+        if self._conditional(environ):  # rare: the WSGI form, then encoded
+            given: list = []
+            body = self._replay(
+                answer, environ, lambda s, h, e=None: given.extend((s, h)), method == "HEAD"
+            )
+            return int(given[0].split(" ", 1)[0]), asgi_fields(given[1]), b"".join(body)
+        status, fields = answer.asgi()
+        return status, fields, b"" if method == "HEAD" else answer.body
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         replayed = self.replay(environ, start_response)
