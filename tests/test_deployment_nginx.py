@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,13 +75,25 @@ def _in_turns(publish_one: Callable[[Release], object], releases: tuple[Release,
     return threading.Thread(target=run), errors
 
 
+@dataclass
+class Outcome:
+    """What readers, nginx, the rolling restart and the publisher saw."""
+
+    readers: Readers
+    restart: subprocess.CompletedProcess
+    nginx: Nginx
+    servers: list[dict]  # each app server's record (its restarts)
+    final: set  # the release each server names at the end
+    publish_errors: list[BaseException]
+
+
 def _deployment(
     tmp_path: Path,
     serve_args: list[str],
     publish_one: Callable[[Release], object],
     release: Release,
     second_release: Release,
-) -> tuple[Readers, subprocess.CompletedProcess, Nginx, list[dict], set, list[BaseException]]:
+) -> Outcome:
     """Starts two app servers and nginx, reads through it during the publishes and the rolling
     restart, and returns what happened."""
     state = tmp_path / "state"
@@ -118,20 +131,21 @@ def _deployment(
         records = [server_record(state, address) for address in addresses]
     finally:
         stop_servers(state)
-    return readers, restarted, nginx, records, final, errors
+    return Outcome(readers, restarted, nginx, records, final, errors)
 
 
-def _assert_no_request_lost(readers, restarted, nginx, records, errors, *versions):
-    assert restarted.returncode == 0, restarted.stderr
-    assert [r["restarts"] for r in records] == [1, 1]
-    assert errors == []
-    assert readers.failures == []
-    assert nginx.errors() == []  # nginx retried nothing behind the readers' backs
-    assert readers.mixed() == {}
-    assert set(readers.versions) == set(versions)
-    people = readers.marks_of(PERSONS)
-    assert people[versions[0]] != people[versions[1]]
-    print(f"{readers.answers()} answers through nginx: {dict(readers.statuses)}")
+def _assert_no_request_lost(seen: Outcome, release: Release, second_release: Release) -> None:
+    assert seen.restart.returncode == 0, seen.restart.stderr
+    assert [server["restarts"] for server in seen.servers] == [1, 1]
+    assert seen.publish_errors == []
+    assert seen.readers.failures == []
+    assert seen.nginx.errors() == []  # nginx retried nothing behind the readers' backs
+    assert seen.readers.mixed() == {}
+    assert set(seen.readers.versions) == {release.version, second_release.version}
+    people = seen.readers.marks_of(PERSONS)
+    assert people[release.version] != people[second_release.version]
+    assert seen.final == {release.version}
+    print(f"{seen.readers.answers()} answers through nginx: {dict(seen.readers.statuses)}")
 
 
 @pytest.mark.skipif(OXIGRAPH is None, reason="the `oxigraph` command is missing")
@@ -143,17 +157,14 @@ def test_two_store_servers_behind_nginx_lose_no_request_to_publishes_and_a_rolli
         endpoints = StoreEndpoints(store)
         publish(second_release, endpoints)  # both releases are in the store from now on
         publish(release, endpoints)
-        readers, restarted, nginx, records, final, errors = _deployment(
+        seen = _deployment(
             tmp_path,
             ["--store", store, "--no-build", "--graphs", str(graphs)],
             lambda target: publish(target, endpoints),
             release,
             second_release,
         )
-    _assert_no_request_lost(
-        readers, restarted, nginx, records, errors, release.version, second_release.version
-    )
-    assert final == {release.version}
+    _assert_no_request_lost(seen, release, second_release)
 
 
 def test_two_embedded_servers_behind_nginx_lose_no_request_to_new_releases_and_a_rolling_restart(
@@ -161,17 +172,14 @@ def test_two_embedded_servers_behind_nginx_lose_no_request_to_new_releases_and_a
 ):
     graphs = _graphs_with(tmp_path, release, second_release)
     folder = ReleaseFolder(graphs)
-    readers, restarted, nginx, records, final, errors = _deployment(
+    seen = _deployment(
         tmp_path,
         ["--no-build", "--graphs", str(graphs)],
         lambda target: folder.set_current(target.version),
         release,
         second_release,
     )
-    _assert_no_request_lost(
-        readers, restarted, nginx, records, errors, release.version, second_release.version
-    )
-    assert final == {release.version}
+    _assert_no_request_lost(seen, release, second_release)
 
 
 # --- HTTP Basic credentials for publish, checked by nginx in front of a store ---------------
