@@ -154,12 +154,12 @@ def describe(engine: TrustedEngine, iri: str, graph: str | None = None) -> Descr
               {{ {node} ?link ?s FILTER(STRSTARTS(STR(?s), {prefix})) ?s ?p ?o }}
             }}"""
         )
-    # Links from blank nodes (a shape's sh:hasValue) mean nothing without their context.
-    incoming = engine.construct(
-        f"CONSTRUCT {{ ?s ?p {node} }} WHERE {{ ?s ?p {node} FILTER(isIRI(?s)) }}"
-    )
+    # Links from blank nodes (a shape's sh:hasValue) mean nothing without their context; they
+    # are left out here, not by ``FILTER(isIRI(?s))`` in the query: Virtuoso 7.2 took 190-280
+    # ms for that filter at 1e6 triples against 2-3 ms without it (every page and /data).
+    incoming = engine.construct(f"CONSTRUCT {{ ?s ?p {node} }} WHERE {{ ?s ?p {node} }}")
     about_set = set(about)
-    incoming = [t for t in incoming if t not in about_set]
+    incoming = [t for t in incoming if isinstance(t.subject, ox.NamedNode) and t not in about_set]
     names = _named([*about, *incoming])
     have = set(about) | set(incoming)
     labels = [t for t in labels_of(engine, names) if t not in have]
