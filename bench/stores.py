@@ -90,6 +90,19 @@ VIRTUOSO_USER = "dba"
 VIRTUOSO_PASSWORD = "dba"  # the dba password of a new Virtuoso database (loopback only)
 
 
+def revision() -> dict:
+    """The checkout measured: its commit and the files changed since (the code under test)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
+        )
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no", "server")
+    return {"commit": git("rev-parse", "HEAD"), "changed": changed.splitlines()}
+
+
 def say(message: str) -> None:
     print(f"[stores {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -681,7 +694,14 @@ def _size_cells(figures: dict) -> list[str]:
 
 
 def markdown(results: dict) -> str:
-    lines: list[str] = []
+    machine = results["machine"]
+    commit = results.get("revision", {}).get("commit", "")[:12]
+    lines: list[str] = [
+        f"Run of {results['started']} (commit {commit}), {machine['cores']} cores, load "
+        f"average {machine['loadavg_start']} at the start and {machine.get('loadavg_end')} at "
+        f"the end, {results.get('wall_s', 0):.0f} s in all: `{results['command']}`",
+        "",
+    ]
     for project in results["projects"]:
         servers = project["servers"]
         lines.append(
@@ -789,6 +809,7 @@ def main(argv: list[str] | None = None) -> None:
             "loadavg_start": loadavg(),
         },
         "options": vars(options),
+        "revision": revision(),
         "projects": [],
     }
     began = time.perf_counter()
@@ -796,6 +817,8 @@ def main(argv: list[str] | None = None) -> None:
         project = working_copy(source.resolve(), args.work.resolve())
         results["projects"].append(run_project(project, options))
     results["machine"]["loadavg_end"] = loadavg()
+    if revision() != results["revision"]:
+        results["revision_at_end"] = revision()  # the code changed while it ran
     results["wall_s"] = round(time.perf_counter() - began, 1)
     out = args.out or RESULTS / f"stores-{stamp.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
