@@ -26,11 +26,12 @@ Latency: ONE client, sequential requests on one kept-alive connection, the media
 a resource page (``/page/talk/...``, HTML), its RDF (``/data/talk/....ttl``, Turtle) and a
 small SPARQL query through ``/sparql`` (all properties of one talk, JSON results). Every
 measured request is unique, so that no cache answers it: pages, data and queries each walk
-through their own ``--requests`` talks (taken from the release by a SPARQL SELECT, spread over
-all talks), and each query carries a comment line ``# n`` of its own; a warm-up on further
-talks goes first. Every server sees the same requests in the same order. What is measured is
-the time a reader waits for one answer when the server is not busy: the cost of the store hop
-(the extra HTTP round trip, the store's evaluation, parsing its answer), not throughput.
+through their own ``--requests`` talks (read from the release's N-Triples dump, spread over
+all its talks), and each query carries a comment line ``# n`` of its own; a warm-up on
+further talks goes first. Every server sees the same requests in the same order. What is
+measured is the time a reader waits for one answer when the server is not busy: the cost of
+the store hop (the extra HTTP round trip, the store's evaluation, parsing its answer), not
+throughput.
 
 Why: ``docs/scaling.md`` (B) offers a shared store for graphs too big for every app server's
 memory; these figures tell what that costs per request, how long publishing and switching
@@ -49,10 +50,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import json
 import math
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -69,7 +72,7 @@ from pathlib import Path
 import requests
 
 from bench.procs import free_port, loadavg, memory, spawn, stop, wait_for
-from kommunen_kg.rdf.release import Release, ReleaseFolder
+from kommunen_kg.rdf.release import DUMP_STEM, Release, ReleaseFolder
 from kommunen_kg.sparql.remote.client import (
     PASSWORD_VARIABLE,
     USER_VARIABLE,
@@ -83,6 +86,7 @@ STORES = ("oxigraph-disk", "oxigraph-mem", "virtuoso")
 EMBEDDED = "embedded"
 JSON_RESULTS = "application/sparql-results+json"
 KINDS = ("page", "data", "query")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 PACKAGED_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 PACKAGED_DB = "/var/lib/virtuoso-opensource-7/db"
@@ -436,29 +440,26 @@ def serve(project: Project, log: Path, workers: int, store: str | None = None) -
         stop(process)
 
 
-def pick_talks(root: str, base: str, wanted: int) -> list[str]:
-    """``wanted`` talks of the release (their paths below the base, ``talk/...``), spread
-    evenly over all of them, in a fixed order."""
-    query = (
-        f"PREFIX ki: <{base}def#>\n"
-        f"SELECT ?t WHERE {{ ?t a ki:Talk FILTER (STRSTARTS(STR(?t), '{base}id/talk/')) }}"
-    )
-    answer = requests.get(
-        root + "sparql",
-        params={"query": query},
-        headers={"Accept": JSON_RESULTS},
-        timeout=120,
-    )
-    answer.raise_for_status()
-    talks = sorted(
-        row["t"]["value"].removeprefix(base + "id/") for row in answer.json()["results"]["bindings"]
-    )
+def pick_talks(release: Release, wanted: int) -> list[str]:
+    """``wanted`` talks of the release (their paths below the base, ``talk/...``): spread
+    evenly over all of them, then shuffled with a fixed seed, so that every slice of the list
+    (warm-up, pages, data, queries) spans the whole range. Read from the release's N-Triples
+    dump, not through a server (whose answers stop at its ``result_limit``)."""
+    base = release.manifest["base_iri"]
+    subject = f"<{base}id/"
+    typed = f"> <{RDF_TYPE}> <{base}def#Talk> ."
+    talks = set()
+    with gzip.open(release.file(DUMP_STEM + ".nt.gz"), "rt", encoding="utf-8") as dump:
+        for line in dump:
+            if line.startswith(subject + "talk/") and line.rstrip().endswith(typed):
+                talks.add(line[len(subject) : line.index(">")])
     if len(talks) < wanted:
-        sys.exit(
-            f"the release has {len(talks)} talks (or the endpoint gave that many), need {wanted}"
-        )
-    step = len(talks) / wanted
-    return [talks[int(i * step)] for i in range(wanted)]
+        sys.exit(f"the release has {len(talks)} talks, {wanted} needed")
+    ordered = sorted(talks)
+    step = len(ordered) / wanted
+    picked = [ordered[int(i * step)] for i in range(wanted)]
+    random.Random(15).shuffle(picked)
+    return picked
 
 
 def _lookup(base: str, talk: str, n: int) -> str:
@@ -493,16 +494,23 @@ def measure_latency(
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
     sizes: dict[str, list[int]] = {kind: [] for kind in KINDS}
     failed: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    failed_at: dict[str, list[float]] = {kind: [] for kind in KINDS}  # seconds into the run
     failures: dict[str, list[str]] = {kind: [] for kind in KINDS}
     began = time.perf_counter()
     stopped: dict[str, float] = {}
+    warmup_failures = 0
     try:
         for _kind, path, params, accept in requests_of(base, warmup, 1_000_000):
             if time.perf_counter() - began > budget / 4:
                 stopped["warmup_s"] = round(time.perf_counter() - began, 1)
                 break
-            with contextlib.suppress(requests.RequestException):
-                session.get(root + path, params=params, headers={"Accept": accept}, timeout=60)
+            try:
+                answer = session.get(
+                    root + path, params=params, headers={"Accept": accept}, timeout=60
+                )
+                warmup_failures += answer.status_code != 200
+            except requests.RequestException:
+                warmup_failures += 1
         warmed = time.perf_counter()
         for kind, path, params, accept in requests_of(base, measured, 0):
             if time.perf_counter() - warmed > budget:
@@ -520,11 +528,13 @@ def measure_latency(
                 body = answer.content
             except requests.RequestException as exc:
                 failed[kind].append((time.perf_counter() - sent) * 1000)
+                failed_at[kind].append(round(sent - warmed, 1))
                 failures[kind].append(f"{path}: {type(exc).__name__}")
                 continue
             elapsed = (time.perf_counter() - sent) * 1000
             if answer.status_code != 200:
                 failed[kind].append(elapsed)
+                failed_at[kind].append(round(sent - warmed, 1))
                 failures[kind].append(f"{path}: {answer.status_code} {answer.text[:200]}")
                 continue
             times[kind].append(elapsed)
@@ -541,9 +551,11 @@ def measure_latency(
             "failures": len(failures[kind]),
             "failed_median_ms": round(statistics.median(failed[kind]), 1) if failed[kind] else None,
             "first_failures": failures[kind][:3],
+            "failed_at_s": failed_at[kind][:100],
         }
         for kind in KINDS
     }
+    found["warmup_failures"] = warmup_failures
     found["over_budget"] = stopped
     found["seconds"] = round(time.perf_counter() - began, 1)
     return found
@@ -575,10 +587,10 @@ def run_project(project: Project, options: Options) -> dict:
     }
     began = time.perf_counter()
     per_kind = options.requests
+    talks = pick_talks(project.release, 3 * (per_kind + options.warmup))
+    warmup, measured = talks[: 3 * options.warmup], talks[3 * options.warmup :]
     say(f"{project.triples:,} triples: embedded serve")
     with serve(project, logs / "serve-embedded.log", options.workers) as embedded:
-        talks = pick_talks(embedded["root"], project.base, 3 * (per_kind + options.warmup))
-        warmup, measured = talks[: 3 * options.warmup], talks[3 * options.warmup :]
         latency = measure_latency(
             embedded["root"], project.base, warmup, measured, options.latency_budget
         )
