@@ -176,25 +176,27 @@ class ResponseCache:
     ) -> Iterable[bytes] | None:
         """The kept answer to this request, or None; never blocks and never enters Flask, so
         that the asynchronous front (``front.py``) can call it on its event loop."""
-        method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
-            return None
-        answer = self._find(self._url(environ), environ)
+        answer = self._kept(environ)
         if answer is None:
             return None
-        return self._replay(answer, environ, start_response, head=method == "HEAD")
+        head = environ["REQUEST_METHOD"] == "HEAD"
+        return self._replay(answer, environ, start_response, head=head)
+
+    def _kept(self, environ: dict[str, Any]) -> Answer | None:
+        """The kept answer to a plain GET or HEAD, or None."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
+            return None
+        return self._find(self._url(environ), environ)
 
     def replay_asgi(
         self, environ: dict[str, Any]
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """``replay`` for the asynchronous front (``front.py``): status, header fields in
         ASGI's form, body; or None. The same answers by the same rules."""
-        method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
-            return None
-        answer = self._find(self._url(environ), environ)
+        answer = self._kept(environ)
         if answer is None:
             return None
+        method = environ["REQUEST_METHOD"]
         if self._conditional(environ):  # rare: the WSGI form, then encoded
             given: list = []
             body = self._replay(
