@@ -3,16 +3,12 @@
 Our own terms carry their names in the vocabulary (``rdfs:label@de/@en``); the pages use those.
 The well-known terms of schema.org, SKOS, DCTERMS, FOAF and the metadata vocabularies have no
 German labels anywhere we could load them from, so their names for readers are data of ours,
-``term_labels.ttl`` beside this module (``rdfs:label@de/@en``); the words of the pages
+``rdf/term_labels.ttl`` (``rdfs:label@de/@en``); the words of the pages
 themselves are here. German is the default: the documented conference was
 German, and so are most of its readers.
 """
 
 from __future__ import annotations
-
-from importlib import resources
-
-import pyoxigraph as ox
 
 from kommunen_kg.rdf.namespaces import (
     DCAT,
@@ -21,6 +17,7 @@ from kommunen_kg.rdf.namespaces import (
     SKOS,
     VOID,
 )
+from kommunen_kg.rdf.term_labels import term_labels
 from kommunen_kg.web.publishing_texts import MESSAGES as PUBLISHING_MESSAGES
 
 LANGUAGES: tuple[str, ...] = ("de", "en")
@@ -199,20 +196,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _term_labels() -> dict[str, tuple[str, str]]:
-    """The (German, English) names of the well-known terms, from ``term_labels.ttl``: data,
-    not code. A term with a label in only one of the languages stops the import."""
-    text = (resources.files(__package__) / "term_labels.ttl").read_bytes()
-    labels: dict[str, dict[str, str]] = {}
-    for triple in ox.parse(text, format=ox.RdfFormat.TURTLE):
-        labels.setdefault(triple.subject.value, {})[triple.object.language] = triple.object.value
-    missing = sorted(iri for iri, names in labels.items() if set(names) != set(LANGUAGES))
-    if missing:
-        raise ValueError(f"term_labels.ttl: no German and English label for {missing}")
-    return {iri: (names["de"], names["en"]) for iri, names in labels.items()}
-
-
-TERMS: dict[str, tuple[str, str]] = _term_labels()
+# The well-known terms' names are data (rdf/term_labels.ttl), shared with the workbook.
+TERMS: dict[str, tuple[str, str]] = term_labels()
 
 # Headings for incoming links: how a resource is named from the other end of a property.
 INVERSE: dict[str, tuple[str, str]] = {
