@@ -643,5 +643,122 @@ def publish(
         click.echo(f"dropped from the store: {', '.join(result.dropped)}")
 
 
+@main.group()
+def workbook() -> None:
+    """The data as a workbook (.xlsx) for the documentation team: export, edit, import.
+
+    See docs/authoring.md for the steps, in German and English.
+    """
+
+
+@workbook.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of messages.")
+def workbook_export(file: Path, config_path: str | None, lang: str) -> None:
+    """Write the current data to the workbook FILE (one sheet per kind, a row per entry)."""
+    from kommunen_kg.build.pipeline import BuildFailed
+    from kommunen_kg.build.workbook.export import ExportProblem, export_workbook
+    from kommunen_kg.build.workbook.importer import layout_for
+    from kommunen_kg.rdf.sources import SourceError
+
+    config = _config(config_path)
+    _require_shapes(config, lang)
+    try:
+        counts = export_workbook(layout_for(config), file)
+    except (SourceError, BuildFailed) as exc:
+        click.echo(exc.text(lang) if isinstance(exc, BuildFailed) else str(exc), err=True)
+        sys.exit(1)
+    except ExportProblem as exc:
+        click.echo(
+            (
+                "Die Daten lassen sich nicht verlustfrei als Arbeitsmappe schreiben:\n"
+                if lang == "de"
+                else "The data cannot be written as a workbook without loss:\n"
+            )
+            + str(exc),
+            err=True,
+        )
+        sys.exit(1)
+    total = sum(counts.values())
+    sheets = ", ".join(f"{name} {count}" for name, count in counts.items())
+    click.echo(
+        f"{file}: {total} Einträge auf {len(counts)} Blättern ({sheets})"
+        if lang == "de"
+        else f"{file}: {total} entries on {len(counts)} sheets ({sheets})"
+    )
+
+
+@workbook.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@config_option
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of messages.")
+@click.option("--check", "check_only", is_flag=True, help="Only check; write no Turtle file.")
+@validator_option
+def workbook_import(
+    file: Path, config_path: str | None, lang: str, check_only: bool, validator: str
+) -> None:
+    """Check the workbook FILE and write its changes into the Turtle files of data/.
+
+    Every problem is named at its cell (Vorträge!C14) with the build's message; nothing is
+    written while an error remains. Only entries that differ from the data are rewritten, in
+    the file that describes them; new entries are added to the file of their kind. Entries
+    the workbook does not hold are left as they are. Exit code 0 when the workbook passes,
+    1 otherwise.
+    """
+    from kommunen_kg.build.pipeline import BuildFailed
+    from kommunen_kg.build.workbook.importer import import_workbook
+    from kommunen_kg.build.workbook.reading import WorkbookUnreadable
+    from kommunen_kg.rdf.sources import SourceError
+
+    config = _config(config_path)
+    _require_shapes(config, lang)
+    try:
+        result = import_workbook(config, file, write=not check_only, validator=validator)
+    except WorkbookUnreadable as exc:
+        click.echo(exc.messages[lang], err=True)
+        sys.exit(1)
+    except (SourceError, BuildFailed) as exc:
+        click.echo(exc.text(lang) if isinstance(exc, BuildFailed) else str(exc), err=True)
+        sys.exit(1)
+    de = lang == "de"
+    label = "FEHLER" if de else "ERROR"
+    for problem in result.problems:
+        click.echo(f"{label}  {problem.where}\n    {problem.message(lang)}\n", err=True)
+    if result.report is not None and result.report.problems:
+        click.echo(result.report.to_text(lang, _prefixes(config)), err=True)
+    if not result.passes:
+        errors = len(result.problems) + (result.report.count("Violation") if result.report else 0)
+        click.echo(
+            f"Nicht übernommen: {errors} Fehler; keine Datei wurde geändert."
+            if de
+            else f"Not taken over: {errors} {'error' if errors == 1 else 'errors'}; no file "
+            "was changed.",
+            err=True,
+        )
+        sys.exit(1)
+    files = ", ".join(str(_shown(p, config)) for p in result.written) or "-"
+    if de:
+        summary = (
+            f"{len(result.changed)} geändert, {len(result.added)} neu, {result.untouched} nicht "
+            "in der Arbeitsmappe und unverändert"
+        )
+        done = "geprüft, nichts geschrieben" if check_only else f"geschrieben: {files}"
+    else:
+        summary = (
+            f"{len(result.changed)} changed, {len(result.added)} new, {result.untouched} not in "
+            "the workbook and left as they are"
+        )
+        done = "checked, nothing written" if check_only else f"written: {files}"
+    click.echo(f"{file}: {summary}; {done}")
+
+
+def _shown(path: Path, config: Config) -> Path:
+    try:
+        return path.relative_to(config.root)
+    except ValueError:
+        return path
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

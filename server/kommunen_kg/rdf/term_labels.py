@@ -15,6 +15,26 @@ import pyoxigraph as ox
 
 LANGUAGES: tuple[str, ...] = ("de", "en")
 
+# The kinds of things (the {kind} of {base}id/{kind}/{slug}): singular and plural
+# names, for the pages and the browse lists and as the workbook's sheet names
+KIND_NAMES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "event": (("Veranstaltung", "event"), ("Veranstaltungen", "Events")),
+    "talk": (("Vortrag", "talk"), ("Vorträge", "Talks")),
+    "session": (("Programmblock", "session"), ("Programmblöcke", "Sessions")),
+    "panel": (("Podiumsdiskussion", "panel"), ("Podiumsdiskussionen", "Panel discussions")),
+    "person": (("Person", "person"), ("Personen", "People")),
+    "organisation": (("Organisation", "organisation"), ("Organisationen", "Organisations")),
+    "project": (("Projekt", "project"), ("Projekte", "Projects")),
+    "funding": (("Förderung", "funding"), ("Förderung", "Funding")),
+    "theme": (("Thema", "theme"), ("Themen und Kernbotschaften", "Themes and key messages")),
+    "publication": (("Veröffentlichung", "publication"), ("Veröffentlichungen", "Publications")),
+    "scheme": (("Begriffsschema", "concept scheme"), ("Begriffsschemata", "Concept schemes")),
+    "agent": (("Akteur", "agent"), ("Akteure", "Agents")),
+    "dataset": (("Datensatz", "dataset"), ("Datensätze", "Datasets")),
+    "service": (("Dienst", "service"), ("Dienste", "Services")),
+    "catalog": (("Katalog", "catalogue"), ("Kataloge", "Catalogues")),
+}
+
 
 @cache
 def term_labels() -> dict[str, tuple[str, str]]:

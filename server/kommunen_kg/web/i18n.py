@@ -17,7 +17,7 @@ from kommunen_kg.rdf.namespaces import (
     SKOS,
     VOID,
 )
-from kommunen_kg.rdf.term_labels import term_labels
+from kommunen_kg.rdf.term_labels import KIND_NAMES, term_labels
 from kommunen_kg.web.publishing_texts import MESSAGES as PUBLISHING_MESSAGES
 
 LANGUAGES: tuple[str, ...] = ("de", "en")
@@ -242,24 +242,6 @@ INVERSE: dict[str, tuple[str, str]] = {
 }
 _INVERSE_ORDER = {key: rank for rank, key in enumerate(INVERSE)}
 
-# The kinds of things (the {kind} of {base}id/{kind}/{slug}): singular and plural names.
-KIND_NAMES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "event": (("Veranstaltung", "event"), ("Veranstaltungen", "Events")),
-    "talk": (("Vortrag", "talk"), ("Vorträge", "Talks")),
-    "session": (("Programmblock", "session"), ("Programmblöcke", "Sessions")),
-    "panel": (("Podiumsdiskussion", "panel"), ("Podiumsdiskussionen", "Panel discussions")),
-    "person": (("Person", "person"), ("Personen", "People")),
-    "organisation": (("Organisation", "organisation"), ("Organisationen", "Organisations")),
-    "project": (("Projekt", "project"), ("Projekte", "Projects")),
-    "funding": (("Förderung", "funding"), ("Förderung", "Funding")),
-    "theme": (("Thema", "theme"), ("Themen und Kernbotschaften", "Themes and key messages")),
-    "publication": (("Veröffentlichung", "publication"), ("Veröffentlichungen", "Publications")),
-    "scheme": (("Begriffsschema", "concept scheme"), ("Begriffsschemata", "Concept schemes")),
-    "agent": (("Akteur", "agent"), ("Akteure", "Agents")),
-    "dataset": (("Datensatz", "dataset"), ("Datensätze", "Datasets")),
-    "service": (("Dienst", "service"), ("Dienste", "Services")),
-    "catalog": (("Katalog", "catalogue"), ("Kataloge", "Catalogues")),
-}
 
 MONTHS = {
     "de": (

@@ -1,0 +1,274 @@
+"""Taking a workbook over into the Turtle sources (``kommunen-kg workbook import``).
+
+Why write Turtle rather than read the workbook as a source of the build: the Turtle files stay
+the one place where the data lives, reviewed in git as diffs; a workbook beside them would hold
+a second copy of every resource it exported, and the two would drift. So the import rewrites,
+in the files that describe them, only the resources whose row differs from the sources (their
+comments and every other byte of the files stay), appends new entries to the file that holds
+most of their kind, and leaves resources that the workbook does not hold as they are (deleting
+stays a deliberate act in Turtle).
+
+Nothing is written unless the sources with the workbook's changes pass the build's own check:
+the candidate files are parsed and validated in a scratch folder exactly as ``build`` would,
+and every problem on a resource of the workbook is named at its cell with the build's message.
+An unchanged workbook writes nothing, so export, import and build give the same release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kommunen_kg.build.pipeline import check_as_published, load_sources
+from kommunen_kg.build.validate import Problem, ValidationReport
+from kommunen_kg.build.workbook.mapping import RDF_TYPE, Layout, Resource, build_layout
+from kommunen_kg.build.workbook.reading import (
+    ReadWorkbook,
+    WorkbookProblem,
+    read_workbook,
+    statement_set,
+)
+from kommunen_kg.config import Config
+from kommunen_kg.rdf.sources import discover, display_path, parse_sources
+from kommunen_kg.rdf.turtle_blocks import describe, file_prefixes, find_blocks, replace_blocks
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did."""
+
+    workbook: ReadWorkbook
+    report: ValidationReport | None = None
+    changed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    untouched: int = 0
+    written: list[Path] = field(default_factory=list)
+    problems: list[WorkbookProblem] = field(default_factory=list)
+
+    @property
+    def passes(self) -> bool:
+        return not self.problems and (self.report is None or self.report.passes)
+
+
+def layout_for(config: Config) -> Layout:
+    """The workbook's layout for the configured sources."""
+    sources = load_sources(config)
+    return build_layout(
+        discover(config.ontology_dir, config.data_dir),
+        config.base_iri,
+        sources.store,
+        config.data_dir,
+    )
+
+
+def import_workbook(
+    config: Config, path: Path, *, write: bool = True, validator: str = "fast"
+) -> ImportResult:
+    """Reads the workbook, checks the sources with its changes, and (``write``) writes the
+    changed Turtle files when the check passes."""
+    layout = layout_for(config)
+    workbook = read_workbook(path, layout)
+    result = ImportResult(workbook, problems=list(workbook.problems))
+    if result.problems:
+        return result
+    for iri, resource in workbook.resources.items():
+        existing = layout.resources.get(iri)
+        if existing is None:
+            result.added.append(iri)
+        elif statement_set(existing) != statement_set(resource):
+            result.changed.append(iri)
+    result.untouched = sum(1 for iri in layout.resources if iri not in workbook.resources)
+    texts = _candidate_texts(config, layout, workbook, result)
+    if result.problems:
+        return result
+    with tempfile.TemporaryDirectory(prefix="kommunen-kg-import-") as scratch:
+        root = Path(scratch)
+        ontology_dir, data_dir = _scratch_copy(config, root, texts)
+        sources = parse_sources(discover(ontology_dir, data_dir), config.base_iri, root)
+        _check_written(sources, workbook, result, config)
+        if result.problems:
+            return result
+        report = check_as_published(config, sources, validator)
+    result.report = _at_cells(report, workbook, layout)
+    if result.passes and write:
+        for file, text in texts.items():
+            _write_atomically(file, text)
+            result.written.append(file)
+    return result
+
+
+def _candidate_texts(
+    config: Config, layout: Layout, workbook: ReadWorkbook, result: ImportResult
+) -> dict[Path, str]:
+    """The new text of every file the changes touch."""
+    replacements: dict[Path, dict[str, str]] = {}
+    additions: dict[Path, list[str]] = {}
+    prefixes: dict[Path, dict[str, str]] = {}
+    originals: dict[Path, str] = {}
+
+    def text_of(file: Path) -> str:
+        if file not in originals:
+            originals[file] = file.read_text(encoding="utf-8") if file.exists() else ""
+            prefixes[file] = file_prefixes(originals[file], config.base_iri)
+        return originals[file]
+
+    for iri in result.changed:
+        existing = layout.resources[iri]
+        places = (
+            [
+                f.path
+                for f in discover(config.ontology_dir, config.data_dir)
+                if iri in find_blocks(text_of(f.path), prefixes[f.path], config.base_iri)
+            ]
+            if existing.file is not None
+            else []
+        )
+        if len(places) != 1:
+            where = ", ".join(display_path(p, config.root) for p in places) or "?"
+            result.problems.append(
+                WorkbookProblem(
+                    workbook.cells[(iri, None)],
+                    {
+                        "de": f"Dieser Eintrag ist in mehreren Dateien beschrieben ({where}); "
+                        "ändern Sie ihn dort in Turtle.",
+                        "en": f"This entry is described in several files ({where}); change "
+                        "it there in Turtle.",
+                    },
+                )
+            )
+            continue
+        file = places[0]
+        text_of(file)
+        replacements.setdefault(file, {})[iri] = _block(
+            workbook.resources[iri], layout, prefixes[file], config.base_iri
+        )
+    for iri in result.added:
+        resource = workbook.resources[iri]
+        file = layout.sheet(resource.kind).file
+        text_of(file)
+        additions.setdefault(file, []).append(
+            _block(resource, layout, prefixes[file], config.base_iri)
+        )
+    texts: dict[Path, str] = {}
+    for file in sorted(set(replacements) | set(additions)):
+        texts[file] = replace_blocks(
+            originals[file], replacements.get(file, {}), additions.get(file, []), config.base_iri
+        )
+    return texts
+
+
+def _block(resource: Resource, layout: Layout, prefixes: dict[str, str], base: str) -> str:
+    """The resource's Turtle: its type first, then the columns' order of its sheet."""
+    order = [RDF_TYPE] + [
+        c.property for c in layout.sheet(resource.kind).columns if c.property != RDF_TYPE
+    ]
+    rank = {prop: index for index, prop in reversed(list(enumerate(order)))}
+    statements = sorted(resource.statements.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+    return describe(
+        ox.NamedNode(resource.iri),
+        [(ox.NamedNode(p), terms) for p, terms in statements],
+        prefixes,
+        base,
+    )
+
+
+def _scratch_copy(config: Config, root: Path, texts: dict[Path, str]) -> tuple[Path, Path]:
+    """The ontology and data folders under ``root`` (same relative paths as in the project, so
+    that reports name the files as the build does), with the new texts in place."""
+    folders = []
+    for folder in (config.ontology_dir, config.data_dir):
+        try:
+            relative = folder.relative_to(config.root.resolve())
+        except ValueError:
+            relative = Path(folder.name)
+        target = root / relative
+        shutil.copytree(folder, target, dirs_exist_ok=True)
+        folders.append((folder, target))
+    for file, text in texts.items():
+        for folder, target in folders:
+            if file.is_relative_to(folder):
+                destination = target / file.relative_to(folder)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_text(text, encoding="utf-8")
+    return folders[0][1], folders[1][1]
+
+
+def _check_written(sources, workbook: ReadWorkbook, result: ImportResult, config) -> None:
+    """The rewritten files say of each workbook entry exactly what its row says: a block the
+    line-based rewriting misread would otherwise go unnoticed."""
+    for iri in [*result.changed, *result.added]:
+        subject = ox.NamedNode(iri)
+        found = {
+            (q.predicate.value, sources.codec.decode(q.object))
+            for q in sources.store.quads_for_pattern(subject, None, None, None)
+            if q.graph_name in (sources.graph("data"), sources.graph("themes"))
+        }
+        if found != statement_set(workbook.resources[iri]):
+            result.problems.append(
+                WorkbookProblem(
+                    workbook.cells[(iri, None)],
+                    {
+                        "de": "Dieser Eintrag lässt sich in seiner Turtle-Datei nicht sicher "
+                        "ersetzen (ist er dort an mehreren Stellen beschrieben?); ändern Sie "
+                        "ihn dort von Hand.",
+                        "en": "This entry cannot safely be replaced in its Turtle file (is it "
+                        "described in several places there?); change it there by hand.",
+                    },
+                )
+            )
+
+
+def _at_cells(report: ValidationReport, workbook: ReadWorkbook, layout: Layout):
+    """The report with each problem of a workbook entry located at its cell."""
+    problems = [_locate(p, workbook, layout) for p in report.problems]
+    return dataclasses.replace(report, problems=problems)
+
+
+def _locate(problem: Problem, workbook: ReadWorkbook, layout: Layout) -> Problem:
+    resource = workbook.resources.get(problem.focus)
+    if resource is None:
+        return problem
+    sheet = layout.sheet(resource.kind)
+    columns = [c for c in sheet.columns if problem.path and c.property == problem.path]
+    if not columns:
+        return dataclasses.replace(problem, locations=[workbook.cells[(problem.focus, None)]])
+    language = _language(problem.value)
+    chosen = next((c for c in columns if c.language == language), None) if language else None
+    if chosen is None and len(columns) > 1:
+        # a value that is missing: the empty column of the language the shapes ask for
+        have = {
+            t.language
+            for t in resource.statements.get(problem.path, [])
+            if isinstance(t, ox.Literal)
+        }
+        empty = [c for c in columns if c.language not in have]
+        chosen = next((c for c in empty if c.required), empty[0] if empty else None)
+    chosen = chosen or columns[0]
+    where = workbook.cells.get((problem.focus, chosen.key), workbook.cells[(problem.focus, None)])
+    return dataclasses.replace(problem, locations=[where])
+
+
+def _language(value: str | None) -> str | None:
+    """The language tag of a problem's value as the report writes it (``"..."@de``)."""
+    if value and value.startswith('"') and '"@' in value:
+        return value.rsplit('"@', 1)[1]
+    return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
