@@ -128,3 +128,14 @@ def second_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
         f.write(people)
     config = load_config(root / "kommunen-kg.toml").with_graphs_dir(root / "graphs")
     return build(config).release
+
+
+@pytest.fixture(scope="session")
+def exported_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workbook ``kommunen-kg workbook export`` writes for the repository's sources."""
+    from kommunen_kg.build.workbook.export import export_workbook
+    from kommunen_kg.build.workbook.importer import layout_for
+
+    path = tmp_path_factory.mktemp("workbook") / "programm.xlsx"
+    export_workbook(layout_for(load_config(ROOT / "kommunen-kg.toml")), path)
+    return path

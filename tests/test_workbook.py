@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from openpyxl import load_workbook
 
 from kommunen_kg.build.pipeline import build
 from kommunen_kg.build.workbook import reading
-from kommunen_kg.build.workbook.export import FIRST_ROW, export_workbook
+from kommunen_kg.build.workbook.export import FIRST_ROW
 from kommunen_kg.build.workbook.importer import import_workbook, layout_for
 from kommunen_kg.build.workbook.reading import WorkbookUnreadable, read_workbook
 from kommunen_kg.config import load_config
@@ -45,11 +46,12 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def project(sources_copy: Path):
-    """A private copy of the sources, its configuration, and a workbook exported from it."""
+def project(sources_copy: Path, exported_workbook: Path):
+    """A private copy of the sources, its configuration, and a workbook exported from them
+    (the export of the repository's sources, which the copy equals)."""
     config = load_config(sources_copy / "kommunen-kg.toml")
     path = sources_copy / "programm.xlsx"
-    export_workbook(layout_for(config), path)
+    shutil.copy(exported_workbook, path)
     return config, path
 
 

@@ -214,7 +214,7 @@ class _Shapes:
             return {}
         values = " ".join(f"<{c}>" for c in classes)
         head = f"""PREFIX sh: <{SH}> PREFIX rdf: <{RDF}>
-            SELECT DISTINCT ?path ?shape ?p ?o WHERE {{
+            SELECT DISTINCT ?c ?path ?shape ?p ?o WHERE {{
               VALUES ?c {{ {values} }} ?node sh:targetClass ?c ; sh:property ?shape .
               {{ ?shape sh:path ?path FILTER(isIRI(?path)) }}
               UNION {{ ?shape sh:path/sh:alternativePath/rdf:rest*/rdf:first ?path }}"""
@@ -233,7 +233,9 @@ class _Shapes:
                     "messages": {},
                     "unique_lang": False,
                     "iri": False,
+                    "targets": set(),
                 }
+            facts[key]["targets"].add(row["c"].value)
             return facts[key]
 
         for row in self._select(head + " ?shape ?p ?o }"):
@@ -430,6 +432,17 @@ def _property_columns(
                 if form not in forms:
                     forms.append(form)
     constraints = shapes.constraints(shapes.superclasses(classes))
+    # a column is required only where a shape of a class every entry of the kind has says so
+    # (a shape of ki:AccompanyingProject does not make a joint project's column required)
+    common = set.intersection(
+        *(
+            set(shapes.superclasses([t.value for t in r.statements.get(RDF_TYPE, [])]))
+            for r in members
+        )
+    )
+    for facts in constraints.values():
+        for fact in facts:
+            fact["common"] = bool(fact["targets"] & common)
     order = [p for p in used if p not in _LAST]
     order += sorted(p for p in constraints if p not in used and p not in _LAST and p != RDF_TYPE)
     order += [p for p in _LAST if p in used or p in constraints]
@@ -461,9 +474,9 @@ def _columns_for(
     codes = _ordered(c for f in facts for c in f["codes"])
     maxes = [f["max"] for f in facts if f["max"] is not None]
     single = bool(maxes) and min(maxes) <= 1
-    required = any(f["min"] > 0 for f in facts)
+    required = any(f["min"] > 0 and f["common"] for f in facts)
     unique_lang = any(f["unique_lang"] for f in facts)
-    required_langs = {lang for f in facts for lang in f["languages"]}
+    required_langs = {lang for f in facts if f["common"] for lang in f["languages"]}
     names = {k for k, _ in forms}
     label = layout.labels.get(prop, (_local(prop), _local(prop)))
     messages = [f["messages"] for f in facts if f["messages"]]
