@@ -82,9 +82,13 @@ def lines_of(value: object) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
 
-def label_of(layout: Layout, iri: str) -> str:
-    """How a class or a code is written in a cell: its German name where the name is known."""
-    return layout.labels.get(iri, (None, None))[0] or iri
+def label_of(layout: Layout, iri: str, codes: tuple[str, ...] = ()) -> str:
+    """How a class or a code is written in a cell: its German name where the name is known
+    and no other value of the same column (``codes``) has it, else the IRI itself."""
+    name = layout.labels.get(iri, (None, None))[0]
+    if not name or any(layout.labels.get(c, (None,))[0] == name for c in codes if c != iri):
+        return iri
+    return name
 
 
 def write_term(column: Column, term: Term, layout: Layout) -> str:
@@ -92,7 +96,7 @@ def write_term(column: Column, term: Term, layout: Layout) -> str:
     hold it (the export stops then rather than lose it)."""
     if column.form in ("type", "code"):
         if isinstance(term, ox.NamedNode) and term.value in column.codes:
-            return label_of(layout, term.value)
+            return label_of(layout, term.value, column.codes)
     elif column.form == "lang":
         if isinstance(term, ox.Literal) and term.language == column.language:
             return _single_line(column, term.value)
@@ -195,12 +199,17 @@ def _read_text(
 
 
 def _code(column: Column, text: str, layout: Layout) -> str:
-    for code in column.codes:
-        names = layout.labels.get(code, ())
-        if text == code or text in names or text.casefold() in (n.casefold() for n in names):
-            return code
-    offered = ", ".join(f"„{label_of(layout, c)}“" for c in column.codes)
-    offered_en = ", ".join(f"“{label_of(layout, c)}”" for c in column.codes)
+    if text in column.codes:
+        return text
+    named = [
+        code
+        for code in column.codes
+        if text.casefold() in (n.casefold() for n in layout.labels.get(code, ()))
+    ]
+    if len(named) == 1:  # a name two values share is no answer; the export writes IRIs then
+        return named[0]
+    offered = ", ".join(f"„{label_of(layout, c, column.codes)}“" for c in column.codes)
+    offered_en = ", ".join(f"“{label_of(layout, c, column.codes)}”" for c in column.codes)
     raise CellProblem(
         f"„{text}“ ist keiner der Werte der Spalte „{column.labels[0]}“: {offered}.",
         f"“{text}” is none of the values of the column “{column.labels[1]}”: {offered_en}.",

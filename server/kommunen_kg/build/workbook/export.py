@@ -161,7 +161,7 @@ def _form_words(column: Column, layout: Layout) -> tuple[str, str]:
         examples = ", ".join(EXAMPLES.get(d, d) for d in column.datatypes)
         de, en = f"Form: {examples}.", f"Form: {examples}."
     elif column.form in ("code", "type"):
-        names = ", ".join(label_of(layout, c) for c in column.codes)
+        names = ", ".join(label_of(layout, c, column.codes) for c in column.codes)
         de, en = f"Werte: {names}.", f"Values: {names}."
     elif column.form == "iri":
         de, en = "Eine Web-Adresse (https://…).", "A web address (https://…)."
@@ -195,7 +195,7 @@ def _validation(
         if target is not None:
             source = f"{quote_sheetname(target.title)}!$A${FIRST_ROW}:$A${last + 2000}"
     elif column.form in ("code", "type"):
-        names = tuple(label_of(layout, c) for c in column.codes)
+        names = tuple(label_of(layout, c, column.codes) for c in column.codes)
         if names not in list_columns:
             index = len(list_columns) + 1
             for row, name in enumerate(names, start=1):
