@@ -388,3 +388,15 @@ def test_links_built_from_the_requested_path_stay_on_this_site(live_server, path
         assert "\\" not in link
         relative = link.split("://", 1)[1].split("/", 1)[1] if "://" in link else link.lstrip("/")
         assert not link.startswith("//") and not relative.startswith("/"), link
+
+
+def test_an_event_of_the_series_without_a_known_date_shows_no_date(live_server):
+    # The series runs from 28.10. to 08.12.2020; an event of it whose day no source gives must
+    # not borrow the series' first day.
+    doc = page(live_server, "?lang=de")
+    items = {
+        " ".join(li.xpath("a")[0].text_content().split()): li.xpath("span[@class='note']")
+        for li in doc.xpath("//section[@aria-labelledby='series-heading']//li[a]")
+    }
+    assert items["Experimente wagen!"] == []
+    assert [n.text_content() for n in items["Daseinsvorsorge sichern!"]] == ["11. November 2020"]

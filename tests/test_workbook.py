@@ -389,8 +389,17 @@ def test_a_file_that_is_no_workbook_is_refused_in_both_languages(project, tmp_pa
     bogus.write_text("Name;Beginn\n", encoding="utf-8")
     with pytest.raises(WorkbookUnreadable) as caught:
         import_workbook(config, bogus)
-    assert "not an .xlsx workbook" in caught.value.messages["en"]
-    assert "keine .xlsx-Arbeitsmappe" in caught.value.messages["de"]
+    assert "not a workbook (.xlsx or .ods)" in caught.value.messages["en"]
+    assert "keine Arbeitsmappe (.xlsx oder .ods)" in caught.value.messages["de"]
+
+
+def test_a_file_of_another_kind_is_refused_by_its_name(project, tmp_path):
+    config, _ = project
+    table = tmp_path / "programm.csv"
+    table.write_text("Kennung;Name\n", encoding="utf-8")
+    with pytest.raises(WorkbookUnreadable) as caught:
+        import_workbook(config, table)
+    assert caught.value.messages["en"].endswith("a workbook is an .xlsx or .ods file.")
 
 
 def test_a_workbook_larger_unpacked_than_the_bound_is_refused_before_it_is_read(
@@ -457,3 +466,84 @@ def test_the_export_command_writes_a_workbook_and_says_what_it_holds(sources_cop
 def test_the_repository_is_unchanged_by_these_tests():
     # the fixtures work on copies; the real data must never be touched
     assert not (ROOT / "programm.xlsx").exists()
+
+
+# --- an old workbook and newer Turtle ---------------------------------------------------------
+
+
+def _edit_turtle(sources_copy: Path, old: str, new: str) -> None:
+    talks = sources_copy / "data" / "talks.ttl"
+    text = talks.read_text(encoding="utf-8")
+    assert old in text
+    talks.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# the English name of the KuDeQua talk as data/talks.ttl writes it
+KUDEQUA_EN = '"Neighbourhood labs – citizen-backed financing and organisation models"@en'
+
+
+def test_an_unchanged_row_never_undoes_a_later_edit_in_turtle(project, sources_copy):
+    config, path = project
+    _edit_turtle(sources_copy, KUDEQUA_EN, '"Edited in Turtle"@en')
+    edited = EditedWorkbook(path)
+    edited.set(PEOPLE, SCHEMA + "honorificPrefix", "katrin-fahrenkrug", "Dr.")
+    edited.save()
+    result = import_workbook(config, path)
+    assert result.passes
+    assert result.changed == [f"{config.base_iri}id/person/katrin-fahrenkrug"]
+    assert '"Edited in Turtle"@en' in (sources_copy / "data" / "talks.ttl").read_text("utf-8")
+    (note,) = result.notes
+    assert note.where == edited.cell_name(TALKS, "@id", KUDEQUA)
+    assert "changed in Turtle since the export" in note.message("en")
+
+
+def test_a_row_changed_in_the_workbook_and_in_turtle_is_refused_at_its_key(project, sources_copy):
+    config, path = project
+    _edit_turtle(sources_copy, KUDEQUA_EN, '"Edited in Turtle"@en')
+    edited = EditedWorkbook(path)
+    edited.set(TALKS, SCHEMA + "name@en", KUDEQUA, "Edited in the workbook")
+    edited.save()
+    result = import_workbook(config, path)
+    (problem,) = result.problems
+    assert problem.where == edited.cell_name(TALKS, "@id", KUDEQUA)
+    assert "also changed in Turtle since the export" in problem.message("en")
+    assert result.written == []
+
+
+def test_a_new_row_with_the_key_of_an_entry_added_in_turtle_since_is_refused(project, sources_copy):
+    config, path = project
+    people = sources_copy / "data" / "people.ttl"
+    people.write_text(
+        people.read_text(encoding="utf-8")
+        + '\nperson:erika-mustermann a schema:Person ; schema:name "Erika Mustermann" ;\n'
+        '    schema:givenName "Erika" ; schema:familyName "Mustermann" ;\n'
+        "    dcterms:source <https://kommunen-innovativ.de/> .\n",
+        encoding="utf-8",
+    )
+    edited = EditedWorkbook(path)
+    row = edited.add(
+        PEOPLE,
+        {
+            "@id": "erika-mustermann",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "Person",
+            SCHEMA + "name": "Erika Musterfrau",
+        },
+    )
+    edited.save()
+    result = import_workbook(config, path, write=False)
+    (problem,) = result.problems
+    assert problem.where == f"Personen!A{row}"
+    assert "exists in the data already (data/people.ttl)" in problem.message("en")
+
+
+def test_a_row_no_longer_in_the_workbook_is_named_and_left_as_it_is(project, sources_copy):
+    config, path = project
+    edited = EditedWorkbook(path)
+    edited.book[PEOPLE].delete_rows(edited.row(PEOPLE, "katrin-fahrenkrug"))
+    edited.save()
+    before = _files(sources_copy)
+    result = import_workbook(config, path)
+    assert result.passes and _files(sources_copy) == before
+    (note,) = result.notes
+    assert "No longer in the workbook" in note.message("en")
+    assert "person/katrin-fahrenkrug" in note.message("en")

@@ -17,6 +17,7 @@ import pytest
 
 from kommunen_kg.build.pipeline import build
 from kommunen_kg.build.workbook import reading
+from kommunen_kg.build.workbook.export import export_workbook
 from kommunen_kg.build.workbook.importer import import_workbook, layout_for
 from kommunen_kg.build.workbook.reading import read_workbook
 from kommunen_kg.config import load_config
@@ -98,6 +99,19 @@ def test_an_entry_added_to_a_workbook_libreoffice_saved_is_taken_over(project, t
     result = import_workbook(config, saved)
     assert result.passes
     assert result.changed == [f"{config.base_iri}id/talk/2020-11-11-kudequa"]
+
+
+@pytest.mark.office
+@pytest.mark.slow
+@needs_office
+def test_an_ods_workbook_round_trips_through_libreoffice(sources_copy):
+    config = load_config(sources_copy / "kommunen-kg.toml")
+    path = sources_copy / "programm.ods"
+    export_workbook(layout_for(config), path)
+    assert path.read_bytes()[:2] == b"PK" and b"opendocument.spreadsheet" in path.read_bytes()[:200]
+    result = import_workbook(config, path)
+    assert result.passes
+    assert (result.changed, result.added, result.written) == ([], [], [])
 
 
 # --- the guide, step by step ------------------------------------------------------------------
@@ -213,10 +227,42 @@ def test_the_guide_adds_an_event_with_two_talks_a_new_speaker_and_an_existing_pr
     ]
 
 
+def _featured_heading(sources: Path, examples: str) -> str:
+    """The heading of the home page's featured programme after a build with
+    ``example_resources = examples`` in kommunen-kg.toml (the guide's section 3)."""
+    import lxml.html
+
+    from kommunen_kg.web.app import create_app
+
+    toml = sources / "kommunen-kg.toml"
+    text = toml.read_text(encoding="utf-8")
+    start = text.index("example_resources = ")
+    end = text.index("\n", start)
+    toml.write_text(text[:start] + f"example_resources = {examples}" + text[end:], "utf-8")
+    config = load_config(toml)
+    release = build(config, derived=lambda files: derived_files(config, files)).release
+    client = create_app(open_release(config, release)).test_client()
+    doc = lxml.html.fromstring(client.get("/?lang=en").get_data(as_text=True))
+    return " ".join(doc.xpath("//section[@class='featured']/h2")[0].text_content().split())
+
+
+@pytest.mark.slow
+def test_the_home_page_features_the_first_event_of_the_configured_examples(project):
+    config, path = project
+    edited = EditedWorkbook(path)
+    _add_the_next_event(edited)
+    edited.save()
+    assert import_workbook(config, path).passes
+    sources = config.root
+    new, old = f'"event/{EVENT}"', '"event/herbst-konferenz-2020-daseinsvorsorge-sichern"'
+    assert "Example conference 2027" in _featured_heading(sources, f"[{new}, {old}]")
+    assert "Secure public services!" in _featured_heading(sources, f"[{old}, {new}]")
+
+
 def test_the_guide_exists_in_german_first_and_english_after():
     guide = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
     german = guide.find("kommunen-kg workbook export")
     assert german != -1
-    assert guide.find("## ") < guide.lower().find("english")
+    assert 0 < guide.index("## Deutsch") < guide.index("## English")
     for command in ("workbook export", "workbook import", "--check", "build"):
         assert command in guide

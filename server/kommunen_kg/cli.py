@@ -655,17 +655,39 @@ def workbook() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of messages.")
-def workbook_export(file: Path, config_path: str | None, lang: str) -> None:
-    """Write the current data to the workbook FILE (one sheet per kind, a row per entry)."""
+@click.option(
+    "--force", is_flag=True, help="Replace FILE if it exists (it may hold edits not imported)."
+)
+def workbook_export(file: Path, config_path: str | None, lang: str, force: bool) -> None:
+    """Write the current data to the workbook FILE (.xlsx; .ods through LibreOffice), one
+    sheet per kind and a row per entry."""
     from kommunen_kg.build.pipeline import BuildFailed
     from kommunen_kg.build.workbook.export import ExportProblem, export_workbook
     from kommunen_kg.build.workbook.importer import layout_for
+    from kommunen_kg.build.workbook.office import OfficeMissing
     from kommunen_kg.rdf.sources import SourceError
 
     config = _config(config_path)
     _require_shapes(config, lang)
+    if file.exists() and not force:
+        raise click.UsageError(
+            f"{file} gibt es schon und kann Änderungen enthalten, die noch nicht übernommen "
+            "sind; einen anderen Namen wählen oder --force"
+            if lang == "de"
+            else f"{file} exists and may hold edits not imported yet; choose another name or "
+            "use --force"
+        )
+    if file.suffix.lower() not in (".xlsx", ".ods"):
+        raise click.UsageError(
+            f"{file}: eine Arbeitsmappe ist eine .xlsx- oder .ods-Datei"
+            if lang == "de"
+            else f"{file}: a workbook is an .xlsx or .ods file"
+        )
     try:
         counts = export_workbook(layout_for(config), file)
+    except OfficeMissing as exc:
+        click.echo(exc.messages[lang], err=True)
+        sys.exit(1)
     except (SourceError, BuildFailed) as exc:
         click.echo(exc.text(lang) if isinstance(exc, BuildFailed) else str(exc), err=True)
         sys.exit(1)
@@ -698,7 +720,8 @@ def workbook_export(file: Path, config_path: str | None, lang: str) -> None:
 def workbook_import(
     file: Path, config_path: str | None, lang: str, check_only: bool, validator: str
 ) -> None:
-    """Check the workbook FILE and write its changes into the Turtle files of data/.
+    """Check the workbook FILE (.xlsx; .ods through LibreOffice) and write its changes into
+    the Turtle files of data/.
 
     Every problem is named at its cell (Vorträge!C14) with the build's message; nothing is
     written while an error remains. Only entries that differ from the data are rewritten, in
@@ -725,6 +748,10 @@ def workbook_import(
     label = "FEHLER" if de else "ERROR"
     for problem in result.problems:
         click.echo(f"{label}  {problem.where}\n    {problem.message(lang)}\n", err=True)
+    note = "HINWEIS" if de else "NOTE"
+    for problem in result.notes:
+        where = f"  {problem.where}" if problem.where else ""
+        click.echo(f"{note}{where}\n    {problem.message(lang)}\n", err=True)
     if result.report is not None and result.report.problems:
         click.echo(result.report.to_text(lang, _prefixes(config)), err=True)
     if not result.passes:

@@ -126,14 +126,20 @@ class ValidationReport:
         for problem in self.problems:
             where = ", ".join(problem.locations) or "(no source line)"
             lines.append(f"{labels[problem.severity]}  {where}  {short(problem.focus)}")
+            # the two labels padded to one width, so that the values line up in both languages
+            path_label, value_label = (
+                ("Eigenschaft:", "Wert:")
+                if lang == "de"
+                else (
+                    "property:",
+                    "value:",
+                )
+            )
+            width = max(len(path_label), len(value_label)) + 1
             if problem.path:
-                lines.append(
-                    f"    {'Eigenschaft' if lang == 'de' else 'property'}: {short(problem.path)}"
-                )
+                lines.append(f"    {path_label:<{width}}{short(problem.path)}")
             if problem.value is not None:
-                lines.append(
-                    f"    {'Wert' if lang == 'de' else 'value'}:    {short(problem.value)}"
-                )
+                lines.append(f"    {value_label:<{width}}{short(problem.value)}")
             lines.append(f"    {problem.message(lang)}")
             lines.append("")
         counts = {s: self.count(s) for s in SEVERITIES}
@@ -152,6 +158,10 @@ def _shortener(prefixes: dict[str, str]):
     ordered = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
 
     def short(text: str) -> str:
+        typed = re.fullmatch(r'(".*")\^\^<([^<>]+)>', text, flags=re.S)
+        if typed:  # a typed literal: its datatype as a prefixed name, like the sources write it
+            datatype = short(typed.group(2))
+            return f"{typed.group(1)}^^{datatype}"
         if text.startswith("<") and text.endswith(">"):
             text = text[1:-1]
         for prefix, namespace in ordered:

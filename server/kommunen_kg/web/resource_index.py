@@ -412,11 +412,16 @@ def collect(engine: TrustedEngine, base: str, vocab: str) -> tuple[dict[str, Ent
         if literal.datatype.value in TEXT_DATATYPES:
             texts.setdefault(entry.iri, []).append(literal.value)
     # Talks and sessions have their date through the events they belong to: the latest date
-    # among those (the nearest: a session's time is later than its day's date).
+    # among those (the nearest: a session's time is later than its day's date). Only an event
+    # of one day gives its date: an event of a series that runs for weeks is not on the day the
+    # series starts, and a date that is not known is shown as unknown, not guessed.
     for row in engine.select(
         f"""SELECT ?s (MAX(STR(?start)) AS ?date) WHERE {{
               ?s <{SCHEMA}superEvent>+ ?e . ?e <{SCHEMA}startDate> ?start
-              FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }} GROUP BY ?s"""
+              OPTIONAL {{ ?e <{SCHEMA}endDate> ?end }}
+              FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})
+                     && (!BOUND(?end) || SUBSTR(STR(?start), 1, 10) = SUBSTR(STR(?end), 1, 10)))
+            }} GROUP BY ?s"""
     ):
         entry = entries.get(row["s"].value)
         if entry is not None and entry.start is None and "date" in row:

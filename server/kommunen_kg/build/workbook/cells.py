@@ -82,11 +82,12 @@ def lines_of(value: object) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
 
 
-def label_of(layout: Layout, iri: str, codes: tuple[str, ...] = ()) -> str:
-    """How a class or a code is written in a cell: its German name where the name is known
-    and no other value of the same column (``codes``) has it, else the IRI itself."""
-    name = layout.labels.get(iri, (None, None))[0]
-    if not name or any(layout.labels.get(c, (None,))[0] == name for c in codes if c != iri):
+def label_of(layout: Layout, iri: str, codes: tuple[str, ...] = (), lang: int = 0) -> str:
+    """How a class or a code is written in a cell: its German name (``lang`` 1: English) where
+    the name is known and no other value of the same column (``codes``) has it, else the IRI
+    itself. The import reads either name."""
+    name = layout.labels.get(iri, (None, None))[lang]
+    if not name or any(layout.labels.get(c, (None, None))[lang] == name for c in codes if c != iri):
         return iri
     return name
 
@@ -209,7 +210,7 @@ def _code(column: Column, text: str, layout: Layout) -> str:
     if len(named) == 1:  # a name two values share is no answer; the export writes IRIs then
         return named[0]
     offered = ", ".join(f"„{label_of(layout, c, column.codes)}“" for c in column.codes)
-    offered_en = ", ".join(f"“{label_of(layout, c, column.codes)}”" for c in column.codes)
+    offered_en = ", ".join(f"“{label_of(layout, c, column.codes, 1)}”" for c in column.codes)
     raise CellProblem(
         f"„{text}“ ist keiner der Werte der Spalte „{column.labels[0]}“: {offered}.",
         f"“{text}” is none of the values of the column “{column.labels[1]}”: {offered_en}.",
@@ -227,12 +228,12 @@ def _reference(
         form_de = (
             "die Kennung eines Eintrags"
             if len(column.kinds) == 1
-            else "Art/Kennung, etwa „person/katrin-fahrenkrug“"
+            else f"Art/Kennung, etwa „{column.kinds[0]}/…“"
         )
         form_en = (
             "the key of an entry"
             if len(column.kinds) == 1
-            else "kind/key, such as “person/katrin-fahrenkrug”"
+            else f"kind/key, such as “{column.kinds[0]}/…”"
         )
         raise CellProblem(
             f"„{text}“ ist kein Verweis der Form {form_de} (Arten: {names}).",

@@ -21,15 +21,20 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kommunen_kg.build.workbook.cells import CellProblem, label_of, write_term
-from kommunen_kg.build.workbook.mapping import Column, Layout, Resource, Sheet
+from kommunen_kg.build.workbook import office
+from kommunen_kg.build.workbook.cells import EXAMPLES, CellProblem, label_of, write_term
+from kommunen_kg.build.workbook.mapping import Column, Layout, Resource, Sheet, fingerprint
 
 FIRST_ROW = 4  # rows 1-3: German header, English header, hidden property keys
 KEY_ROW = 3
 HELP_SHEET = "Hilfe - Help"
 LISTS_SHEET = "Listen"
-# how far the drop-downs and the text format reach below the last entry
-SPARE_ROWS = 200
+# what each exported entry said at the export (hidden): the import's base for telling the
+# team's changes from changes made in Turtle since
+STATE_SHEET = "Stand"
+# how far the drop-downs reach below the last entry
+SPARE_ROWS = 5000
+TEXT_ROWS = 300  # rows below the entries that carry the text format cell by cell
 TEXT = "@"
 
 
@@ -55,6 +60,11 @@ def export_workbook(layout: Layout, path: Path) -> dict[str, int]:
     if problems:
         raise ExportProblem("\n".join(problems))
     _write_help(help_sheet, layout)
+    state = book.create_sheet(STATE_SHEET)
+    state.sheet_state = "hidden"
+    state.append(["IRI", "fingerprint"])
+    for iri, resource in layout.resources.items():
+        state.append([iri, fingerprint(resource)])
     _save(book, path)
     return counts
 
@@ -86,7 +96,11 @@ def _write_sheet(
         ws.column_dimensions[letter].width = _width(column)
         last = FIRST_ROW + len(members) + SPARE_ROWS
         _validation(ws, column, layout, letter, last, lists, list_columns)
-        for row in range(FIRST_ROW, last + 1):
+        # the column is text, also below the last entry, so that a row typed in later keeps
+        # 2016-06 a month (not the 1st of June) and 2016 a year: as the column's style, which
+        # Excel applies to new cells, and on each of the next rows, which every program keeps
+        ws.column_dimensions[letter].number_format = TEXT
+        for row in range(FIRST_ROW, FIRST_ROW + len(members) + TEXT_ROWS):
             ws.cell(row, index).number_format = TEXT
     ws.row_dimensions[KEY_ROW].hidden = True
     ws.freeze_panes = ws.cell(FIRST_ROW, 2)
@@ -145,8 +159,10 @@ def _help(column: Column, layout: Layout, sheet: Sheet) -> str:
 
 
 def _form_words(column: Column, layout: Layout) -> tuple[str, str]:
-    many_de = " Mehrere Werte: einer je Zeile (Alt+Eingabe in der Zelle)." if column.many else ""
-    many_en = " Several values: one per line (Alt+Enter in the cell)." if column.many else ""
+    many_de = many_en = ""
+    if column.many:
+        many_de = " Mehrere Werte: einer je Zeile (Excel: Alt+Eingabe, LibreOffice: Strg+Eingabe)."
+        many_en = " Several values: one per line (Excel: Alt+Enter, LibreOffice: Ctrl+Enter)."
     if column.form == "ref":
         if len(column.kinds) == 1:
             de = f"Verweis: die Kennung eines Eintrags der Art {column.kinds[0]}."
@@ -156,8 +172,6 @@ def _form_words(column: Column, layout: Layout) -> tuple[str, str]:
             de = f"Verweis: Art/Kennung, etwa event/herbst-konferenz-2020 (Arten: {kinds})."
             en = f"Reference: kind/key, such as event/herbst-konferenz-2020 (kinds: {kinds})."
     elif column.form == "typed":
-        from kommunen_kg.build.workbook.cells import EXAMPLES
-
         examples = ", ".join(EXAMPLES.get(d, d) for d in column.datatypes)
         de, en = f"Form: {examples}.", f"Form: {examples}."
     elif column.form in ("code", "type"):
@@ -194,8 +208,16 @@ def _validation(
         target = next((s for s in layout.sheets if s.kind == column.kinds[0]), None)
         if target is not None:
             source = f"{quote_sheetname(target.title)}!$A${FIRST_ROW}:$A${last + 2000}"
-    elif column.form in ("code", "type"):
-        names = tuple(label_of(layout, c, column.codes) for c in column.codes)
+    elif column.form == "ref" or column.form in ("code", "type"):
+        if column.form == "ref":
+            # several kinds: every entry of them, as kind/key, as the export knows them
+            names = tuple(
+                f"{r.kind}/{r.slug}" for r in layout.resources.values() if r.kind in column.kinds
+            )
+        else:
+            names = tuple(label_of(layout, c, column.codes) for c in column.codes)
+        if not names:
+            return
         if names not in list_columns:
             index = len(list_columns) + 1
             for row, name in enumerate(names, start=1):
@@ -234,10 +256,10 @@ def _write_help(ws, layout: Layout) -> None:
         (
             "Zeile 1 nennt die Spalten auf Deutsch, Zeile 2 auf Englisch; * heißt: nötig. Die "
             "Notiz an jeder Überschrift sagt, was hineingehört. Mehrere Werte stehen in einer "
-            "Zelle je eine Zeile (Alt+Eingabe).",
+            "Zelle je eine Zeile (Excel: Alt+Eingabe, LibreOffice: Strg+Eingabe).",
             "Row 1 names the columns in German, row 2 in English; * means required. The note on "
             "each header says what belongs in it. Several values share a cell one per line "
-            "(Alt+Enter).",
+            "(Excel: Alt+Enter, LibreOffice: Ctrl+Enter).",
         ),
         (
             "Texte gibt es auf Deutsch und Englisch in je einer Spalte. Jeder Eintrag nennt in "
@@ -269,15 +291,31 @@ def _write_help(ws, layout: Layout) -> None:
 def _save(book: Workbook, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".ods":
+        # LibreOffice converts the .xlsx, beside the target so that the rename stays atomic
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as scratch:
+            workbook = Path(scratch) / (path.stem + ".xlsx")
+            book.save(workbook)
+            converted = office.convert(workbook, ".ods", Path(scratch) / "ods")
+            os.chmod(converted, 0o666 & ~_umask())
+            os.replace(converted, path)
+        return
+    if path.suffix.lower() != ".xlsx":
+        raise ExportProblem(f"{path}: a workbook is written as .xlsx or .ods")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
         book.save(temporary)
         # mkstemp makes the file private; a workbook is shared like any other file
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (mkstemp makes files private; a workbook is shared like any other)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask

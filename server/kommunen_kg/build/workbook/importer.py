@@ -27,7 +27,13 @@ import pyoxigraph as ox
 
 from kommunen_kg.build.pipeline import check_as_published, load_sources
 from kommunen_kg.build.validate import Problem, ValidationReport
-from kommunen_kg.build.workbook.mapping import RDF_TYPE, Layout, Resource, build_layout
+from kommunen_kg.build.workbook.mapping import (
+    RDF_TYPE,
+    Layout,
+    Resource,
+    build_layout,
+    fingerprint,
+)
 from kommunen_kg.build.workbook.reading import (
     ReadWorkbook,
     WorkbookProblem,
@@ -50,6 +56,8 @@ class ImportResult:
     untouched: int = 0
     written: list[Path] = field(default_factory=list)
     problems: list[WorkbookProblem] = field(default_factory=list)
+    # what does not stop the import but the team should know
+    notes: list[WorkbookProblem] = field(default_factory=list)
 
     @property
     def passes(self) -> bool:
@@ -77,12 +85,7 @@ def import_workbook(
     result = ImportResult(workbook, problems=list(workbook.problems))
     if result.problems:
         return result
-    for iri, resource in workbook.resources.items():
-        existing = layout.resources.get(iri)
-        if existing is None:
-            result.added.append(iri)
-        elif statement_set(existing) != statement_set(resource):
-            result.changed.append(iri)
+    _sort_rows(layout, workbook, result, config.root)
     result.untouched = sum(1 for iri in layout.resources if iri not in workbook.resources)
     texts = _candidate_texts(config, layout, workbook, result)
     if result.problems:
@@ -101,6 +104,91 @@ def import_workbook(
             _write_atomically(file, text)
             result.written.append(file)
     return result
+
+
+def _sort_rows(layout: Layout, workbook: ReadWorkbook, result: ImportResult, root: Path) -> None:
+    """Which rows are new, which changed, and which must not be taken over.
+
+    Three versions of an entry meet here: what it said at the export (its fingerprint in the
+    workbook), what the team's row says, and what the sources say now. A row the team left as
+    exported is never written back, even when the sources changed since (an old workbook must
+    not undo newer edits in Turtle); a row the team changed is written when the sources did not
+    change meanwhile, and refused at its key cell when they did.
+    """
+    exported = workbook.exported
+    for iri, resource in workbook.resources.items():
+        existing = layout.resources.get(iri)
+        at_export = exported.get(iri) if exported is not None else None
+        row = fingerprint(resource)
+        now = fingerprint(existing) if existing is not None else None
+        key = workbook.cells[(iri, None)]
+        if existing is not None and now == row:
+            continue
+        if at_export is None and existing is None:
+            result.added.append(iri)
+        elif at_export is None and exported is None:
+            result.changed.append(iri)  # a workbook without the export's record
+        elif at_export is None:
+            place = display_path(existing.file, root) if existing.file else "?"
+            result.problems.append(
+                _problem(
+                    key,
+                    "Diesen Eintrag gibt es in den Daten schon ("
+                    + place
+                    + "); eine neue Zeile braucht eine neue "
+                    "Kennung.",
+                    "This entry exists in the data already ("
+                    + place
+                    + "); a new row needs a key of its own.",
+                )
+            )
+        elif row == at_export:
+            what = "gelöscht" if existing is None else "geändert"
+            what_en = "deleted" if existing is None else "changed"
+            result.notes.append(
+                _problem(
+                    key,
+                    f"Dieser Eintrag wurde seit dem Export in Turtle {what}; die Zeile ist "
+                    "unverändert und wird nicht übernommen (sie würde das rückgängig machen).",
+                    f"This entry was {what_en} in Turtle since the export; its row is unchanged "
+                    "and is not taken over (it would undo that).",
+                )
+            )
+        elif now == at_export and existing is not None:
+            result.changed.append(iri)
+        else:
+            result.problems.append(
+                _problem(
+                    key,
+                    "Dieser Eintrag wurde seit dem Export auch in Turtle geändert; exportieren "
+                    "Sie eine neue Arbeitsmappe und tragen Sie die Änderung dort ein.",
+                    "This entry was also changed in Turtle since the export; export a new "
+                    "workbook and make the change there.",
+                )
+            )
+    if exported is not None:
+        gone = [
+            layout.kind_of(iri)
+            for iri in exported
+            if iri not in workbook.resources and iri in layout.resources
+        ]
+        if gone:
+            names = ", ".join(f"{kind}/{slug}" for kind, slug in filter(None, gone))
+            result.notes.append(
+                _problem(
+                    "",
+                    f"Nicht mehr in der Arbeitsmappe (gelöschte Zeile oder geänderte Kennung?): "
+                    f"{names}. Diese Einträge bleiben, wie sie sind; Löschen und Umbenennen "
+                    "geschehen in Turtle (docs/authoring.md).",
+                    f"No longer in the workbook (a deleted row or a changed key?): {names}. "
+                    "These entries stay as they are; deleting and renaming are done in Turtle "
+                    "(docs/authoring.md).",
+                )
+            )
+
+
+def _problem(where: str, de: str, en: str) -> WorkbookProblem:
+    return WorkbookProblem(where, {"de": de, "en": en})
 
 
 def _candidate_texts(
@@ -146,7 +234,7 @@ def _candidate_texts(
         file = places[0]
         text_of(file)
         replacements.setdefault(file, {})[iri] = _block(
-            workbook.resources[iri], layout, prefixes[file], config.base_iri
+            workbook.resources[iri], layout, prefixes[file], config.base_iri, existing
         )
     for iri in result.added:
         resource = workbook.resources[iri]
@@ -163,19 +251,40 @@ def _candidate_texts(
     return texts
 
 
-def _block(resource: Resource, layout: Layout, prefixes: dict[str, str], base: str) -> str:
-    """The resource's Turtle: its type first, then the columns' order of its sheet."""
+def _block(
+    resource: Resource,
+    layout: Layout,
+    prefixes: dict[str, str],
+    base: str,
+    previous: Resource | None = None,
+) -> str:
+    """The resource's Turtle. A changed entry keeps the order its file had (its properties and
+    their values as they were, new ones after), so that a diff shows the change; a new one is
+    written type first, then in the order of its sheet's columns."""
     order = [RDF_TYPE] + [
         c.property for c in layout.sheet(resource.kind).columns if c.property != RDF_TYPE
     ]
+    if previous is not None:
+        order = [*previous.statements, *order]
     rank = {prop: index for index, prop in reversed(list(enumerate(order)))}
     statements = sorted(resource.statements.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+    if previous is not None:
+        statements = [
+            (prop, _keep_order(terms, previous.statements.get(prop, [])))
+            for prop, terms in statements
+        ]
     return describe(
         ox.NamedNode(resource.iri),
         [(ox.NamedNode(p), terms) for p, terms in statements],
         prefixes,
         base,
     )
+
+
+def _keep_order(terms: list, before: list) -> list:
+    """``terms`` with those that were there before in their old order, new ones after."""
+    kept = [t for t in before if t in terms]
+    return kept + [t for t in terms if t not in kept]
 
 
 def _scratch_copy(config: Config, root: Path, texts: dict[Path, str]) -> tuple[Path, Path]:
@@ -235,7 +344,10 @@ def _locate(problem: Problem, workbook: ReadWorkbook, layout: Layout) -> Problem
     if resource is None:
         return problem
     sheet = layout.sheet(resource.kind)
-    columns = [c for c in sheet.columns if problem.path and c.property == problem.path]
+    path = problem.path
+    if path is None and (problem.component or "").endswith("ClassConstraintComponent"):
+        path = RDF_TYPE  # a shape on the entry itself that asks for a class: the type column
+    columns = [c for c in sheet.columns if path and c.property == path]
     if not columns:
         return dataclasses.replace(problem, locations=[workbook.cells[(problem.focus, None)]])
     language = _language(problem.value)

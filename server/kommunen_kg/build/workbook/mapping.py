@@ -18,6 +18,7 @@ vocabulary's labels and comments and from the shapes' messages, in German and En
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -143,6 +144,13 @@ class Layout:
         return f"{self.base_iri}id/{kind}/{slug}"
 
 
+def fingerprint(resource: Resource) -> str:
+    """What a resource says, as a short digest: the export records it per entry, so that the
+    import can tell a row the team changed from one whose entry changed in Turtle since."""
+    lines = sorted(f"{p} {t}" for p, terms in resource.statements.items() for t in terms)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20]
+
+
 def _value_form(term: ox.NamedNode | ox.Literal, layout_kind) -> tuple[str, str]:
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
@@ -234,6 +242,7 @@ class _Shapes:
                     "unique_lang": False,
                     "iri": False,
                     "targets": set(),
+                    "advice": False,
                 }
             facts[key]["targets"].add(row["c"].value)
             return facts[key]
@@ -248,6 +257,8 @@ class _Shapes:
                 fact["max"] = int(o.value)
             elif p == SH + "minCount":
                 fact["min"] = int(o.value)
+            elif p == SH + "severity" and o.value != SH + "Violation":
+                fact["advice"] = True  # a warning or note: the column is not required
             elif p == SH + "uniqueLang":
                 fact["unique_lang"] = o.value == "true"
             elif p == SH + "nodeKind" and o.value == SH + "IRI":
@@ -259,7 +270,7 @@ class _Shapes:
         # datatypes, classes and node kinds reached through sh:node and sh:or (two steps)
         for row in self._select(
             head
-            + """ ?shape sh:node ?n .
+            + """ ?shape (sh:node|sh:or/rdf:rest*/rdf:first) ?n .
               ?n (sh:or/rdf:rest*/rdf:first)?/(sh:or/rdf:rest*/rdf:first)? ?m .
               ?m ?p ?o . FILTER(?p IN (sh:datatype, sh:class, sh:nodeKind)) }"""
         ):
@@ -280,6 +291,15 @@ class _Shapes:
         for (path, _), fact in facts.items():
             result[path].append(fact)
         return result
+
+    def ranges(self, prop: str) -> list[str]:
+        """The classes the vocabulary gives as the property's values (rdfs:range,
+        schema:rangeIncludes)."""
+        rows = self._select(
+            f"SELECT DISTINCT ?c WHERE {{ <{prop}> <{RDFS}range>|<http://schema.org/rangeIncludes>"
+            " ?c FILTER(isIRI(?c)) }"
+        )
+        return [r["c"].value for r in rows]
 
     def comments(self, iri: str) -> dict[str, str]:
         rows = self._select(
@@ -380,7 +400,7 @@ def build_layout(
         file = files.most_common(1)[0][0] or data_dir / f"{kind}s.ttl"
         graph = next(s.graph for s in sources if s.path == file)
         columns = [
-            Column("", "key", ("Kennung", "key"), _KEY_HELP),
+            Column("", "key", ("Kennung", "key"), _KEY_HELP, many=False, required=True),
             Column(
                 RDF_TYPE,
                 "type",
@@ -469,14 +489,17 @@ def _columns_for(
     layout: Layout,
     kinds_of_class: dict[str, set[str]],
 ) -> Iterator[Column]:
+    layout_kinds = {k for found in kinds_of_class.values() for k in found}
     datatypes = {d for f in facts for d in f["datatypes"]}
     classes = {c for f in facts for c in f["classes"]}
     codes = _ordered(c for f in facts for c in f["codes"])
     maxes = [f["max"] for f in facts if f["max"] is not None]
     single = bool(maxes) and min(maxes) <= 1
-    required = any(f["min"] > 0 and f["common"] for f in facts)
+    required = any(f["min"] > 0 and f["common"] and not f["advice"] for f in facts)
     unique_lang = any(f["unique_lang"] for f in facts)
-    required_langs = {lang for f in facts if f["common"] for lang in f["languages"]}
+    required_langs = {
+        lang for f in facts if f["common"] and not f["advice"] for lang in f["languages"]
+    }
     names = {k for k, _ in forms}
     label = layout.labels.get(prop, (_local(prop), _local(prop)))
     messages = [f["messages"] for f in facts if f["messages"]]
@@ -518,10 +541,14 @@ def _columns_for(
             prop, "code", label, help_text, codes=tuple(codes), many=not single, required=required
         )
         return
+    classes |= set(shapes.ranges(prop))
     if "ref" in names or (not names and classes):
         kinds = _ordered(k for f, k in forms if f == "ref")
         for cls in sorted(classes):
             kinds += sorted(kinds_of_class.get(cls, set()) - set(kinds))
+        if not classes:
+            # neither the shapes nor the vocabulary say what the values are: any entry
+            kinds += [k for k in WORKBOOK_KINDS if k in layout_kinds and k not in kinds]
         yield Column(
             prop, "ref", label, help_text, kinds=tuple(kinds), many=not single, required=required
         )

@@ -12,6 +12,7 @@ read are bounded, and reading stops early after a long run of empty rows.
 
 from __future__ import annotations
 
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,8 +22,15 @@ import pyoxigraph as ox
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from kommunen_kg.build.workbook import office
 from kommunen_kg.build.workbook.cells import CellProblem, lines_of, read_cell
-from kommunen_kg.build.workbook.export import FIRST_ROW, HELP_SHEET, KEY_ROW, LISTS_SHEET
+from kommunen_kg.build.workbook.export import (
+    FIRST_ROW,
+    HELP_SHEET,
+    KEY_ROW,
+    LISTS_SHEET,
+    STATE_SHEET,
+)
 from kommunen_kg.build.workbook.mapping import (
     RDF_TYPE,
     SLUG,
@@ -57,6 +65,9 @@ class ReadWorkbook:
     # (resource, column key) -> the cell; (resource, None) -> the key cell of its row
     cells: dict[tuple[str, str | None], str] = field(default_factory=dict)
     problems: list[WorkbookProblem] = field(default_factory=list)
+    # entry -> its fingerprint when the workbook was exported (None: no record, a workbook
+    # made otherwise)
+    exported: dict[str, str] | None = None
 
     def problem(self, where: str, de: str, en: str) -> None:
         self.problems.append(WorkbookProblem(where, {"de": de, "en": en}))
@@ -76,7 +87,9 @@ class WorkbookUnreadable(Exception):
         self.messages = {"de": de, "en": en}
 
 
-def _open(path: Path):
+def _check_archive(path: Path) -> None:
+    """The file's size and its unpacked size are within the bounds (.xlsx and .ods are zip
+    files)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise WorkbookUnreadable(
@@ -89,14 +102,29 @@ def _open(path: Path):
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise WorkbookUnreadable(
-            f"{path}: keine .xlsx-Arbeitsmappe ({exc}).",
-            f"{path}: not an .xlsx workbook ({exc}).",
+            f"{path}: keine Arbeitsmappe (.xlsx oder .ods) ({exc}).",
+            f"{path}: not a workbook (.xlsx or .ods) ({exc}).",
         ) from exc
     if unpacked > MAX_UNPACKED_BYTES:
         raise WorkbookUnreadable(
             f"{path}: entpackt {unpacked:,} Bytes, mehr als erlaubt.".replace(",", "."),
             f"{path}: {unpacked:,} bytes unpacked, more than allowed ({MAX_UNPACKED_BYTES:,}).",
         )
+
+
+def _open(path: Path, scratch: Path):
+    if path.suffix.lower() not in (".xlsx", ".ods"):
+        raise WorkbookUnreadable(
+            f"{path}: eine Arbeitsmappe ist eine .xlsx- oder .ods-Datei.",
+            f"{path}: a workbook is an .xlsx or .ods file.",
+        )
+    _check_archive(path)
+    if path.suffix.lower() == ".ods":
+        try:
+            path = office.convert(path, ".xlsx", scratch)
+        except office.OfficeMissing as exc:
+            raise WorkbookUnreadable(exc.messages["de"], exc.messages["en"]) from exc
+        _check_archive(path)
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -126,13 +154,25 @@ def _rows(ws) -> Iterator[tuple[int, tuple]]:
 
 def read_workbook(path: Path, layout: Layout) -> ReadWorkbook:
     """Every entry of the workbook at ``path`` with its statements, and every problem."""
-    book = _open(Path(path))
+    with tempfile.TemporaryDirectory(prefix="kommunen-kg-workbook-") as scratch:
+        return _read(Path(path), layout, Path(scratch))
+
+
+def _read(path: Path, layout: Layout, scratch: Path) -> ReadWorkbook:
+    book = _open(path, scratch)
     result = ReadWorkbook()
     sheets = {s.title: s for s in layout.sheets}
     rows_of: dict[str, list[tuple[int, tuple]]] = {}
     try:
         for ws in book.worksheets:
             if ws.title in (HELP_SHEET, LISTS_SHEET):
+                continue
+            if ws.title == STATE_SHEET:
+                result.exported = {
+                    str(row[0]): str(row[1])
+                    for _, row in _rows(ws)
+                    if len(row) > 1 and row[0] and row[1] and row[0] != "IRI"
+                }
                 continue
             if ws.title not in sheets:
                 names = ", ".join(sheets)

@@ -65,13 +65,24 @@ def _dataset_texts(dataset: str) -> dict[str, dict[str, str]]:
 
 
 def _featured_event(dataset: str) -> str | None:
-    trusted = site.publication().trusted
-    rows = trusted.select(
-        f"""SELECT ?e WHERE {{ {iri_term(dataset)} <{VOID}exampleResource> ?e .
-              ?e <{RDF_TYPE}> <{SCHEMA}Event> }} ORDER BY ?e LIMIT 1"""
-    )
-    if rows:
-        return rows[0]["e"].value
+    """The first of ``[dataset] example_resources`` (in the configuration's order: the
+    published VoID has no order) that is an event of the release; else the event with the most
+    programme items."""
+    pub = site.publication()
+    trusted = pub.trusted
+    examples = {
+        row["e"].value
+        for row in trusted.select(
+            f"""SELECT ?e WHERE {{ {iri_term(dataset)} <{VOID}exampleResource> ?e .
+                  ?e <{RDF_TYPE}> <{SCHEMA}Event> }}"""
+        )
+    }
+    for example in pub.config.dataset.example_resources:
+        iri = f"{pub.iris.base}id/{example}"
+        if iri in examples:
+            return iri
+    if examples:
+        return min(examples)
     rows = trusted.select(
         f"""SELECT ?e (COUNT(?i) AS ?n) WHERE {{ ?i <{SCHEMA}superEvent> ?e }}
             GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 1"""
