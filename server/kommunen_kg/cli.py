@@ -670,13 +670,15 @@ def workbook_export(file: Path, config_path: str | None, lang: str, force: bool)
     config = _config(config_path)
     _require_shapes(config, lang)
     if file.exists() and not force:
-        raise click.UsageError(
+        click.echo(
             f"{file} gibt es schon und kann Änderungen enthalten, die noch nicht übernommen "
-            "sind; einen anderen Namen wählen oder --force"
+            "sind; einen anderen Namen wählen oder --force."
             if lang == "de"
             else f"{file} exists and may hold edits not imported yet; choose another name or "
-            "use --force"
+            "use --force.",
+            err=True,
         )
+        sys.exit(1)
     if file.suffix.lower() not in (".xlsx", ".ods"):
         raise click.UsageError(
             f"{file}: eine Arbeitsmappe ist eine .xlsx- oder .ods-Datei"

@@ -96,6 +96,7 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_s
         "page/def",
         "page/shapes",
         "page/scheme/themes",
+        "browse/talk?theme=daseinsvorsorge",
     ],
 )
 def test_pages_fit_a_phone_screen(new_tab, live_server, path):
@@ -189,4 +190,23 @@ def test_the_search_field_shows_its_whole_placeholder(new_tab, live_server, widt
         }"""
     )
     assert needed <= room, f"the placeholder needs {needed:.0f} px, the field has {room:.0f}"
+    assert tab.problems == []
+
+
+def test_facets_narrow_a_list_by_clicking_and_open_more_values_without_script(
+    new_tab, live_server
+):
+    tab = new_tab(locale="de-DE", java_script_enabled=False)
+    tab.goto(live_server + "browse/talk")
+    before = tab.locator("a.listing-title").count()
+    tab.click("section[aria-labelledby='facet-theme'] summary")  # <details>: no script needed
+    tab.click("section[aria-labelledby='facet-theme'] a:text-is('Mobilität')")
+    tab.wait_for_url(re.compile(r"theme=mobilitaet"))
+    after = tab.locator("a.listing-title").count()
+    assert 0 < after < before
+    tab.click("section[aria-labelledby='facet-year'] a:text-is('2020')")
+    tab.wait_for_url(re.compile(r"theme=mobilitaet.*year=2020|year=2020.*theme=mobilitaet"))
+    shot(tab, "browse-facets")
+    tab.click("ul.chosen-filters a >> nth=0")
+    assert tab.locator("ul.chosen-filters li").count() == 1
     assert tab.problems == []

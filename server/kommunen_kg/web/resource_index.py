@@ -53,7 +53,7 @@ from kommunen_kg.web.describe import LABEL_PROPERTIES, string_term
 # The index's file in a release folder (beside the dumps; not one of them, not in the manifest).
 INDEX_FILE = "site-index.sqlite"
 # Raised whenever the tables change: an index of another format is rebuilt from the store.
-FORMAT = "2"
+FORMAT = "3"  # 3: facets
 
 ALT_PROPERTIES = (
     SKOS + "altLabel",
@@ -212,6 +212,66 @@ class ResourceIndex:
         )
         return [Entry.from_row(*row) for row in rows]
 
+    @staticmethod
+    def _filtered(filters: Mapping[str, str], alias: str = "e") -> tuple[str, list[str]]:
+        """SQL conditions (and their parameters) for entries that have every facet value of
+        ``filters``."""
+        clauses = [
+            f"EXISTS (SELECT 1 FROM facets f WHERE f.iri = {alias}.iri AND f.facet = ? "
+            "AND f.value = ?)"
+            for _ in filters
+        ]
+        params = [x for pair in sorted(filters.items()) for x in pair]
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def selection(
+        self,
+        kind: str,
+        lang: str,
+        filters: Mapping[str, str],
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Hits:
+        """The entries of a kind with every facet value of ``filters``, in the order of
+        :meth:`of_kind`, and how many there are."""
+        lang = lang if lang in SORT_LANGUAGES else SORT_LANGUAGES[0]
+        where, params = self._filtered(filters, "o")
+        total = self._rows(
+            f"SELECT COUNT(*) FROM ordering o WHERE o.lang = ? AND o.kind = ?{where}",
+            (lang, kind, *params),
+        )[0][0]
+        rows = self._rows(
+            f"""SELECT e.iri, e.kind, e.body FROM ordering o JOIN entries e ON e.iri = o.iri
+                WHERE o.lang = ? AND o.kind = ?{where} ORDER BY o.key, o.iri LIMIT ? OFFSET ?""",
+            (lang, kind, *params, -1 if limit is None else limit, offset),
+        )
+        return Hits([Entry.from_row(*row) for row in rows], total)
+
+    def facet_counts(self, kind: str, filters: Mapping[str, str]) -> dict[str, list[tuple]]:
+        """For each facet, its values among the entries of ``kind`` that the *other* filters
+        leave, with how many entries have each (most first): what choosing it would leave."""
+        counts: dict[str, list[tuple]] = {}
+        for facet in FACETS:
+            others = {k: v for k, v in filters.items() if k != facet}
+            where, params = self._filtered(others)
+            counts[facet] = self._rows(
+                f"""SELECT g.value, COUNT(*) FROM facets g JOIN entries e ON e.iri = g.iri
+                    WHERE e.kind = ? AND g.facet = ?{where}
+                    GROUP BY g.value ORDER BY COUNT(*) DESC, g.value""",
+                (kind, facet, *params),
+            )
+        return counts
+
+    def kind_counts(self, filters: Mapping[str, str]) -> dict[str, int]:
+        """How many entries of each kind have every facet value of ``filters``."""
+        where, params = self._filtered(filters)
+        return dict(
+            self._rows(
+                f"SELECT e.kind, COUNT(*) FROM entries e WHERE 1{where} GROUP BY e.kind",
+                params,
+            )
+        )
+
     def kinds(self) -> dict[str, int]:
         return dict(self._rows("SELECT kind, COUNT(*) FROM entries GROUP BY kind ORDER BY kind"))
 
@@ -358,11 +418,14 @@ CREATE TABLE types(type TEXT NOT NULL, iri TEXT NOT NULL, PRIMARY KEY(type, iri)
 CREATE TABLE ordering(lang TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
                       iri TEXT NOT NULL, PRIMARY KEY(lang, kind, key, iri)) WITHOUT ROWID;
 CREATE TABLE words(token TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE facets(facet TEXT NOT NULL, value TEXT NOT NULL, iri TEXT NOT NULL,
+                    PRIMARY KEY(facet, value, iri)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE search USING fts5(names, texts, linked, content='', tokenize='unicode61');
 CREATE VIRTUAL TABLE search_words USING fts5vocab(search, 'row');
 """
 INDEXES_SQL = """
 CREATE INDEX entries_kind ON entries(kind);
+CREATE INDEX facets_of ON facets(iri, facet, value);
 """
 
 
@@ -435,7 +498,121 @@ def collect(engine: TrustedEngine, base: str, vocab: str) -> tuple[dict[str, Ent
         source, target = row["s"].value, row["o"].value
         if source in entries and target in entries and source != target:
             links.setdefault(source, set()).add(target)
-    return entries, {"texts": texts, "links": links}
+    return entries, {
+        "texts": texts,
+        "links": links,
+        "facets": facet_values(engine, base, vocab, entries),
+    }
+
+
+# The facets of the browse lists: what a list can be narrowed by. Values are IRIs of entries,
+# the year a four-digit string.
+FACETS = ("theme", "event", "year", "organisation")
+PROGRAMME_KINDS = ("talk", "session", "panel")
+
+
+def facet_values(
+    engine: TrustedEngine, base: str, vocab: str, entries: Mapping[str, Entry]
+) -> dict[str, set[tuple[str, str]]]:
+    """Each entry's facet values, from the programme's links: a talk is on its themes (and
+    their broader themes), at the events it belongs to, in the year it took place, and with
+    the organisations of the people who gave it; a person, a project and an organisation are
+    on what their talks are on. So "theme: mobility" narrows the list of people to those who
+    spoke on mobility or a narrower theme."""
+    prefix = string_term(base)
+
+    def pairs(pattern: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for row in engine.select(
+            f"""SELECT DISTINCT ?s ?o WHERE {{ {pattern}
+                  FILTER(isIRI(?s) && isIRI(?o) && STRSTARTS(STR(?s), {prefix})
+                         && STRSTARTS(STR(?o), {prefix})) }}"""
+        ):
+            if row["s"].value in entries and row["o"].value in entries:
+                found.setdefault(row["s"].value, set()).add(row["o"].value)
+        return found
+
+    ki = vocab
+    ancestors = pairs(f"?s <{SCHEMA}superEvent>+ ?o")
+    items_of_person = pairs(f"?o <{ki}speaker>|<{ki}panelist>|<{ki}moderator> ?s")
+    items_of_project = pairs(f"?o <{ki}presentsProject> ?s")
+    themes = pairs(f"?s <{ki}theme>|<{ki}keyMessage> ?t . ?t <{SKOS}broader>* ?o")
+    broader = pairs(f"?s <{SKOS}broader>* ?o . ?s a <{SKOS}Concept>")
+    affiliations = pairs(f"?s <{SCHEMA}affiliation> ?o")
+    project_organisations = pairs(f"?s <{ki}partner>|<{ki}coordinator> ?o")
+    parents = pairs(f"?s <{SCHEMA}parentOrganization>* ?o . ?s a <{SCHEMA}Organization>")
+
+    def kind(iri: str) -> str:
+        return entries[iri].kind
+
+    def events(item: str) -> set[str]:
+        found = {e for e in ancestors.get(item, ()) if kind(e) == "event"}
+        return found | ({item} if kind(item) == "event" else set())
+
+    def year(item: str) -> set[str]:
+        start = entries[item].start
+        return {start[:4]} if start and re.match(r"\d{4}", start) else set()
+
+    items_under: dict[str, set[str]] = {}
+    for item, above in ancestors.items():
+        for event in above:
+            items_under.setdefault(event, set()).add(item)
+    people_of_item: dict[str, set[str]] = {}
+    for person, items in items_of_person.items():
+        for item in items:
+            people_of_item.setdefault(item, set()).add(person)
+    people_of_org: dict[str, set[str]] = {}
+    for person, organisations in affiliations.items():
+        for organisation in organisations:
+            people_of_org.setdefault(organisation, set()).add(person)
+    projects_of_org: dict[str, set[str]] = {}
+    for project, organisations in project_organisations.items():
+        for organisation in organisations:
+            projects_of_org.setdefault(organisation, set()).add(project)
+
+    def about_items(items: Iterable[str]) -> set[tuple[str, str]]:
+        """The facet values a set of programme items (or events) gives."""
+        values: set[tuple[str, str]] = set()
+        for item in items:
+            values |= {("event", e) for e in events(item)}
+            values |= {("theme", t) for t in themes.get(item, ())}
+            values |= {("year", y) for y in year(item)}
+            for person in people_of_item.get(item, ()):
+                values |= {("organisation", o) for o in affiliations.get(person, ())}
+        return values
+
+    result: dict[str, set[tuple[str, str]]] = {}
+    for iri, entry in entries.items():
+        if entry.kind in PROGRAMME_KINDS:
+            values = about_items([iri])
+        elif entry.kind == "event":
+            # the themes, organisations and years of what it holds, but at itself and the
+            # events it belongs to only (a series is not "at" one of its events)
+            values = {v for v in about_items([iri, *items_under.get(iri, ())]) if v[0] != "event"}
+            values |= {("event", e) for e in events(iri)}
+            if year(iri):  # its own year, not those of the events of a series it holds
+                values = {v for v in values if v[0] != "year"} | {("year", y) for y in year(iri)}
+        elif entry.kind == "person":
+            values = about_items(items_of_person.get(iri, ()))
+            values |= {("organisation", o) for o in affiliations.get(iri, ())}
+        elif entry.kind == "project":
+            values = about_items(items_of_project.get(iri, ()))
+            values |= {("theme", t) for t in themes.get(iri, ())}
+            values |= {("organisation", o) for o in project_organisations.get(iri, ())}
+        elif entry.kind == "organisation":
+            people = people_of_org.get(iri, set())
+            projects = projects_of_org.get(iri, set())
+            items = {i for p in people for i in items_of_person.get(p, ())}
+            # its own people's talks, but not the other organisations of their co-speakers
+            values = {v for v in about_items(items) if v[0] != "organisation"}
+            values |= {("theme", t) for p in projects for t in themes.get(p, ())}
+            values |= {("organisation", o) for o in parents.get(iri, {iri}) | {iri}}
+        elif entry.kind == "theme":
+            values = {("theme", t) for t in broader.get(iri, {iri}) | {iri}}
+        else:
+            values = {("theme", t) for t in themes.get(iri, ())}
+        result[iri] = {v for v in values if v[0] == "year" or v[1] in entries}
+    return result
 
 
 def write_index(path: Path, entries: Mapping[str, Entry], found: dict) -> None:
@@ -475,6 +652,14 @@ def write_index(path: Path, entries: Mapping[str, Entry], found: dict) -> None:
                     " ".join(linked),
                 ),
             )
+        db.executemany(
+            "INSERT INTO facets VALUES (?, ?, ?)",
+            (
+                (facet, value, iri)
+                for iri, values in sorted(found.get("facets", {}).items())
+                for facet, value in sorted(values)
+            ),
+        )
         tokens = [t for (t,) in db.execute("SELECT term FROM search_words")]
         db.executemany("INSERT INTO words VALUES (?)", ((t,) for t in tokens))
         alphabet = "".join(sorted({c for t in tokens for c in t}))

@@ -229,8 +229,15 @@ def _validation(
         source = list_columns[names]
     if source is None:
         return
+    # Only a list that grows with the workbook may refuse other values: a single-valued
+    # column of codes, or of keys of one other sheet (its column A, new rows included). A
+    # list of kind/key fixed at the export must not refuse an entry added in this workbook.
+    fixed = column.form == "ref" and len(column.kinds) != 1
     validation = DataValidation(
-        type="list", formula1=source, allow_blank=True, showErrorMessage=not column.many
+        type="list",
+        formula1=source,
+        allow_blank=True,
+        showErrorMessage=not column.many and not fixed,
     )
     validation.error = (
         "Bitte einen Wert aus der Liste wählen. / Please choose a value from the list."

@@ -8,6 +8,9 @@ without JavaScript. Each page embeds schema.org JSON-LD for its resource, links 
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -34,7 +37,7 @@ from kommunen_kg.web.pages.scheme_tree import broader_paths, concepts_of, tree
 from kommunen_kg.web.pages.shapes_page import build_shapes
 from kommunen_kg.web.pages.vocabulary_page import build_vocabulary
 from kommunen_kg.web.resolution import Resolved, resolve
-from kommunen_kg.web.resource_index import fold
+from kommunen_kg.web.resource_index import FACETS, fold
 
 bp = Blueprint("pages", __name__)
 
@@ -343,29 +346,182 @@ def browse_index() -> Response:
     )
 
 
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Facet values shown at once; the rest open under "more" (a <details>, no script needed).
+FACET_SHOWN = 8
+
+
+def _filters() -> dict[str, str]:
+    """The facet values the URL chooses (``?theme=mobilitaet&year=2020``): slugs of themes,
+    events and organisations, a four-digit year. Anything else is a 400 that says what."""
+    base = site.publication().iris.base
+    chosen: dict[str, str] = {}
+    for facet in FACETS:
+        raw = request.args.get(facet, "")
+        if not raw:
+            continue
+        if facet == "year":
+            if not re.fullmatch(r"[0-9]{4}", raw):
+                abort(problems.bad_request("year must be four digits, such as 2020"))
+            chosen[facet] = raw
+        elif not _SLUG.fullmatch(raw) or len(raw) > 200:
+            abort(problems.bad_request(f"{facet} must be the key of a {facet} (its IRI's end)"))
+        else:
+            chosen[facet] = f"{base}id/{facet}/{raw}"
+    return chosen
+
+
+def _url_params(filters: dict[str, str]) -> dict[str, str]:
+    return {f: v if f == "year" else v.rsplit("/", 1)[-1] for f, v in sorted(filters.items())}
+
+
+def _facets(kind: str, filters: dict[str, str], who: site.Reader) -> list[dict]:
+    """The facet groups of a list: each value with its count and the link that chooses it (or,
+    when chosen, takes it away), in the reader's language."""
+    index = site.index()
+    groups = []
+    counts = index.facet_counts(kind, filters)
+    params = _url_params(filters)
+    for facet in FACETS:
+        values = []
+        for value, count in counts.get(facet, []):
+            entry = None if facet == "year" else index.get(value)
+            if facet != "year" and entry is None:
+                continue
+            key = value if facet == "year" else value.rsplit("/", 1)[-1]
+            chosen = params.get(facet) == key
+            changed = dict(params)
+            if chosen:
+                changed.pop(facet)
+            else:
+                changed[facet] = key
+            values.append(
+                {
+                    "label": value if entry is None else entry.label(who.lang),
+                    "count": count,
+                    "chosen": chosen,
+                    "href": site.href(f"/browse/{kind}", who, **changed),
+                }
+            )
+        if facet == "year":
+            values.sort(key=lambda v: v["label"], reverse=True)
+        values.sort(key=lambda v: not v["chosen"])  # the chosen value first, always in view
+        if values:
+            groups.append({"facet": facet, "values": values, "shown": FACET_SHOWN})
+    kinds = index.kind_counts(filters)
+    order = {k: i for i, k in enumerate(CONTENT_KINDS)}
+    groups.insert(
+        0,
+        {
+            "facet": "kind",
+            "shown": len(order),
+            "values": [
+                {
+                    "label": i18n.kind_name(k, who.lang, plural=True),
+                    "count": n,
+                    "chosen": k == kind,
+                    "href": site.href(f"/browse/{k}", who, **params),
+                }
+                for k, n in sorted(kinds.items(), key=lambda kv: order.get(kv[0], 99))
+                if k in order
+            ],
+        },
+    )
+    return groups
+
+
 @bp.route("/browse/<kind>", methods=["GET", "HEAD"])
 def browse(kind: str) -> Response:
     who = site.reader()
     number = _page_number()
     index = site.index()
-    total = index.kinds().get(kind, 0)
-    if not total:
+    if not index.kinds().get(kind, 0):
         abort(problems.not_found(None))
-    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    filters = _filters()
+    hits = index.selection(kind, who.lang, filters, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, (hits.total + PAGE_SIZE - 1) // PAGE_SIZE)
     if number > pages:
         abort(problems.not_found(None))
-    shown = index.of_kind(kind, who.lang, (number - 1) * PAGE_SIZE, PAGE_SIZE)
-    params = {"page": number} if number > 1 else {}
+    params: dict[str, object] = dict(_url_params(filters))
+    chosen = [
+        {
+            "facet": facet,
+            "label": value
+            if facet == "year"
+            else (index.get(value).label(who.lang) if index.get(value) else value),
+            "href": site.href(
+                f"/browse/{kind}",
+                who,
+                **{k: v for k, v in _url_params(filters).items() if k != facet},
+            ),
+        }
+        for facet, value in sorted(filters.items())
+    ]
+    page_params = dict(params)
+    if number > 1:
+        params["page"] = number
     return site.render(
         "browse.html",
         who=who,
         kind=kind,
-        entries=[_listing(e, who) for e in shown],
-        total=total,
+        entries=[_listing(e, who) for e in hits.entries],
+        total=hits.total,
         number=number,
         pages=pages,
+        facets=_facets(kind, filters, who),
+        chosen=chosen,
+        page_params=page_params,
+        csv_href=site.href(f"/browse/{kind}.csv", who, **page_params),
         alternates=site.language_urls(f"/browse/{kind}", **params),
     )
+
+
+@bp.route("/browse/<kind>.csv", methods=["GET", "HEAD"])
+def browse_csv(kind: str) -> Response:
+    """The whole list (every page) of a kind and facet selection as CSV: UTF-8 with a byte
+    order mark, so that spreadsheet software shows umlauts, one row per entry."""
+    who = site.reader()
+    index = site.index()
+    if not index.kinds().get(kind, 0):
+        abort(problems.not_found(None))
+    filters = _filters()
+    hits = index.selection(kind, who.lang, filters)
+    de = who.lang == "de"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["Name", "Art", "Datum", "Beschreibung", "Seite", "IRI"]
+        if de
+        else ["name", "type", "date", "description", "page", "IRI"]
+    )
+    terms = site.terms()
+    addresses = site.addresses()
+    for entry in hits.entries:
+        specific = terms.most_specific(entry.types)
+        text = ""
+        for source in (entry.full_titles, entry.descriptions):
+            if source:
+                text = source.get(who.lang) or next(iter(source.values()))
+                break
+        writer.writerow(
+            [
+                entry.label(who.lang),
+                terms.name(specific[0], who.lang) if specific else "",
+                entry.start or "",
+                text,
+                site.public(addresses.page_url(entry.iri) or "/", lang=who.lang),
+                entry.iri,
+            ]
+        )
+    name = "-".join([kind, *(f"{k}-{v}" for k, v in _url_params(filters).items())])
+    response = Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8; header=present",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.headers["Content-Language"] = who.lang
+    return response
 
 
 def _listing(entry, who: site.Reader) -> dict:

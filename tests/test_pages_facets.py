@@ -1,0 +1,114 @@
+"""Browse lists narrowed by facets (theme with its narrower themes, event, year, organisation),
+with counts, combinable, in the URL; and every list and selection as CSV that spreadsheet
+software opens with its umlauts (UTF-8 with a byte order mark), read back with Python's csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import lxml.html
+import pytest
+import requests
+
+
+def _get(live_server: str, path: str, **headers) -> requests.Response:
+    return requests.get(live_server + path.lstrip("/"), headers=headers, timeout=30)
+
+
+def _titles(doc) -> list[str]:
+    return [" ".join(a.text_content().split()) for a in doc.xpath("//a[@class='listing-title']")]
+
+
+def _facet(doc, facet: str) -> dict[str, int]:
+    """A facet group's values (label -> count) as the page shows them."""
+    found = {}
+    for li in doc.xpath(f"//section[@aria-labelledby='facet-{facet}']//li"):
+        label = " ".join(li.xpath("a")[0].text_content().split())
+        found[label] = int(li.xpath("span[@class='count']")[0].text_content().replace(".", ""))
+    return found
+
+
+def test_a_theme_narrows_a_list_to_what_is_filed_under_it_or_a_narrower_theme(live_server):
+    # KuDeQua's talk is filed under narrower themes of Daseinsvorsorge, not under it directly
+    doc = lxml.html.fromstring(_get(live_server, "/browse/talk?theme=daseinsvorsorge").text)
+    assert (
+        "Quartierslabore – Bürgerschaftlich getragene Finanzierungs- und Organisationsmodelle"
+        in (_titles(doc))
+    )
+    mobility = lxml.html.fromstring(_get(live_server, "/browse/person?theme=mobilitaet").text)
+    assert _titles(mobility) == ["Thomas Eble"]
+
+
+def test_facets_show_counts_and_combine_in_the_url(live_server):
+    doc = lxml.html.fromstring(_get(live_server, "/browse/talk?lang=en").text)
+    years = _facet(doc, "year")
+    assert years["2020"] >= 1
+    links = {
+        " ".join(a.text_content().split()): a.get("href")
+        for a in doc.xpath("//section[@aria-labelledby='facet-event']//a")
+    }
+    event = links["Secure public services!"]
+    assert "event=herbst-konferenz-2020-daseinsvorsorge-sichern" in event
+    narrowed = lxml.html.fromstring(_get(live_server, event).text)
+    count = _facet(doc, "event")["Secure public services!"]
+    assert len(_titles(narrowed)) == count
+    both = _get(
+        live_server,
+        "/browse/talk?event=herbst-konferenz-2020-daseinsvorsorge-sichern&theme=mobilitaet",
+    )
+    titles = _titles(lxml.html.fromstring(both.text))
+    assert 0 < len(titles) < count
+
+
+def test_a_chosen_facet_value_is_shown_and_can_be_taken_away(live_server):
+    doc = lxml.html.fromstring(_get(live_server, "/browse/talk?theme=mobilitaet&lang=en").text)
+    (chosen,) = doc.xpath("//ul[@class='chosen-filters']/li")
+    assert "Theme: mobility" in " ".join(chosen.text_content().split())
+    assert chosen.xpath("a/@href") == ["/browse/talk?lang=en"]
+
+
+def test_the_kind_facet_keeps_the_other_filters(live_server):
+    doc = lxml.html.fromstring(_get(live_server, "/browse/talk?theme=mobilitaet").text)
+    kinds = {
+        " ".join(a.text_content().split()): a.get("href")
+        for a in doc.xpath("//section[@aria-labelledby='facet-kind']//a")
+    }
+    assert kinds["Personen"] == "/browse/person?theme=mobilitaet"
+
+
+def test_an_empty_selection_says_so(live_server):
+    answer = _get(live_server, "/browse/talk?year=1999")
+    assert answer.status_code == 200
+    assert "Keine Einträge für diese Auswahl." in answer.text
+
+
+@pytest.mark.parametrize("query", ["year=20", "theme=Mobilit%C3%A4t", "event=a/b"])
+def test_a_malformed_facet_value_is_a_400_that_says_what(live_server, query):
+    answer = _get(live_server, f"/browse/talk?{query}")
+    assert answer.status_code == 400
+    assert "must be" in answer.text
+
+
+def test_a_list_downloads_as_csv_with_a_byte_order_mark_for_spreadsheets(live_server):
+    answer = _get(live_server, "/browse/person?theme=mobilitaet")
+    doc = lxml.html.fromstring(answer.text)
+    (href,) = doc.xpath("//a[@download]/@href")
+    table = _get(live_server, href)
+    assert table.headers["Content-Type"] == "text/csv; charset=utf-8; header=present"
+    assert table.headers["Content-Disposition"] == (
+        'attachment; filename="person-theme-mobilitaet.csv"'
+    )
+    assert table.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
+    assert [r["Name"] for r in rows] == ["Thomas Eble"]
+    assert rows[0]["IRI"] == "https://w3id.org/kommunen-innovativ/id/person/thomas-eble"
+
+
+def test_the_csv_holds_every_entry_of_the_list_not_one_page(live_server):
+    table = _get(live_server, "/browse/organisation.csv?lang=en")
+    rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
+    html = lxml.html.fromstring(_get(live_server, "/browse/organisation").text)
+    assert len(rows) > len(_titles(html))  # the page shows 20 of them
+    assert set(rows[0]) == {"name", "type", "date", "description", "page", "IRI"}
+    assert any("ä" in r["name"] or "ü" in r["name"] or "ö" in r["name"] for r in rows)
