@@ -97,6 +97,7 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_s
         "page/shapes",
         "page/scheme/themes",
         "browse/talk?theme=daseinsvorsorge",
+        "timeline",
     ],
 )
 def test_pages_fit_a_phone_screen(new_tab, live_server, path):
@@ -210,3 +211,11 @@ def test_facets_narrow_a_list_by_clicking_and_open_more_values_without_script(
     tab.click("ul.chosen-filters a >> nth=0")
     assert tab.locator("ul.chosen-filters li").count() == 1
     assert tab.problems == []
+
+
+def test_a_mark_on_the_timeline_leads_to_its_event(page, live_server):
+    page.goto(live_server + "timeline?lang=en")
+    page.click("svg.timeline-picture a[href^='/page/event/auftakt-2016']")
+    page.wait_for_url(re.compile(r"/page/event/auftakt-2016"))
+    assert page.locator("h1").inner_text().startswith("Kick-off")
+    assert page.problems == []

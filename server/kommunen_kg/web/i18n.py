@@ -28,6 +28,21 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 MESSAGES: dict[str, tuple[str, str]] = {
     "site": ("Kommunen innovativ – Wissensgraph", "Kommunen innovativ – knowledge graph"),
     "skip": ("Zum Inhalt springen", "Skip to content"),
+    "timeline": ("Zeitleiste", "Timeline"),
+    "timeline_intro": (
+        "Die Veranstaltungen der Fördermaßnahme in der Zeit: Daten so genau, wie die Quellen "
+        "sie nennen; wo keine Quelle einen Tag nennt, steht das dabei.",
+        "The events of the funding measure over time: dates as precise as the sources give "
+        "them; where no source gives a day, that is said.",
+    ),
+    "timeline_desc": (
+        "Zeitachse nach Jahren; jeder Punkt ist eine Veranstaltung, jedes Band eine Reihe über "
+        "mehrere Wochen. Dieselben Angaben stehen in der Liste darunter.",
+        "Time axis by year; each dot is an event, each band a series over several weeks. The "
+        "list below holds the same facts.",
+    ),
+    "date_unknown": ("Datum nicht überliefert", "date not known"),
+    "undated": ("Ohne bekanntes Datum", "Without a known date"),
     "narrow_down": ("Eingrenzen", "Narrow down"),
     "facet_kind": ("Art", "Kind"),
     "facet_theme": ("Thema", "Theme"),

@@ -35,6 +35,8 @@ from kommunen_kg.web.pages.resource_view import (
 from kommunen_kg.web.pages.schema_org import as_script, schema_object
 from kommunen_kg.web.pages.scheme_tree import broader_paths, concepts_of, tree
 from kommunen_kg.web.pages.shapes_page import build_shapes
+from kommunen_kg.web.pages.timeline import all_moments, timeline, years_of
+from kommunen_kg.web.pages.timeline import svg as timeline_svg
 from kommunen_kg.web.pages.vocabulary_page import build_vocabulary
 from kommunen_kg.web.resolution import Resolved, resolve
 from kommunen_kg.web.resource_index import FACETS, fold
@@ -317,6 +319,44 @@ def home() -> Response:
     # client (nor the redirect to a browser).
     response.vary.add("Accept")
     return response
+
+
+@bp.route("/timeline", methods=["GET", "HEAD"])
+def timeline_page() -> Response:
+    """The measure's events over time: a picture and, beside it, the same as a list."""
+    who = site.reader()
+    pub = site.publication()
+    terms = site.terms()
+
+    def type_name(entry) -> str:
+        specific = terms.most_specific(entry.types)
+        return terms.name(specific[0], who.lang) if specific else ""
+
+    moments = timeline(
+        pub.trusted,
+        site.index(),
+        pub.iris.base,
+        who.lang,
+        lambda iri: site.href(site.addresses().page_url(iri) or "/", who),
+        type_name,
+    )
+    title = i18n.message("timeline", who.lang)
+    statuses = {
+        m.status: f" ({terms.name(m.status, who.lang)})"
+        for m in all_moments(moments)
+        if m.status and m.status != SCHEMA + "EventScheduled"
+    }
+    picture = timeline_svg(
+        moments, who.lang, title, i18n.message("timeline_desc", who.lang), statuses
+    )
+    return site.render(
+        "timeline.html",
+        who=who,
+        picture=picture,
+        years=years_of(moments),
+        statuses=statuses,
+        alternates=site.language_urls("/timeline"),
+    )
 
 
 def _page_number() -> int:
