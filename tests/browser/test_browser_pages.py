@@ -98,6 +98,7 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_is_visible(page, live_s
         "page/scheme/themes",
         "browse/talk?theme=daseinsvorsorge",
         "timeline",
+        "presenters",
     ],
 )
 def test_pages_fit_a_phone_screen(new_tab, live_server, path):
@@ -218,4 +219,12 @@ def test_a_mark_on_the_timeline_leads_to_its_event(page, live_server):
     page.click("svg.timeline-picture a[href^='/page/event/auftakt-2016']")
     page.wait_for_url(re.compile(r"/page/event/auftakt-2016"))
     assert page.locator("h1").inner_text().startswith("Kick-off")
+    assert page.problems == []
+
+
+def test_a_name_in_the_picture_of_who_presented_what_leads_to_its_page(page, live_server):
+    page.goto(live_server + "presenters?lang=en")
+    page.click("svg.network-picture a.project[href^='/page/project/kudequa']")
+    page.wait_for_url(re.compile(r"/page/project/kudequa"))
+    assert page.locator("h1").inner_text() == "KuDeQua"
     assert page.problems == []

@@ -28,6 +28,25 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 MESSAGES: dict[str, tuple[str, str]] = {
     "site": ("Kommunen innovativ – Wissensgraph", "Kommunen innovativ – knowledge graph"),
     "skip": ("Zum Inhalt springen", "Skip to content"),
+    "presenters": ("Wer hat was vorgestellt?", "Who presented what"),
+    "presenters_nav": ("Wer – was", "Who – what"),
+    "presenters_intro": (
+        "Die Vortragenden und Podiumsgäste, die Organisationen, von denen sie kamen, die "
+        "Projekte, die sie vorstellten, und die Themen ihrer Beiträge. Jeder Name führt zu "
+        "seiner Seite; die Tabelle unter dem Bild nennt dasselbe.",
+        "The speakers and panellists, the organisations they came from, the projects they "
+        "presented and the themes of their contributions. Every name leads to its page; the "
+        "table below the picture states the same.",
+    ),
+    "presenters_desc": (
+        "Vier Spalten: Organisationen, Personen, Projekte, Themen. Linien verbinden eine "
+        "Person mit ihrer Organisation, mit dem Projekt, das sie vorstellte, und dieses (oder "
+        "die Person) mit den Themen des Beitrags.",
+        "Four columns: organisations, people, projects, themes. Lines join a person to their "
+        "organisation and to the project they presented, and that project (or the person) to "
+        "the themes of the contribution.",
+    ),
+    "contributions": ("Beiträge", "Contributions"),
     "timeline": ("Zeitleiste", "Timeline"),
     "timeline_intro": (
         "Die Veranstaltungen der Fördermaßnahme in der Zeit: Daten so genau, wie die Quellen "

@@ -23,6 +23,9 @@ from kommunen_kg.web.display import date_words
 from kommunen_kg.web.http import rdf_forms
 from kommunen_kg.web.http.rdf_forms import RDF_FORMS
 from kommunen_kg.web.pages.home import home_model
+from kommunen_kg.web.pages.presenters import COLUMNS as PRESENTER_COLUMNS
+from kommunen_kg.web.pages.presenters import network as presenter_network
+from kommunen_kg.web.pages.presenters import svg as presenter_svg
 from kommunen_kg.web.pages.programme import programme
 from kommunen_kg.web.pages.resource_view import (
     Group,
@@ -356,6 +359,36 @@ def timeline_page() -> Response:
         years=years_of(moments),
         statuses=statuses,
         alternates=site.language_urls("/timeline"),
+    )
+
+
+@bp.route("/presenters", methods=["GET", "HEAD"])
+def presenters_page() -> Response:
+    """Who presented what: people, their organisations, the projects they presented and the
+    themes, as a picture and as a table."""
+    who = site.reader()
+    pub = site.publication()
+
+    def link(iri: str) -> str:
+        return site.href(site.addresses().page_url(iri) or "/", who)
+
+    net = presenter_network(
+        pub.trusted, site.index(), site.terms().vocab, pub.iris.base, who.lang, link
+    )
+    headings = {c: i18n.kind_name(c, who.lang, plural=True) for c in PRESENTER_COLUMNS}
+    picture = presenter_svg(
+        net,
+        link,
+        headings,
+        i18n.message("presenters", who.lang),
+        i18n.message("presenters_desc", who.lang),
+    )
+    return site.render(
+        "presenters.html",
+        who=who,
+        picture=picture,
+        presenters=net.presenters,
+        alternates=site.language_urls("/presenters"),
     )
 
 
