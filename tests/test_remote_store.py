@@ -769,3 +769,23 @@ def test_search_from_the_store_finds_what_the_embedded_search_finds(
     ]
     assert found[0] == found[1]
     assert found[0][0] == first
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "timeline?lang=en",
+        "presenters?lang=en",
+        "browse/talk?theme=daseinsvorsorge&lang=en",
+        "browse/person.csv?theme=mobilitaet&lang=en",
+    ],
+)
+def test_the_overview_pages_answer_the_same_from_the_store(published, config, release, app, path):
+    """The timeline, who presented what, the facets and the CSV ask only the publication's
+    engine and its site index, so the same release in a store gives the same pages."""
+    remote = create_app(remote_publication(config, release, engine_for(published, config)))
+    with server_in_thread(remote) as url:
+        from_store = requests.get(url + path, timeout=30)
+    embedded = app.test_client().get("/" + path)
+    assert from_store.status_code == embedded.status_code == 200
+    assert from_store.content == embedded.get_data()

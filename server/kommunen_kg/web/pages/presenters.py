@@ -110,6 +110,10 @@ def network(
     }
     _order(columns, links)
     presenters = sorted(people.values(), key=lambda p: p.label.split()[-1] + " " + p.label)
+    for presenter in presenters:  # the same page whatever order the store answers in
+        for items in (presenter.organisations, presenter.projects, presenter.themes):
+            items.sort()
+        presenter.talks.sort()
     return Network(columns, labels, links, presenters)
 
 
