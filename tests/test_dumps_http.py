@@ -119,6 +119,8 @@ def test_listing_page_shows_formats_sizes_triples_checksums_and_changes(two_rele
             assert f["sha256"] in page
             assert f"{f['size']:,}" in page
     assert f"against {first.version}: +1 / −0 triples" in page
+    assert "<li>changed: <code>" in page or "<li>new: <code>" in page, "each list says what it is"
+    assert "<li>: " not in page
     assert "first release" in page
     assert "302 Found" in page, "the page says how /dumps/latest/ works"
 

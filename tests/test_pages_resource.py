@@ -126,6 +126,8 @@ def test_the_page_links_its_rdf_forms_and_a_query_about_it(live_server, config):
         "application/ld+json": "/data/project/kudequa.jsonld",
         "application/n-triples": "/data/project/kudequa.nt",
         "application/rdf+xml": "/data/project/kudequa.rdf",
+        # every page also names the releases' feed
+        "application/atom+xml": "/releases.atom?lang=de",
     }
     sparql = doc.xpath("//a[starts-with(@href, '/sparql?query=')]/@href")
     assert sparql

@@ -195,9 +195,7 @@ def test_the_search_field_shows_its_whole_placeholder(new_tab, live_server, widt
     assert tab.problems == []
 
 
-def test_facets_narrow_a_list_by_clicking_and_open_more_values_without_script(
-    new_tab, live_server
-):
+def test_facets_narrow_a_list_by_clicking_and_open_more_values_without_script(new_tab, live_server):
     tab = new_tab(locale="de-DE", java_script_enabled=False)
     tab.goto(live_server + "browse/talk")
     before = tab.locator("a.listing-title").count()

@@ -15,8 +15,10 @@ from kommunen_kg.web.catalog import bp as catalog_bp
 from kommunen_kg.web.downloads import bp as downloads_bp
 from kommunen_kg.web.endpoint.direct import DirectAnswers
 from kommunen_kg.web.endpoint.protocol import bp as sparql_bp
+from kommunen_kg.web.feed import bp as feed_bp
 from kommunen_kg.web.http import layer as http_layer
 from kommunen_kg.web.http.response_cache import ResponseCache
+from kommunen_kg.web.pages.calendar import bp as calendar_bp
 from kommunen_kg.web.publication import EXTENSION_KEY, Publication
 from kommunen_kg.web.views import register_views
 
@@ -38,6 +40,9 @@ def create_app(publication: Publication) -> Flask:
     app.register_blueprint(sparql_bp)
     app.register_blueprint(downloads_bp)
     app.register_blueprint(catalog_bp)
+    # An event's calendar (/page/event/{slug}.ics) and the releases' Atom feed (/releases.atom).
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(feed_bp)
     # ETags, 304s, Cache-Control, gzip and CORS for every response (see web/http/layer.py).
     http_layer.init_app(
         app, publication.version, publication.release.created if publication.release else None

@@ -47,6 +47,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the themes of the contribution.",
     ),
     "contributions": ("Beiträge", "Contributions"),
+    "calendar_download": (
+        "In den Kalender übernehmen (iCalendar, mit den Programmpunkten, deren Zeit bekannt ist)",
+        "Add to your calendar (iCalendar, with the programme items whose time is known)",
+    ),
+    "releases_feed": ("Neue Veröffentlichungen (Atom-Feed)", "New releases (Atom feed)"),
     "timeline": ("Zeitleiste", "Timeline"),
     "timeline_intro": (
         "Die Veranstaltungen der Fördermaßnahme in der Zeit: Daten so genau, wie die Quellen "

@@ -217,8 +217,7 @@ class ResourceIndex:
         """SQL conditions (and their parameters) for entries that have every facet value of
         ``filters``."""
         clauses = [
-            f"EXISTS (SELECT 1 FROM facets f WHERE f.iri = {alias}.iri AND f.facet = ? "
-            "AND f.value = ?)"
+            f"{alias}.iri IN (SELECT f.iri FROM facets f WHERE f.facet = ? AND f.value = ?)"
             for _ in filters
         ]
         params = [x for pair in sorted(filters.items()) for x in pair]

@@ -53,6 +53,7 @@ NEVER_CACHED = ("/health",)
 
 COMPRESSIBLE = frozenset(
     {
+        "application/atom+xml",
         "application/javascript",
         "application/json",
         "application/ld+json",

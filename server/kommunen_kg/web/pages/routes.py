@@ -22,6 +22,7 @@ from kommunen_kg.web.describe import Description, iri_term, types_of
 from kommunen_kg.web.display import date_words
 from kommunen_kg.web.http import rdf_forms
 from kommunen_kg.web.http.rdf_forms import RDF_FORMS
+from kommunen_kg.web.pages.calendar import calendar_path
 from kommunen_kg.web.pages.home import home_model
 from kommunen_kg.web.pages.presenters import COLUMNS as PRESENTER_COLUMNS
 from kommunen_kg.web.pages.presenters import network as presenter_network
@@ -238,11 +239,15 @@ def resource_page(rest: str) -> Response:
     inherited = _inherited_event_facts(resolved.iri) if SCHEMA + "Event" in my_types else {}
     page_url = site.public(addresses.page_url(resolved.iri) or "/", lang=who.lang)
     jsonld = as_script(schema_object(resolved.iri, description.about, namer, page_url, inherited))
+    calendar_href = None
+    if view.kind == "event":  # every event has its calendar file (web/pages/calendar.py)
+        calendar_href = site.href(calendar_path(resolved.iri.rsplit("/", 1)[-1]), who)
     return site.render(
         "resource.html",
         who=who,
         view=view,
         programme=items,
+        calendar_href=calendar_href,
         branches=branches,
         hierarchy=hierarchy,
         jsonld=jsonld,
