@@ -347,9 +347,11 @@ def test_the_served_releases_feed_names_it_first(live_server, release):
 
 
 def test_an_event_page_links_its_calendar_and_every_page_the_feed(app):
-    page = app.test_client().get(
-        "/page/event/herbst-konferenz-2020-daseinsvorsorge-sichern?lang=en"
-    ).get_data(as_text=True)
+    page = (
+        app.test_client()
+        .get("/page/event/herbst-konferenz-2020-daseinsvorsorge-sichern?lang=en")
+        .get_data(as_text=True)
+    )
     assert (
         '<link rel="alternate" type="text/calendar" '
         'href="/page/event/herbst-konferenz-2020-daseinsvorsorge-sichern.ics?lang=en"'

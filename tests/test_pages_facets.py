@@ -83,11 +83,54 @@ def test_an_empty_selection_says_so(live_server):
     assert "Keine Einträge für diese Auswahl." in answer.text
 
 
-@pytest.mark.parametrize("query", ["year=20", "theme=Mobilit%C3%A4t", "event=a/b"])
-def test_a_malformed_facet_value_is_a_400_that_says_what(live_server, query):
-    answer = _get(live_server, f"/browse/talk?{query}")
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("year=20", "year must be four digits"),
+        ("theme=Mobilit%C3%A4t", "There is no theme “Mobilität” in this data"),
+        ("event=a/b", "There is no event “a/b” in this data"),
+        ("theme=does-not-exist", "There is no theme “does-not-exist” in this data"),
+        ("organisation=nope&lang=de", "Organisation „nope“ gibt es in diesen Daten nicht"),
+    ],
+)
+def test_a_malformed_or_unknown_facet_value_is_a_400_that_says_what(live_server, query, said):
+    lang = "" if "lang=" in query else "&lang=en"
+    answer = _get(live_server, f"/browse/talk?{query}{lang}")
     assert answer.status_code == 400
-    assert "must be" in answer.text
+    assert said in answer.text
+
+
+def test_a_page_number_beyond_any_list_is_a_400_not_a_crash(live_server):
+    answer = _get(live_server, "/browse/talk?page=99999999999999999999999")
+    assert answer.status_code == 400
+
+
+def test_a_person_is_listed_under_their_own_organisation_not_a_co_panellist_s(live_server):
+    # Peter Dehne (Hochschule Neubrandenburg) and Thomas Eble (Regionalverband
+    # Ostwürttemberg) sat on the same panel
+    doc = lxml.html.fromstring(_get(live_server, "/browse/person?organisation=rvo").text)
+    assert "Peter Dehne" not in _titles(doc)
+    assert "Thomas Eble" in _titles(doc)
+
+
+def test_a_project_s_years_are_the_years_it_ran(live_server):
+    # lebensWert ran from 2016-06 to 2019-05 and was presented in 2020
+    doc = lxml.html.fromstring(_get(live_server, "/browse/project?year=2018").text)
+    assert "lebensWert" in _titles(doc)
+    assert "TempALand" not in _titles(doc)  # its end is not known: only its first year is
+
+
+def test_an_event_of_a_series_of_one_year_is_in_that_year_though_its_day_is_unknown(
+    live_server,
+):
+    doc = lxml.html.fromstring(_get(live_server, "/browse/event?year=2020&lang=en").text)
+    assert "Dare to experiment!" in _titles(doc)
+
+
+def test_the_csv_gives_a_talk_the_day_of_its_event_not_the_event_s_start_time(live_server):
+    table = _get(live_server, "/browse/talk.csv?lang=en")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")))}
+    assert rows["Results of the joint project DeWaK"]["date"] == "2020-11-11"
 
 
 def test_a_list_downloads_as_csv_with_a_byte_order_mark_for_spreadsheets(live_server):

@@ -38,8 +38,11 @@ def test_the_table_states_who_presented_which_project_on_which_themes(live_serve
 
 def test_the_picture_links_every_name_to_its_page_in_four_columns(live_server):
     _, svg = _page(live_server, "en")
-    assert svg.get("role") == "img"
-    assert svg.find(f"{SVG}title").text == "Who presented what"
+    # a named group of links, described by the caption (not role="img", whose children
+    # would be presentational)
+    assert svg.get("role") == "group"
+    assert svg.get("aria-label") == "Who presented what"
+    assert svg.get("aria-describedby") == "presenters-caption"
     nodes = {
         a.find(f"{SVG}title").text: (a.get("class"), a.get("href").split("?")[0])
         for a in svg.iter(f"{SVG}a")
@@ -70,3 +73,14 @@ def test_the_labels_follow_the_reader_s_language(live_server):
     doc_en, _ = _page(live_server, "en")
     assert "Quartiersentwicklung" in _row(doc_de, "Elke Dahlbeck")[2]
     assert "neighbourhood development" in _row(doc_en, "Elke Dahlbeck")[2]
+
+
+def test_the_table_downloads_as_csv(live_server):
+    import csv
+    import io
+
+    table = requests.get(live_server + "presenters.csv?lang=en", timeout=30)
+    assert table.headers["Content-Type"] == "text/csv; charset=utf-8; header=present"
+    rows = {r["person"]: r for r in csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")))}
+    assert rows["Elke Dahlbeck"]["Projects"] == "KuDeQua"
+    assert rows["Elke Dahlbeck"]["Organisations"] == "Institut Arbeit und Technik"

@@ -54,9 +54,10 @@ def test_the_picture_is_an_accessible_svg_whose_marks_link_to_the_pages(live_ser
     _, text = _page(live_server, "de")
     start = text.index("<svg")
     svg = lxml.etree.fromstring(text[start : text.index("</svg>", start) + 6])
-    assert svg.get("role") == "img"
-    assert svg.find(f"{SVG}title").text == "Zeitleiste"
-    assert svg.find(f"{SVG}desc").text.startswith("Zeitachse nach Jahren")
+    assert svg.get("role") == "group"
+    assert svg.get("aria-label") == "Zeitleiste"
+    caption = lxml.html.fromstring(text).get_element_by_id(svg.get("aria-describedby"))
+    assert caption.text_content().startswith("Zeitachse nach Jahren")
     links = {a.get("href").split("?")[0] for a in svg.iter(f"{SVG}a")}
     assert "/page/event/auftakt-2016" in links
     assert "/page/event/herbst-konferenz-2020-daseinsvorsorge-sichern" in links

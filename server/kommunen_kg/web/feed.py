@@ -61,7 +61,7 @@ MAX_NAMED = 50
 
 # The words of the feed, (German, English); the changes are worded as on /dumps/.
 TEXTS: dict[str, tuple[str, str]] = {
-    "title": ("{title}: Veröffentlichungen", "{title}: releases"),
+    "title": ("{title} – Veröffentlichungen", "{title} – releases"),
     "subtitle": (
         "Jede Veröffentlichung des Wissensgraphen und was sie geändert hat, die neueste zuerst.",
         "Every release of the knowledge graph and what it changed, the newest first.",

@@ -47,6 +47,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the themes of the contribution.",
     ),
     "contributions": ("Beiträge", "Contributions"),
+    "skip_to_table": ("Zur Tabelle (dieselben Angaben)", "Skip to the table (the same facts)"),
     "calendar_download": (
         "In den Kalender übernehmen (iCalendar, mit den Programmpunkten, deren Zeit bekannt ist)",
         "Add to your calendar (iCalendar, with the programme items whose time is known)",

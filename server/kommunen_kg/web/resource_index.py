@@ -487,7 +487,8 @@ def collect(engine: TrustedEngine, base: str, vocab: str) -> tuple[dict[str, Ent
     ):
         entry = entries.get(row["s"].value)
         if entry is not None and entry.start is None and "date" in row:
-            entry.start = row["date"].value
+            # the day only: the event's time is not the item's (a talk's time may be unknown)
+            entry.start = row["date"].value[:10]
     links: dict[str, set[str]] = {}
     for row in engine.select(
         f"""SELECT DISTINCT ?s ?o WHERE {{ ?s ?p ?o
@@ -552,6 +553,36 @@ def facet_values(
         start = entries[item].start
         return {start[:4]} if start and re.match(r"\d{4}", start) else set()
 
+    spans = {
+        row["s"].value: (row["start"].value, row["end"].value)
+        for row in engine.select(
+            f"""SELECT ?s ?start ?end WHERE {{ ?s <{SCHEMA}startDate> ?start ;
+                  <{SCHEMA}endDate> ?end FILTER(STRSTARTS(STR(?s), {prefix})) }}"""
+        )
+        if row["s"].value in entries
+    }
+
+    def years(item: str) -> set[str]:
+        """The years something took place in: its own (a project's from start to end), else
+        that of an event it belongs to whose start and end fall in one year (an undated event
+        of the autumn series 2020 took place in 2020; its day is not known)."""
+        if item in spans:
+            first, last = (v[:4] for v in spans[item])
+            if first.isdigit() and last.isdigit() and int(first) <= int(last) <= int(first) + 50:
+                return {str(y) for y in range(int(first), int(last) + 1)}
+        if year(item):
+            return year(item)
+        for above in ancestors.get(item, ()):
+            first, last = spans.get(above, ("", "-"))
+            if first[:4] == last[:4] and first[:4].isdigit():
+                return {first[:4]}
+        return set()
+
+    def with_parents(organisations: Iterable[str]) -> set[str]:
+        """Organisations and those they belong to (a chair of a university is at the
+        university too)."""
+        return {p for o in organisations for p in parents.get(o, {o}) | {o}}
+
     items_under: dict[str, set[str]] = {}
     for item, above in ancestors.items():
         for event in above:
@@ -570,42 +601,56 @@ def facet_values(
             projects_of_org.setdefault(organisation, set()).add(project)
 
     def about_items(items: Iterable[str]) -> set[tuple[str, str]]:
-        """The facet values a set of programme items (or events) gives."""
+        """The events, themes and years a set of programme items (or events) gives."""
         values: set[tuple[str, str]] = set()
         for item in items:
             values |= {("event", e) for e in events(item)}
             values |= {("theme", t) for t in themes.get(item, ())}
-            values |= {("year", y) for y in year(item)}
-            for person in people_of_item.get(item, ()):
-                values |= {("organisation", o) for o in affiliations.get(person, ())}
+            values |= {("year", y) for y in years(item)}
         return values
+
+    def speakers_organisations(items: Iterable[str]) -> set[tuple[str, str]]:
+        """The organisations of the people who gave the items."""
+        return {
+            ("organisation", o)
+            for item in items
+            for person in people_of_item.get(item, ())
+            for o in with_parents(affiliations.get(person, ()))
+        }
 
     result: dict[str, set[tuple[str, str]]] = {}
     for iri, entry in entries.items():
         if entry.kind in PROGRAMME_KINDS:
-            values = about_items([iri])
+            values = about_items([iri]) | speakers_organisations([iri])
         elif entry.kind == "event":
             # the themes, organisations and years of what it holds, but at itself and the
             # events it belongs to only (a series is not "at" one of its events)
-            values = {v for v in about_items([iri, *items_under.get(iri, ())]) if v[0] != "event"}
+            held = [iri, *items_under.get(iri, ())]
+            values = {v for v in about_items(held) if v[0] != "event"}
+            values |= speakers_organisations(held)
             values |= {("event", e) for e in events(iri)}
-            if year(iri):  # its own year, not those of the events of a series it holds
-                values = {v for v in values if v[0] != "year"} | {("year", y) for y in year(iri)}
+            if years(iri):  # its own year, not those of the events of a series it holds
+                values = {v for v in values if v[0] != "year"} | {("year", y) for y in years(iri)}
         elif entry.kind == "person":
+            # what the person gave, and the person's own organisations (not a co-panellist's)
             values = about_items(items_of_person.get(iri, ()))
-            values |= {("organisation", o) for o in affiliations.get(iri, ())}
+            values |= {("organisation", o) for o in with_parents(affiliations.get(iri, ()))}
         elif entry.kind == "project":
-            values = about_items(items_of_project.get(iri, ()))
+            # where and on what it was presented; but its own years and its own organisations
+            values = {v for v in about_items(items_of_project.get(iri, ())) if v[0] != "year"}
             values |= {("theme", t) for t in themes.get(iri, ())}
-            values |= {("organisation", o) for o in project_organisations.get(iri, ())}
+            values |= {("year", y) for y in years(iri)}
+            values |= {
+                ("organisation", o) for o in with_parents(project_organisations.get(iri, ()))
+            }
         elif entry.kind == "organisation":
             people = people_of_org.get(iri, set())
             projects = projects_of_org.get(iri, set())
             items = {i for p in people for i in items_of_person.get(p, ())}
-            # its own people's talks, but not the other organisations of their co-speakers
-            values = {v for v in about_items(items) if v[0] != "organisation"}
+            values = about_items(items)
             values |= {("theme", t) for p in projects for t in themes.get(p, ())}
-            values |= {("organisation", o) for o in parents.get(iri, {iri}) | {iri}}
+            # the organisations it belongs to: choosing a university lists its chairs
+            values |= {("organisation", o) for o in with_parents([iri]) if o != iri}
         elif entry.kind == "theme":
             values = {("theme", t) for t in broader.get(iri, {iri}) | {iri}}
         else:

@@ -149,18 +149,28 @@ def _order(columns: dict[str, list[str]], links: set[tuple[str, str]]) -> None:
             columns[column].sort(key=key)
 
 
+# The widest name a column shows before it is cut (with "…" and the whole name as a title).
+LONGEST = {"organisation": 40, "person": 24, "project": 20, "theme": 40}
+CHAR = 6.6  # px: the average width of a character at the picture's font size
+
+
+def _short(label: str, column: str) -> str:
+    most = LONGEST[column]
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def svg(
     net: Network,
     link: Callable[[str], str],
     headings: dict[str, str],
     title: str,
-    description: str,
+    description_id: str,
 ) -> str:
-    """The network as SVG: four columns of names, lines between linked ones."""
+    """The network as SVG: four columns of names, lines between linked ones. Organisations'
+    names stand left of their dots, the others' right of them; a line leaves a name where its
+    text ends, so no line runs through a name."""
     width, top = 1100, 48
-    # organisations' names to the left of their dots, the others' to the right (over the
-    # lines, on a halo of the background colour)
-    xs = {"organisation": 290, "person": 400, "project": 640, "theme": 840}
+    xs = {"organisation": 290, "person": 380, "project": 600, "theme": 790}
     tallest = max((len(n) for n in net.columns.values()), default=0)
     height = top + tallest * ROW + 16
     y: dict[str, float] = {}
@@ -168,43 +178,48 @@ def svg(
         offset = top + (tallest - len(nodes)) * ROW / 2
         for i, node in enumerate(nodes):
             y[node] = offset + i * ROW + ROW / 2
-    x = {node: xs[column] for column, nodes in net.columns.items() for node in nodes}
+    column_of = {node: column for column, nodes in net.columns.items() for node in nodes}
+    x = {node: xs[column] for node, column in column_of.items()}
+
+    def leaves(node: str) -> float:
+        """Where a line to the right leaves the node: its dot, or the end of its name."""
+        column = column_of[node]
+        if column == "organisation":
+            return x[node] + 5
+        return x[node] + 9 + CHAR * len(_short(net.labels[node], column)) + 4
+
     lines = []
     for a, b in sorted(net.links):
         if a not in y or b not in y:
             continue
-        xa, xb = x[a], x[b]
+        xa, xb = leaves(a), x[b] - 5
         middle = (xa + xb) / 2
         lines.append(
-            f'<path d="M{xa + 5:.0f},{y[a]:.1f} C{middle:.0f},{y[a]:.1f} {middle:.0f},{y[b]:.1f} '
-            f'{xb - 5:.0f},{y[b]:.1f}" class="edge"/>'
+            f'<path d="M{xa:.0f},{y[a]:.1f} C{middle:.0f},{y[a]:.1f} {middle:.0f},{y[b]:.1f} '
+            f'{xb:.0f},{y[b]:.1f}" class="edge"/>'
         )
     nodes = []
     for column, members in net.columns.items():
         for node in members:
             label = net.labels[node]
-            short = label if len(label) <= 34 else label[:33] + "…"
             left_side = column == "organisation"
             tx, anchor = (x[node] - 9, "end") if left_side else (x[node] + 9, "start")
             nodes.append(
                 f'<a href="{escape(link(node))}" class="node {column}"><title>{escape(label)}'
                 f'</title><circle cx="{x[node]}" cy="{y[node]:.1f}" r="4.5"/>'
-                f'<text x="{tx}" y="{y[node] + 4:.1f}" text-anchor="{anchor}">{escape(short)}'
-                "</text></a>"
+                f'<text x="{tx}" y="{y[node] + 4:.1f}" text-anchor="{anchor}">'
+                f"{escape(_short(label, column))}</text></a>"
             )
     heads = "".join(
         f'<text x="{xs[c] + (-9 if c == "organisation" else 9)}" y="20" '
         f'text-anchor="{"end" if c == "organisation" else "start"}" '
-        f'class="heading">{escape(headings[c])}</text>'
+        f'class="heading" aria-hidden="true">{escape(headings[c])}</text>'
         for c in COLUMNS
     )
+    # A group of links with a name, described by the caption beside it (role="img" would make
+    # the links inside presentational for some screen readers).
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
-        'class="network-picture" role="img" aria-labelledby="network-title network-desc">'
-        f'<title id="network-title">{escape(title)}</title>'
-        f'<desc id="network-desc">{escape(description)}</desc>'
-        + heads
-        + "".join(lines)
-        + "".join(nodes)
-        + "</svg>"
+        f'class="network-picture" role="group" aria-label="{escape(title)}" '
+        f'aria-describedby="{description_id}">' + heads + "".join(lines) + "".join(nodes) + "</svg>"
     )

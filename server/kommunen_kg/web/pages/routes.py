@@ -43,7 +43,7 @@ from kommunen_kg.web.pages.timeline import all_moments, timeline, years_of
 from kommunen_kg.web.pages.timeline import svg as timeline_svg
 from kommunen_kg.web.pages.vocabulary_page import build_vocabulary
 from kommunen_kg.web.resolution import Resolved, resolve
-from kommunen_kg.web.resource_index import FACETS, fold
+from kommunen_kg.web.resource_index import FACETS, Entry, fold
 
 bp = Blueprint("pages", __name__)
 
@@ -240,7 +240,9 @@ def resource_page(rest: str) -> Response:
     page_url = site.public(addresses.page_url(resolved.iri) or "/", lang=who.lang)
     jsonld = as_script(schema_object(resolved.iri, description.about, namer, page_url, inherited))
     calendar_href = None
-    if view.kind == "event":  # every event has its calendar file (web/pages/calendar.py)
+    # every dated event has its calendar file (web/pages/calendar.py); one whose day no source
+    # gives has nothing to put in a calendar
+    if view.kind == "event" and (site.index().get(resolved.iri) or Entry("", "")).start:
         calendar_href = site.href(calendar_path(resolved.iri.rsplit("/", 1)[-1]), who)
     return site.render(
         "resource.html",
@@ -354,9 +356,7 @@ def timeline_page() -> Response:
         for m in all_moments(moments)
         if m.status and m.status != SCHEMA + "EventScheduled"
     }
-    picture = timeline_svg(
-        moments, who.lang, title, i18n.message("timeline_desc", who.lang), statuses
-    )
+    picture = timeline_svg(moments, who.lang, title, "timeline-caption", statuses)
     return site.render(
         "timeline.html",
         who=who,
@@ -382,24 +382,65 @@ def presenters_page() -> Response:
     )
     headings = {c: i18n.kind_name(c, who.lang, plural=True) for c in PRESENTER_COLUMNS}
     picture = presenter_svg(
-        net,
-        link,
-        headings,
-        i18n.message("presenters", who.lang),
-        i18n.message("presenters_desc", who.lang),
+        net, link, headings, i18n.message("presenters", who.lang), "presenters-caption"
     )
     return site.render(
         "presenters.html",
         who=who,
         picture=picture,
         presenters=net.presenters,
+        csv_href=site.href("/presenters.csv", who),
         alternates=site.language_urls("/presenters"),
     )
 
 
+@bp.route("/presenters.csv", methods=["GET", "HEAD"])
+def presenters_csv() -> Response:
+    """The table of who presented what as CSV, a row per person."""
+    who = site.reader()
+    pub = site.publication()
+    net = presenter_network(
+        pub.trusted, site.index(), site.terms().vocab, pub.iris.base, who.lang, lambda i: i
+    )
+    de = who.lang == "de"
+    header = [
+        "Person" if de else "person",
+        *(i18n.kind_name(k, who.lang, plural=True) for k in ("organisation", "project", "theme")),
+        i18n.message("contributions", who.lang),
+        "IRI",
+    ]
+    rows = [
+        [
+            p.label,
+            *("; ".join(label for label, _ in items) for items in (p.organisations, p.projects)),
+            "; ".join(label for label, _ in p.themes),
+            "; ".join(label for label, _ in p.talks),
+            p.iri,
+        ]
+        for p in net.presenters
+    ]
+    return _csv(header, rows, "presenters", who.lang)
+
+
+def _csv(header: list[str], rows: list[list[str]], name: str, lang: str) -> Response:
+    """A table as CSV for spreadsheets: UTF-8 with a byte order mark (so that they show the
+    umlauts), comma-separated, a header row, as a download."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = Response(
+        "\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8; header=present"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.headers["Content-Language"] = lang
+    return response
+
+
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    # at most nine digits: a page number never needs more, and SQLite's integers end at 2^63
+    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
         abort(problems.bad_request("page must be a whole number from 1 on"))
     return int(raw)
 
@@ -430,9 +471,12 @@ FACET_SHOWN = 8
 
 
 def _filters() -> dict[str, str]:
-    """The facet values the URL chooses (``?theme=mobilitaet&year=2020``): slugs of themes,
-    events and organisations, a four-digit year. Anything else is a 400 that says what."""
+    """The facet values the URL chooses (``?theme=mobilitaet&year=2020``): keys of themes,
+    events and organisations of the release, a four-digit year. Anything else is a 400 that
+    says what, in the reader's language."""
     base = site.publication().iris.base
+    index = site.index()
+    de = site.fallback_reader().lang == "de"
     chosen: dict[str, str] = {}
     for facet in FACETS:
         raw = request.args.get(facet, "")
@@ -440,12 +484,28 @@ def _filters() -> dict[str, str]:
             continue
         if facet == "year":
             if not re.fullmatch(r"[0-9]{4}", raw):
-                abort(problems.bad_request("year must be four digits, such as 2020"))
+                abort(
+                    problems.bad_request(
+                        "Das Jahr hat vier Ziffern, etwa year=2020."
+                        if de
+                        else "year must be four digits, such as year=2020."
+                    )
+                )
             chosen[facet] = raw
-        elif not _SLUG.fullmatch(raw) or len(raw) > 200:
-            abort(problems.bad_request(f"{facet} must be the key of a {facet} (its IRI's end)"))
-        else:
-            chosen[facet] = f"{base}id/{facet}/{raw}"
+            continue
+        iri = f"{base}id/{facet}/{raw}"
+        if len(raw) > 200 or not _SLUG.fullmatch(raw) or index.get(iri) is None:
+            name = i18n.kind_name(facet, "de" if de else "en")
+            abort(
+                problems.bad_request(
+                    f"{name} „{raw[:60]}“ gibt es in diesen Daten nicht ({facet}= nimmt die "
+                    "Kennung vom Ende der Adresse, etwa theme=mobilitaet)."
+                    if de
+                    else f"There is no {name} “{raw[:60]}” in this data ({facet}= takes the key "
+                    "at the end of its address, such as theme=mobilitaet)."
+                )
+            )
+        chosen[facet] = iri
     return chosen
 
 
@@ -565,15 +625,14 @@ def browse_csv(kind: str) -> Response:
     filters = _filters()
     hits = index.selection(kind, who.lang, filters)
     de = who.lang == "de"
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = (
         ["Name", "Art", "Datum", "Beschreibung", "Seite", "IRI"]
         if de
         else ["name", "type", "date", "description", "page", "IRI"]
     )
     terms = site.terms()
     addresses = site.addresses()
+    rows = []
     for entry in hits.entries:
         specific = terms.most_specific(entry.types)
         text = ""
@@ -581,7 +640,7 @@ def browse_csv(kind: str) -> Response:
             if source:
                 text = source.get(who.lang) or next(iter(source.values()))
                 break
-        writer.writerow(
+        rows.append(
             [
                 entry.label(who.lang),
                 terms.name(specific[0], who.lang) if specific else "",
@@ -592,14 +651,7 @@ def browse_csv(kind: str) -> Response:
             ]
         )
     name = "-".join([kind, *(f"{k}-{v}" for k, v in _url_params(filters).items())])
-    response = Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        content_type="text/csv; charset=utf-8; header=present",
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    response.headers["Content-Language"] = who.lang
-    return response
+    return _csv(header, rows, name, who.lang)
 
 
 def _listing(entry, who: site.Reader) -> dict:

@@ -132,7 +132,7 @@ def svg(
     moments: list[Moment],
     lang: str,
     title: str,
-    description: str,
+    description_id: str,
     status_words: dict[str, str] | None = None,
 ) -> str:
     """The timeline as an SVG picture: years along the bottom, a mark per dated event (a band
@@ -205,12 +205,16 @@ def svg(
         )
         if year <= last:
             mid = x(date(year, 7, 1))
-            ticks.append(f'<text x="{mid:.1f}" y="{axis_y + 20}" class="year">{year}</text>')
+            ticks.append(
+                f'<text x="{mid:.1f}" y="{axis_y + 20}" class="year" aria-hidden="true">'
+                f"{year}</text>"
+            )
+    # A group of links with a name, described by the caption beside it (role="img" would
+    # make the links inside presentational for some screen readers).
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="timeline-picture" role="img" aria-labelledby="timeline-title timeline-desc">'
-        f'<title id="timeline-title">{escape(title)}</title>'
-        f'<desc id="timeline-desc">{escape(description)}</desc>'
+        f'class="timeline-picture" role="group" aria-label="{escape(title)}" '
+        f'aria-describedby="{description_id}">'
         + "".join(ticks)
         + f'<line x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" class="axis"/>'
         + "".join(marks)
