@@ -74,3 +74,11 @@ def test_every_page_links_the_timeline_in_its_navigation(live_server):
     assert doc.xpath("//nav[@class='site-nav']//a[normalize-space()='Timeline']/@href") == [
         "/timeline?lang=en"
     ]
+
+
+def test_a_faulty_language_on_the_overview_pages_gets_the_site_s_own_400_page(live_server):
+    for path in ("timeline", "presenters"):
+        answer = requests.get(f"{live_server}{path}?lang=fr", timeout=30)
+        assert answer.status_code == 400
+        assert "lang must be one of: de, en" in answer.text
+        assert 'class="site-nav"' in answer.text  # the styled page, not a bare one

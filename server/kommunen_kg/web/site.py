@@ -77,7 +77,11 @@ def reader() -> Reader:
     asked = request.args.get("lang")
     if asked is not None:
         if asked not in i18n.LANGUAGES:
-            abort(400, description=f"lang must be one of: {', '.join(i18n.LANGUAGES)}")
+            abort(
+                400,
+                description=f"lang must be one of: {', '.join(i18n.LANGUAGES)} "
+                f"(lang muss eines davon sein: {', '.join(i18n.LANGUAGES)})",
+            )
         return Reader(asked, True)
     best = request.accept_languages.best_match(i18n.LANGUAGES, default=i18n.DEFAULT_LANGUAGE)
     return Reader(best or i18n.DEFAULT_LANGUAGE, False)

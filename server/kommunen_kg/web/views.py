@@ -17,7 +17,18 @@ from kommunen_kg.web.linked_data import routes as linked_data
 from kommunen_kg.web.pages import routes as pages
 from kommunen_kg.web.pages import sitemap
 
-OWN_PREFIXES = ("/id/", "/page/", "/data/", "/graph/", "/browse", "/search", "/def", "/shapes")
+OWN_PREFIXES = (
+    "/id/",
+    "/page/",
+    "/data/",
+    "/graph/",
+    "/browse",
+    "/search",
+    "/def",
+    "/shapes",
+    "/timeline",
+    "/presenters",
+)
 
 
 # Paths other parts of the server own: their errors keep the form those parts chose.

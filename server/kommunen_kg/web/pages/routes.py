@@ -441,7 +441,13 @@ def _page_number() -> int:
     raw = request.args.get("page", "1")
     # at most nine digits: a page number never needs more, and SQLite's integers end at 2^63
     if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
-        abort(problems.bad_request("page must be a whole number from 1 on"))
+        abort(
+            problems.bad_request(
+                "page ist eine ganze Zahl ab 1, etwa page=2."
+                if site.fallback_reader().lang == "de"
+                else "page must be a whole number from 1 on, such as page=2."
+            )
+        )
     return int(raw)
 
 
