@@ -155,3 +155,19 @@ def test_the_csv_holds_every_entry_of_the_list_not_one_page(live_server):
     assert len(rows) > len(_titles(html))  # the page shows 20 of them
     assert set(rows[0]) == {"name", "type", "date", "description", "page", "IRI"}
     assert any("ä" in r["name"] or "ü" in r["name"] or "ö" in r["name"] for r in rows)
+
+
+def test_the_list_of_events_goes_by_date_with_undated_ones_last(live_server):
+    doc = lxml.html.fromstring(_get(live_server, "/browse/event?lang=en").text)
+    titles = _titles(doc)
+    assert titles[0] == "Kick-off of the funding measure “Kommunen innovativ”"  # 2016
+    assert titles.index("Secure public services!") < titles.index("Dare to experiment!")
+
+
+def test_a_moderator_is_not_filed_under_the_key_message_of_the_event_they_moderated(
+    live_server,
+):
+    doc = lxml.html.fromstring(
+        _get(live_server, "/browse/person?theme=daseinsvorsorge-sichern").text
+    )
+    assert "Katrin Fahrenkrug" not in _titles(doc)

@@ -53,7 +53,7 @@ from kommunen_kg.web.describe import LABEL_PROPERTIES, string_term
 # The index's file in a release folder (beside the dumps; not one of them, not in the manifest).
 INDEX_FILE = "site-index.sqlite"
 # Raised whenever the tables change: an index of another format is rebuilt from the store.
-FORMAT = "3"  # 3: facets
+FORMAT = "4"  # 3: facets; 4: events ordered by date
 
 ALT_PROPERTIES = (
     SKOS + "altLabel",
@@ -126,8 +126,12 @@ class Entry:
 
     def sort_key(self, lang: str) -> str:
         """Family name (or name), then name, folded; one string so that SQLite orders it as
-        Python would (both compare code points)."""
-        return fold(self.family_name or self.label(lang)) + "\x00" + fold(self.label(lang))
+        Python would (both compare code points). Events go by date first (undated last), as a
+        programme is read."""
+        by_name = fold(self.family_name or self.label(lang)) + "\x00" + fold(self.label(lang))
+        if self.kind == "event":
+            return ("0" + self.start[:10] if self.start else "1") + "\x00" + by_name
+        return by_name
 
     def as_json(self) -> str:
         return json.dumps(
@@ -632,8 +636,11 @@ def facet_values(
             if years(iri):  # its own year, not those of the events of a series it holds
                 values = {v for v in values if v[0] != "year"} | {("year", y) for y in years(iri)}
         elif entry.kind == "person":
-            # what the person gave, and the person's own organisations (not a co-panellist's)
-            values = about_items(items_of_person.get(iri, ()))
+            # what the person gave, and the person's own organisations (not a co-panellist's);
+            # themes only of their talks and panels, not of an event they moderated
+            given = items_of_person.get(iri, set())
+            values = {v for v in about_items(given) if v[0] != "theme"}
+            values |= about_items(i for i in given if kind(i) in PROGRAMME_KINDS)
             values |= {("organisation", o) for o in with_parents(affiliations.get(iri, ()))}
         elif entry.kind == "project":
             # where and on what it was presented; but its own years and its own organisations
