@@ -28,7 +28,7 @@ from kommunen_kg.web.http.security import (
 
 from .support import ROOT
 
-EXAMPLES = load_examples()
+EXAMPLES = load_examples(ROOT / "data" / "queries")
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 BUNDLE = ROOT / "server" / "kommunen_kg" / "web" / "static" / "yasgui" / "yasgui.min.js"
 
@@ -259,3 +259,33 @@ def test_editor_of_ad_hoc_files_has_no_dataset_examples(tmp_path, config):
     assert config.dataset.title_de not in assets.words
     assert config.dataset.title_en not in assets.words
     assert '<div id="yasgui">' in assets.text
+
+
+def test_the_examples_are_the_deployment_s_own_from_the_configured_folder(
+    tmp_path, config, release
+):
+    import dataclasses
+
+    from kommunen_kg.web.app import create_app
+    from kommunen_kg.web.publication import open_release
+
+    from .support import server_in_thread
+
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    (folder / "count.rq").write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n", "utf-8")
+    (folder / "index.toml").write_text(
+        '[[example]]\nfile = "count.rq"\ntitle_de = "Wie viele Tripel?"\n'
+        'title_en = "How many triples?"\n',
+        "utf-8",
+    )
+    own = dataclasses.replace(config, paths=dataclasses.replace(config.paths, queries=str(folder)))
+    with server_in_thread(create_app(open_release(own, release))) as url:
+        examples = json.loads(page(url, "sparql", lang="en").config)["examples"]
+    assert [(e["slug"], e["title"]) for e in examples] == [("count", "How many triples?")]
+
+
+def test_a_broken_examples_index_is_an_error_that_names_its_file(tmp_path):
+    (tmp_path / "index.toml").write_text('[[example]]\nfile = "missing.rq"\n', "utf-8")
+    with pytest.raises(ValueError, match=re.escape("index.toml: an [[example]] lacks 'title_de'")):
+        load_examples(tmp_path)

@@ -56,6 +56,8 @@ class PathsConfig:
     ontology: str = "ontology"
     data: str = "data"
     graphs: str = "graphs"
+    # the query editor's example queries (index.toml and .rq files); none where it is missing
+    queries: str = "data/queries"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,10 @@ class Config:
     @property
     def graphs_dir(self) -> Path:
         return (self.root / self.paths.graphs).resolve()
+
+    @property
+    def queries_dir(self) -> Path:
+        return (self.root / self.paths.queries).resolve()
 
     def with_base_iri(self, base_iri: str) -> Config:
         """A copy that mints IRIs under another base (``--base-iri``)."""

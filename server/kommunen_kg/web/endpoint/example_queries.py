@@ -1,10 +1,11 @@
 """The example queries of the query editor: the competency questions of the knowledge graph.
 
-They live as plain ``.rq`` files in ``examples/`` beside this module, listed with their German
-and English titles in ``examples/index.toml``, so that a data editor can add one without touching
-code, and the tests run every one of them against the real endpoint. The files use prefixed names
-only; the PREFIX lines are added here from the configured base IRI, so the same files work for
-any deployment.
+They are data of the deployment, not code: plain ``.rq`` files in the folder ``[paths] queries``
+of ``kommunen-kg.toml`` names (``data/queries`` here), listed with their German and English
+titles in its ``index.toml``, so that a data editor can add one without touching code, and the
+tests run every one of them against the real endpoint. The files use prefixed names only; the
+PREFIX lines are added here from the configured base IRI, so the same files work for any
+deployment. Without such a folder the editor simply offers no examples.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from kommunen_kg.rdf.namespaces import ProjectIRIs
 
@@ -79,19 +80,31 @@ def default_query(iris: ProjectIRIs) -> str:
 
 
 @cache
-def load_examples() -> tuple[ExampleQuery, ...]:
-    """Every example of ``examples/index.toml``, in its order."""
-    folder = resources.files(__package__) / "examples"
-    index = tomllib.loads((folder / "index.toml").read_text(encoding="utf-8"))
+def load_examples(folder: Path) -> tuple[ExampleQuery, ...]:
+    """Every example of ``folder/index.toml``, in its order (none without the folder). A broken
+    index or a missing query file is an error that names the file: a server should not start
+    with an editor whose examples silently went missing."""
+    index_file = folder / "index.toml"
+    if not index_file.is_file():
+        return ()
+    try:
+        index = tomllib.loads(index_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{index_file}: {exc}") from exc
     examples = []
-    for entry in index["example"]:
-        name = entry["file"]
-        examples.append(
-            ExampleQuery(
-                slug=name.removesuffix(".rq"),
-                title_de=entry["title_de"],
-                title_en=entry["title_en"],
-                body=(folder / name).read_text(encoding="utf-8"),
+    for entry in index.get("example", []):
+        try:
+            name = entry["file"]
+            examples.append(
+                ExampleQuery(
+                    slug=name.removesuffix(".rq"),
+                    title_de=entry["title_de"],
+                    title_en=entry["title_en"],
+                    body=(folder / name).read_text(encoding="utf-8"),
+                )
             )
-        )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{index_file}: an [[example]] lacks {exc}") from exc
+        except OSError as exc:
+            raise ValueError(f"{index_file}: {exc.strerror}: {folder / name}") from exc
     return tuple(examples)

@@ -242,7 +242,7 @@ def editor_page() -> Response:
             "other_title": ex.title(other),
             "query": ex.text(iris),
         }
-        for ex in (load_examples() if publication.release else ())
+        for ex in (load_examples(publication.config.queries_dir) if publication.release else ())
     ]
     response = site.render(
         "query.html",
