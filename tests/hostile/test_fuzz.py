@@ -26,7 +26,7 @@ SEED = 20261205
 ROUNDS = {"embedded": 3000, "store": 3000}
 CLIENTS = 6
 
-EXAMPLES = Path(__file__).parents[2] / "server/kommunen_kg/web/endpoint/examples"
+EXAMPLES = Path(__file__).parents[2] / "data" / "queries"  # the query editor's examples
 BASE = "https://w3id.org/kommunen-innovativ/"
 
 PATHS = [
