@@ -136,7 +136,7 @@ def test_the_csv_gives_a_talk_the_day_of_its_event_not_the_event_s_start_time(li
 def test_a_list_downloads_as_csv_with_a_byte_order_mark_for_spreadsheets(live_server):
     answer = _get(live_server, "/browse/person?theme=mobilitaet")
     doc = lxml.html.fromstring(answer.text)
-    (href,) = doc.xpath("//a[@download]/@href")
+    (href,) = [h for h in doc.xpath("//a[@download]/@href") if "sep=" not in h]
     table = _get(live_server, href)
     assert table.headers["Content-Type"] == "text/csv; charset=utf-8; header=present"
     assert table.headers["Content-Disposition"] == (
@@ -171,3 +171,14 @@ def test_a_moderator_is_not_filed_under_the_key_message_of_the_event_they_modera
         _get(live_server, "/browse/person?theme=daseinsvorsorge-sichern").text
     )
     assert "Katrin Fahrenkrug" not in _titles(doc)
+
+
+def test_the_csv_comes_semicolon_separated_for_excel_with_german_settings(live_server):
+    doc = lxml.html.fromstring(_get(live_server, "/browse/person?theme=mobilitaet").text)
+    links = doc.xpath("//a[@download]/@href")
+    (semicolon,) = [link for link in links if "sep=semicolon" in link]
+    table = _get(live_server, semicolon)
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Name", "Art", "Datum", "Beschreibung", "Seite", "IRI"]
+    assert rows[1][0] == "Thomas Eble"
+    assert _get(live_server, "/browse/person.csv?sep=tab").status_code == 400

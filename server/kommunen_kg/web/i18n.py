@@ -78,6 +78,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "remove_filter": ("Filter entfernen", "Remove filter"),
     "more_values": ("weitere", "more"),
     "no_matches": ("Keine Einträge für diese Auswahl.", "No entries for this selection."),
+    "download_csv_semicolon": (
+        "mit Semikolon, für Excel mit deutschen Einstellungen",
+        "semicolon-separated, for Excel with German settings",
+    ),
     "download_csv": (
         "Liste als CSV (für Tabellenkalkulationen)",
         "List as CSV (for spreadsheets)",

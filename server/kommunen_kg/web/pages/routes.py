@@ -390,6 +390,7 @@ def presenters_page() -> Response:
         picture=picture,
         presenters=net.presenters,
         csv_href=site.href("/presenters.csv", who),
+        csv_semicolon_href=site.href("/presenters.csv", who, sep="semicolon"),
         alternates=site.language_urls("/presenters"),
     )
 
@@ -422,11 +423,24 @@ def presenters_csv() -> Response:
     return _csv(header, rows, "presenters", who.lang)
 
 
+SEPARATORS = {"comma": ",", "semicolon": ";"}
+
+
 def _csv(header: list[str], rows: list[list[str]], name: str, lang: str) -> Response:
     """A table as CSV for spreadsheets: UTF-8 with a byte order mark (so that they show the
-    umlauts), comma-separated, a header row, as a download."""
+    umlauts), a header row, as a download; comma-separated (RFC 4180), or with ``?sep=semicolon``
+    for Excel with German settings, which splits only on semicolons when a file is opened."""
+    separator = SEPARATORS.get(request.args.get("sep", "comma"))
+    if separator is None:
+        abort(
+            problems.bad_request(
+                "sep ist comma oder semicolon."
+                if site.fallback_reader().lang == "de"
+                else "sep must be comma or semicolon."
+            )
+        )
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=separator)
     writer.writerow(header)
     writer.writerows(rows)
     response = Response(
@@ -616,6 +630,7 @@ def browse(kind: str) -> Response:
         chosen=chosen,
         page_params=page_params,
         csv_href=site.href(f"/browse/{kind}.csv", who, **page_params),
+        csv_semicolon_href=site.href(f"/browse/{kind}.csv", who, sep="semicolon", **page_params),
         alternates=site.language_urls(f"/browse/{kind}", **params),
     )
 
