@@ -139,3 +139,13 @@ def exported_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("workbook") / "programm.xlsx"
     export_workbook(layout_for(load_config(ROOT / "kommunen-kg.toml")), path)
     return path
+
+
+@pytest.fixture
+def workbook_project(sources_copy: Path, exported_workbook: Path) -> tuple[Config, Path]:
+    """A private copy of the sources, its configuration, and a workbook exported from them
+    (the export of the repository's sources, which the copy equals)."""
+    config = load_config(sources_copy / "kommunen-kg.toml")
+    path = sources_copy / "programm.xlsx"
+    shutil.copy(exported_workbook, path)
+    return config, path

@@ -142,6 +142,21 @@ def stop(process: subprocess.Popen, grace: float = 20.0, how: int = signal.SIGIN
         process.wait()
 
 
+@contextlib.contextmanager
+def build_time(epoch: int) -> Iterator[None]:
+    """Builds inside stamp their release with ``epoch`` (SOURCE_DATE_EPOCH, the
+    reproducible-builds convention), so that releases built in a row are ordered in time."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
 def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """``kommunen-kg ARGS`` in ``cwd``, its output captured."""
     return subprocess.run(

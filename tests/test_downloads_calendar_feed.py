@@ -8,8 +8,6 @@ second adds people and changes an event), and over the session's release.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
@@ -21,7 +19,7 @@ import pytest
 import requests
 import vobject
 
-from .support import ROOT
+from .support import ROOT, build_time
 
 BASE = "https://w3id.org/kommunen-innovativ/"
 EVENT = "herbst-konferenz-2020-daseinsvorsorge-sichern"
@@ -214,19 +212,6 @@ def test_the_calendar_is_served_over_http_with_validators(live_server):
 # --- the Atom feed of the releases ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _build_time(epoch: int):
-    old = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = old
-
-
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory: pytest.TempPathFactory):
     """(test client, first release, second release) over a folder with two releases; the
@@ -241,7 +226,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory):
         shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "kommunen-kg.toml", root / "kommunen-kg.toml")
     config = load_config(root / "kommunen-kg.toml")
-    with _build_time(1_700_000_000):
+    with build_time(1_700_000_000):
         first = build(config).release
     people = "".join(
         f'\nperson:feed-person{i:02d} a schema:Person ; schema:name "Feed Person{i:02d}" ;\n'
@@ -258,7 +243,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory):
         ),
         encoding="utf-8",
     )
-    with _build_time(1_700_086_400):
+    with build_time(1_700_086_400):
         second = build(config).release
     assert first.version != second.version
     app = create_app(open_release(config, second))

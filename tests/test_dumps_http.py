@@ -6,11 +6,9 @@ URLs, ``latest`` and the changelog can be seen at work; and a server of ad-hoc f
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import http.client
-import os
 import shutil
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -19,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from .support import ROOT, server_in_thread
+from .support import ROOT, build_time, server_in_thread
 
 MEDIA_TYPES = {
     "kommunen-innovativ.ttl": "text/turtle; charset=utf-8",
@@ -31,19 +29,6 @@ MEDIA_TYPES = {
     "metadata.nq.gz": "application/gzip",
 }
 ADDED = '\nfunding:fona schema:alternateName "FONA (Rahmenprogramm)"@de .\n'
-
-
-@contextlib.contextmanager
-def _build_time(epoch: int):
-    old = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = old
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +44,11 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory):
         shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "kommunen-kg.toml", root / "kommunen-kg.toml")
     config = load_config(root / "kommunen-kg.toml")
-    with _build_time(1_700_000_000):
+    with build_time(1_700_000_000):
         first = build(config).release
     with (root / "data" / "projects.ttl").open("a", encoding="utf-8") as f:
         f.write(ADDED)
-    with _build_time(1_700_086_400):
+    with build_time(1_700_086_400):
         second = build(config).release
     assert first.version != second.version
     with server_in_thread(create_app(open_release(config, second))) as url:

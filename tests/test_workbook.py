@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,9 +21,8 @@ from kommunen_kg.build.workbook import reading
 from kommunen_kg.build.workbook.export import FIRST_ROW
 from kommunen_kg.build.workbook.importer import import_workbook, layout_for
 from kommunen_kg.build.workbook.reading import WorkbookUnreadable, read_workbook
-from kommunen_kg.config import load_config
 
-from .support import ROOT
+from .support import ROOT, run_cli
 from .workbook_support import DCTERMS_SOURCE, KI, SCHEMA, EditedWorkbook
 
 TALKS = "Vorträge"
@@ -45,16 +41,6 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def project(sources_copy: Path, exported_workbook: Path):
-    """A private copy of the sources, its configuration, and a workbook exported from them
-    (the export of the repository's sources, which the copy equals)."""
-    config = load_config(sources_copy / "kommunen-kg.toml")
-    path = sources_copy / "programm.xlsx"
-    shutil.copy(exported_workbook, path)
-    return config, path
-
-
 def _problems(result) -> dict[str, str]:
     """where -> English message, for the workbook's own problems and the located report."""
     found = {p.where: p.message("en") for p in result.problems}
@@ -68,8 +54,8 @@ def _problems(result) -> dict[str, str]:
 # --- export -----------------------------------------------------------------------------------
 
 
-def test_export_has_a_row_for_every_entry_of_each_kind(project):
-    config, path = project
+def test_export_has_a_row_for_every_entry_of_each_kind(workbook_project):
+    config, path = workbook_project
     layout = layout_for(config)
     book = load_workbook(path, read_only=True)
     for sheet in layout.sheets:
@@ -82,8 +68,8 @@ def test_export_has_a_row_for_every_entry_of_each_kind(project):
         assert sorted(keys) == expected, sheet.title
 
 
-def test_export_names_each_column_in_german_and_english_with_help_from_the_shapes(project):
-    _, path = project
+def test_export_names_each_column_in_german_and_english_with_help_from_the_shapes(workbook_project):
+    _, path = workbook_project
     edited = EditedWorkbook(path)
     ws = edited.book[TALKS]
     column = edited.column(TALKS, KI + "speaker")
@@ -99,8 +85,8 @@ def test_export_names_each_column_in_german_and_english_with_help_from_the_shape
     )
 
 
-def test_export_writes_every_value_as_text_so_office_software_keeps_its_form(project):
-    _, path = project
+def test_export_writes_every_value_as_text_so_office_software_keeps_its_form(workbook_project):
+    _, path = workbook_project
     edited = EditedWorkbook(path)
     start = edited.column(EVENTS, SCHEMA + "startDate")
     row = edited.row(EVENTS, "herbst-konferenz-2020-daseinsvorsorge-sichern")
@@ -109,8 +95,8 @@ def test_export_writes_every_value_as_text_so_office_software_keeps_its_form(pro
     assert cell.number_format == "@"
 
 
-def test_export_offers_the_entries_of_the_referenced_sheet_in_a_drop_down(project):
-    _, path = project
+def test_export_offers_the_entries_of_the_referenced_sheet_in_a_drop_down(workbook_project):
+    _, path = workbook_project
     edited = EditedWorkbook(path)
     ws = edited.book[TALKS]
     letter = ws.cell(1, edited.column(TALKS, KI + "speaker")).column_letter
@@ -122,8 +108,8 @@ def test_export_offers_the_entries_of_the_referenced_sheet_in_a_drop_down(projec
     assert lists[0].formula1.startswith("'Personen'!$A$4:$A$")
 
 
-def test_export_offers_the_values_of_a_code_list_in_a_drop_down(project):
-    _, path = project
+def test_export_offers_the_values_of_a_code_list_in_a_drop_down(workbook_project):
+    _, path = workbook_project
     edited = EditedWorkbook(path)
     ws = edited.book[EVENTS]
     letter = ws.cell(1, edited.column(EVENTS, SCHEMA + "eventAttendanceMode")).column_letter
@@ -141,8 +127,8 @@ def test_export_offers_the_values_of_a_code_list_in_a_drop_down(project):
 # --- round trip -------------------------------------------------------------------------------
 
 
-def test_reading_the_export_back_gives_every_statement_of_the_sources(project):
-    config, path = project
+def test_reading_the_export_back_gives_every_statement_of_the_sources(workbook_project):
+    config, path = workbook_project
     layout = layout_for(config)
     workbook = read_workbook(path, layout)
     assert workbook.problems == []
@@ -150,8 +136,8 @@ def test_reading_the_export_back_gives_every_statement_of_the_sources(project):
         assert reading.statement_set(workbook.resources[iri]) == reading.statement_set(resource)
 
 
-def test_importing_an_unchanged_export_changes_no_file(project, sources_copy):
-    config, path = project
+def test_importing_an_unchanged_export_changes_no_file(workbook_project, sources_copy):
+    config, path = workbook_project
     before = _files(sources_copy)
     result = import_workbook(config, path)
     assert result.passes
@@ -159,8 +145,8 @@ def test_importing_an_unchanged_export_changes_no_file(project, sources_copy):
     assert _files(sources_copy) == before
 
 
-def test_export_import_and_build_give_the_same_version(project, sources_copy):
-    config, path = project
+def test_export_import_and_build_give_the_same_version(workbook_project, sources_copy):
+    config, path = workbook_project
     first = build(config).release.version
     import_workbook(config, path)
     assert build(config).release.version == first
@@ -169,8 +155,8 @@ def test_export_import_and_build_give_the_same_version(project, sources_copy):
 # --- changes ----------------------------------------------------------------------------------
 
 
-def test_a_changed_row_rewrites_only_the_block_of_its_entry(project, sources_copy):
-    config, path = project
+def test_a_changed_row_rewrites_only_the_block_of_its_entry(workbook_project, sources_copy):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, SCHEMA + "name@en", KUDEQUA, "A new English title")
     edited.save()
@@ -194,8 +180,8 @@ def test_a_changed_row_rewrites_only_the_block_of_its_entry(project, sources_cop
     assert '"A new English title"@en' in talks.read_text(encoding="utf-8")
 
 
-def test_a_new_row_is_added_to_the_file_of_its_kind(project, sources_copy):
-    config, path = project
+def test_a_new_row_is_added_to_the_file_of_its_kind(workbook_project, sources_copy):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.add(
         PEOPLE,
@@ -222,8 +208,8 @@ def test_a_new_row_is_added_to_the_file_of_its_kind(project, sources_copy):
     )
 
 
-def test_nothing_is_written_while_an_error_remains(project, sources_copy):
-    config, path = project
+def test_nothing_is_written_while_an_error_remains(workbook_project, sources_copy):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, SCHEMA + "name@en", KUDEQUA, "A new English title")
     edited.set(TALKS, KI + "speaker", "2020-11-11-tempaland", "niemand")
@@ -235,8 +221,8 @@ def test_nothing_is_written_while_an_error_remains(project, sources_copy):
     assert _files(sources_copy) == before
 
 
-def test_values_typed_into_office_software_are_read_as_their_lexical_forms(project):
-    config, path = project
+def test_values_typed_into_office_software_are_read_as_their_lexical_forms(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(EVENTS, SCHEMA + "startDate", "auftakt-2016", dt.datetime(2016, 6, 14))
     edited.set(TALKS, KI + "position", KUDEQUA, 2)
@@ -256,8 +242,8 @@ def test_values_typed_into_office_software_are_read_as_their_lexical_forms(proje
 # --- problems at their cells -------------------------------------------------------------------
 
 
-def test_an_unknown_reference_is_named_at_its_cell(project):
-    config, path = project
+def test_an_unknown_reference_is_named_at_its_cell(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, KI + "speaker", KUDEQUA, "niemand")
     edited.save()
@@ -269,8 +255,8 @@ def test_an_unknown_reference_is_named_at_its_cell(project):
     assert problem.message("de").startswith("Der Verweis „niemand“ führt ins Leere")
 
 
-def test_a_missing_source_is_named_at_its_cell_with_the_message_of_the_shapes(project):
-    config, path = project
+def test_a_missing_source_is_named_at_its_cell_with_the_message_of_the_shapes(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, DCTERMS_SOURCE, KUDEQUA, None)
     edited.save()
@@ -284,8 +270,8 @@ def test_a_missing_source_is_named_at_its_cell_with_the_message_of_the_shapes(pr
     assert problem.message("de").startswith("Jede Aussage braucht eine öffentliche Quelle")
 
 
-def test_a_text_in_only_one_language_is_named_at_the_empty_cell_of_the_other(project):
-    config, path = project
+def test_a_text_in_only_one_language_is_named_at_the_empty_cell_of_the_other(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(THEMES, "http://www.w3.org/2004/02/skos/core#definition@en", "daseinsvorsorge", None)
     edited.save()
@@ -297,8 +283,8 @@ def test_a_text_in_only_one_language_is_named_at_the_empty_cell_of_the_other(pro
     }
 
 
-def test_a_date_in_another_form_is_named_at_its_cell_with_the_forms_it_takes(project):
-    config, path = project
+def test_a_date_in_another_form_is_named_at_its_cell_with_the_forms_it_takes(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, SCHEMA + "startDate", KUDEQUA, "11.11.2020 10:30")
     edited.save()
@@ -309,8 +295,8 @@ def test_a_date_in_another_form_is_named_at_its_cell_with_the_forms_it_takes(pro
     assert "2020-11-11T10:00:00+01:00" in problem.message("en")
 
 
-def test_a_time_without_zone_is_named_at_its_cell_by_the_shapes(project):
-    config, path = project
+def test_a_time_without_zone_is_named_at_its_cell_by_the_shapes(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, SCHEMA + "startDate", KUDEQUA, "2020-11-11T10:30:00")
     edited.save()
@@ -320,8 +306,8 @@ def test_a_time_without_zone_is_named_at_its_cell_by_the_shapes(project):
     assert "time zone" in found[edited.cell_name(TALKS, SCHEMA + "startDate", KUDEQUA)]
 
 
-def test_a_value_outside_a_code_list_is_named_at_its_cell(project):
-    config, path = project
+def test_a_value_outside_a_code_list_is_named_at_its_cell(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     slug = "herbst-konferenz-2020-daseinsvorsorge-sichern"
     edited.set(EVENTS, SCHEMA + "eventAttendanceMode", slug, "im Garten")
@@ -331,8 +317,8 @@ def test_a_value_outside_a_code_list_is_named_at_its_cell(project):
     assert problem.message("de").startswith("„im Garten“ ist keiner der Werte")
 
 
-def test_a_key_used_twice_is_named_at_its_second_cell(project):
-    config, path = project
+def test_a_key_used_twice_is_named_at_its_second_cell(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     row = edited.add(PEOPLE, {"@id": "katrin-fahrenkrug"})
     edited.save()
@@ -341,8 +327,8 @@ def test_a_key_used_twice_is_named_at_its_second_cell(project):
     assert "already used in Personen!A" in problem.message("en")
 
 
-def test_a_key_that_is_no_slug_is_named_at_its_cell(project):
-    config, path = project
+def test_a_key_that_is_no_slug_is_named_at_its_cell(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     row = edited.add(PEOPLE, {"@id": "Erika Mustermann"})
     edited.save()
@@ -351,8 +337,8 @@ def test_a_key_that_is_no_slug_is_named_at_its_cell(project):
     assert problem.message("de").startswith("„Erika Mustermann“ ist keine Kennung")
 
 
-def test_several_values_in_a_single_value_column_are_named_at_their_cell(project):
-    config, path = project
+def test_several_values_in_a_single_value_column_are_named_at_their_cell(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, SCHEMA + "startDate", KUDEQUA, "2020-11-11\n2020-11-12")
     edited.save()
@@ -361,8 +347,8 @@ def test_several_values_in_a_single_value_column_are_named_at_their_cell(project
     assert "takes at most one value" in problem.message("en")
 
 
-def test_a_missing_column_stops_the_import_of_its_sheet(project):
-    config, path = project
+def test_a_missing_column_stops_the_import_of_its_sheet(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.book[TALKS].delete_cols(edited.column(TALKS, DCTERMS_SOURCE))
     edited.save()
@@ -371,8 +357,8 @@ def test_a_missing_column_stops_the_import_of_its_sheet(project):
     assert problem.message("en").startswith("The column “source” is missing")
 
 
-def test_an_unknown_sheet_is_reported_not_skipped(project):
-    config, path = project
+def test_an_unknown_sheet_is_reported_not_skipped(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.book.create_sheet("Notizen").cell(4, 1, "etwas")
     edited.save()
@@ -383,8 +369,8 @@ def test_an_unknown_sheet_is_reported_not_skipped(project):
 # --- hostile or careless files ----------------------------------------------------------------
 
 
-def test_a_file_that_is_no_workbook_is_refused_in_both_languages(project, tmp_path):
-    config, _ = project
+def test_a_file_that_is_no_workbook_is_refused_in_both_languages(workbook_project, tmp_path):
+    config, _ = workbook_project
     bogus = tmp_path / "not.xlsx"
     bogus.write_text("Name;Beginn\n", encoding="utf-8")
     with pytest.raises(WorkbookUnreadable) as caught:
@@ -393,8 +379,8 @@ def test_a_file_that_is_no_workbook_is_refused_in_both_languages(project, tmp_pa
     assert "keine Arbeitsmappe (.xlsx oder .ods)" in caught.value.messages["de"]
 
 
-def test_a_file_of_another_kind_is_refused_by_its_name(project, tmp_path):
-    config, _ = project
+def test_a_file_of_another_kind_is_refused_by_its_name(workbook_project, tmp_path):
+    config, _ = workbook_project
     table = tmp_path / "programm.csv"
     table.write_text("Kennung;Name\n", encoding="utf-8")
     with pytest.raises(WorkbookUnreadable) as caught:
@@ -403,17 +389,17 @@ def test_a_file_of_another_kind_is_refused_by_its_name(project, tmp_path):
 
 
 def test_a_workbook_larger_unpacked_than_the_bound_is_refused_before_it_is_read(
-    project, monkeypatch
+    workbook_project, monkeypatch
 ):
-    config, path = project
+    config, path = workbook_project
     monkeypatch.setattr(reading, "MAX_UNPACKED_BYTES", 100_000)
     with pytest.raises(WorkbookUnreadable) as caught:
         import_workbook(config, path)
     assert "unpacked, more than allowed" in caught.value.messages["en"]
 
 
-def test_reading_a_sheet_stops_after_a_long_run_of_empty_rows(project, monkeypatch):
-    config, path = project
+def test_reading_a_sheet_stops_after_a_long_run_of_empty_rows(workbook_project, monkeypatch):
+    config, path = workbook_project
     monkeypatch.setattr(reading, "EMPTY_RUN", 5)
     edited = EditedWorkbook(path)
     ws = edited.book[PEOPLE]
@@ -424,8 +410,8 @@ def test_reading_a_sheet_stops_after_a_long_run_of_empty_rows(project, monkeypat
     assert f"{config.base_iri}id/person/weit-unten" not in workbook.resources
 
 
-def test_a_sheet_with_more_rows_than_the_bound_is_refused(project, monkeypatch):
-    config, path = project
+def test_a_sheet_with_more_rows_than_the_bound_is_refused(workbook_project, monkeypatch):
+    config, path = workbook_project
     monkeypatch.setattr(reading, "MAX_ROWS", 10)
     with pytest.raises(WorkbookUnreadable) as caught:
         import_workbook(config, path)
@@ -435,29 +421,19 @@ def test_a_sheet_with_more_rows_than_the_bound_is_refused(project, monkeypatch):
 # --- the command ------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kommunen_kg", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_the_import_command_names_the_cell_in_german_and_exits_1(project, sources_copy):
-    _, path = project
+def test_the_import_command_names_the_cell_in_german_and_exits_1(workbook_project, sources_copy):
+    _, path = workbook_project
     edited = EditedWorkbook(path)
     edited.set(TALKS, KI + "speaker", KUDEQUA, "niemand")
     edited.save()
-    done = _cli("workbook", "import", str(path), "--lang", "de", cwd=sources_copy)
+    done = run_cli(sources_copy, "workbook", "import", str(path), "--lang", "de", timeout=120)
     assert done.returncode == 1
     assert f"FEHLER  {edited.cell_name(TALKS, KI + 'speaker', KUDEQUA)}" in done.stderr
     assert "Nicht übernommen: 1 Fehler; keine Datei wurde geändert." in done.stderr
 
 
 def test_the_export_command_writes_a_workbook_and_says_what_it_holds(sources_copy):
-    done = _cli("workbook", "export", "neu.xlsx", cwd=sources_copy)
+    done = run_cli(sources_copy, "workbook", "export", "neu.xlsx", timeout=120)
     assert done.returncode == 0, done.stderr
     assert "entries on 10 sheets" in done.stdout
     assert (sources_copy / "neu.xlsx").stat().st_size > 0
@@ -482,8 +458,8 @@ def _edit_turtle(sources_copy: Path, old: str, new: str) -> None:
 KUDEQUA_EN = '"Neighbourhood labs – citizen-backed financing and organisation models"@en'
 
 
-def test_an_unchanged_row_never_undoes_a_later_edit_in_turtle(project, sources_copy):
-    config, path = project
+def test_an_unchanged_row_never_undoes_a_later_edit_in_turtle(workbook_project, sources_copy):
+    config, path = workbook_project
     _edit_turtle(sources_copy, KUDEQUA_EN, '"Edited in Turtle"@en')
     edited = EditedWorkbook(path)
     edited.set(PEOPLE, SCHEMA + "honorificPrefix", "katrin-fahrenkrug", "Dr.")
@@ -497,8 +473,10 @@ def test_an_unchanged_row_never_undoes_a_later_edit_in_turtle(project, sources_c
     assert "changed in Turtle since the export" in note.message("en")
 
 
-def test_a_row_changed_in_the_workbook_and_in_turtle_is_refused_at_its_key(project, sources_copy):
-    config, path = project
+def test_a_row_changed_in_the_workbook_and_in_turtle_is_refused_at_its_key(
+    workbook_project, sources_copy
+):
+    config, path = workbook_project
     _edit_turtle(sources_copy, KUDEQUA_EN, '"Edited in Turtle"@en')
     edited = EditedWorkbook(path)
     edited.set(TALKS, SCHEMA + "name@en", KUDEQUA, "Edited in the workbook")
@@ -510,8 +488,10 @@ def test_a_row_changed_in_the_workbook_and_in_turtle_is_refused_at_its_key(proje
     assert result.written == []
 
 
-def test_a_new_row_with_the_key_of_an_entry_added_in_turtle_since_is_refused(project, sources_copy):
-    config, path = project
+def test_a_new_row_with_the_key_of_an_entry_added_in_turtle_since_is_refused(
+    workbook_project, sources_copy
+):
+    config, path = workbook_project
     people = sources_copy / "data" / "people.ttl"
     people.write_text(
         people.read_text(encoding="utf-8")
@@ -536,8 +516,8 @@ def test_a_new_row_with_the_key_of_an_entry_added_in_turtle_since_is_refused(pro
     assert "exists in the data already (data/people.ttl)" in problem.message("en")
 
 
-def test_a_row_no_longer_in_the_workbook_is_named_and_left_as_it_is(project, sources_copy):
-    config, path = project
+def test_a_row_no_longer_in_the_workbook_is_named_and_left_as_it_is(workbook_project, sources_copy):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     edited.book[PEOPLE].delete_rows(edited.row(PEOPLE, "katrin-fahrenkrug"))
     edited.save()

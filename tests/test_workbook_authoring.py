@@ -59,21 +59,13 @@ def _resave_with_libreoffice(source: Path, folder: Path) -> Path:
     return saved
 
 
-@pytest.fixture
-def project(sources_copy: Path, exported_workbook: Path):
-    """A private copy of the sources, its configuration, and a workbook exported from them
-    (the export of the repository's sources, which the copy equals)."""
-    config = load_config(sources_copy / "kommunen-kg.toml")
-    path = sources_copy / "programm.xlsx"
-    shutil.copy(exported_workbook, path)
-    return config, path
-
-
 @pytest.mark.office
 @pytest.mark.slow
 @needs_office
-def test_a_workbook_saved_again_by_libreoffice_imports_to_the_same_graph(project, tmp_path):
-    config, path = project
+def test_a_workbook_saved_again_by_libreoffice_imports_to_the_same_graph(
+    workbook_project, tmp_path
+):
+    config, path = workbook_project
     saved = _resave_with_libreoffice(path, tmp_path / "libreoffice")
     assert saved.read_bytes() != path.read_bytes()  # really written by LibreOffice
     layout = layout_for(config)
@@ -90,8 +82,8 @@ def test_a_workbook_saved_again_by_libreoffice_imports_to_the_same_graph(project
 @pytest.mark.office
 @pytest.mark.slow
 @needs_office
-def test_an_entry_added_to_a_workbook_libreoffice_saved_is_taken_over(project, tmp_path):
-    config, path = project
+def test_an_entry_added_to_a_workbook_libreoffice_saved_is_taken_over(workbook_project, tmp_path):
+    config, path = workbook_project
     saved = _resave_with_libreoffice(path, tmp_path / "libreoffice")
     edited = EditedWorkbook(saved)
     edited.set("Vorträge", SCHEMA + "name@en", "2020-11-11-kudequa", "KuDeQua, renamed")
@@ -174,8 +166,10 @@ def _add_the_next_event(edited: EditedWorkbook) -> None:
 
 
 @pytest.mark.slow
-def test_the_guide_adds_an_event_with_two_talks_a_new_speaker_and_an_existing_project(project):
-    config, path = project
+def test_the_guide_adds_an_event_with_two_talks_a_new_speaker_and_an_existing_project(
+    workbook_project,
+):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     _add_the_next_event(edited)
     edited.save()
@@ -247,8 +241,8 @@ def _featured_heading(sources: Path, examples: str) -> str:
 
 
 @pytest.mark.slow
-def test_the_home_page_features_the_first_event_of_the_configured_examples(project):
-    config, path = project
+def test_the_home_page_features_the_first_event_of_the_configured_examples(workbook_project):
+    config, path = workbook_project
     edited = EditedWorkbook(path)
     _add_the_next_event(edited)
     edited.save()

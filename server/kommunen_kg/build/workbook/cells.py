@@ -16,7 +16,6 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from kommunen_kg.build.workbook.mapping import (
-    LANG_STRING,
     SLUG,
     XSD_STRING,
     Column,
@@ -248,6 +247,3 @@ def _reference(
             f"{kind}, neither in the data nor in this workbook.",
         )
     return iri
-
-
-__all__ = ["LANG_STRING", "CellProblem", "lines_of", "read_cell", "write_term"]

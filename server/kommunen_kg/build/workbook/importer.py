@@ -206,33 +206,27 @@ def _candidate_texts(
             prefixes[file] = file_prefixes(originals[file], config.base_iri)
         return originals[file]
 
+    # where each resource's block is, read once per file (only when an entry changed)
+    described = {
+        f.path: find_blocks(text_of(f.path), prefixes[f.path], config.base_iri)
+        for f in (discover(config.ontology_dir, config.data_dir) if result.changed else [])
+    }
     for iri in result.changed:
         existing = layout.resources[iri]
-        places = (
-            [
-                f.path
-                for f in discover(config.ontology_dir, config.data_dir)
-                if iri in find_blocks(text_of(f.path), prefixes[f.path], config.base_iri)
-            ]
-            if existing.file is not None
-            else []
-        )
+        places = [path for path, blocks in described.items() if iri in blocks]
         if len(places) != 1:
             where = ", ".join(display_path(p, config.root) for p in places) or "?"
             result.problems.append(
-                WorkbookProblem(
+                _problem(
                     workbook.cells[(iri, None)],
-                    {
-                        "de": f"Dieser Eintrag ist in mehreren Dateien beschrieben ({where}); "
-                        "ändern Sie ihn dort in Turtle.",
-                        "en": f"This entry is described in several files ({where}); change "
-                        "it there in Turtle.",
-                    },
+                    f"Dieser Eintrag ist in mehreren Dateien beschrieben ({where}); ändern Sie "
+                    "ihn dort in Turtle.",
+                    f"This entry is described in several files ({where}); change it there in "
+                    "Turtle.",
                 )
             )
             continue
         file = places[0]
-        text_of(file)
         replacements.setdefault(file, {})[iri] = _block(
             workbook.resources[iri], layout, prefixes[file], config.base_iri, existing
         )

@@ -27,17 +27,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kommunen_kg.rdf.namespaces import RDF, XSD
+from kommunen_kg.rdf.namespaces import DCTERMS, RDF, RDF_TYPE, RDFS, SH, SKOS, XSD
 from kommunen_kg.rdf.sources import RDF_SUFFIXES, SourceFile
 from kommunen_kg.rdf.term_labels import KIND_NAMES, term_labels
 
-RDF_TYPE = RDF + "type"
 LANG_STRING = RDF + "langString"
 XSD_STRING = XSD + "string"
-SH = "http://www.w3.org/ns/shacl#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
+DCTERMS_SOURCE = DCTERMS + "source"
 EDITORIAL_NOTE = SKOS + "editorialNote"
 
 # The kinds the documentation team edits, in the order of their work: an event, its programme,

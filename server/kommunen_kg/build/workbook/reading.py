@@ -32,7 +32,6 @@ from kommunen_kg.build.workbook.export import (
     STATE_SHEET,
 )
 from kommunen_kg.build.workbook.mapping import (
-    RDF_TYPE,
     SLUG,
     Column,
     Layout,
@@ -185,8 +184,6 @@ def _read(path: Path, layout: Layout, scratch: Path) -> ReadWorkbook:
                 )
                 continue
             rows_of[ws.title] = list(_rows(ws))
-    except WorkbookUnreadable:
-        raise
     finally:
         book.close()
 
@@ -314,6 +311,3 @@ def _read_sheet(sheet, rows, layout, keys, resolve, result: ReadWorkbook) -> Non
 def statement_set(resource: Resource) -> set[tuple[str, ox.NamedNode | ox.Literal]]:
     """A resource's statements without their order, to compare a row with the sources."""
     return {(p, t) for p, terms in resource.statements.items() for t in terms}
-
-
-__all__ = ["RDF_TYPE", "ReadWorkbook", "WorkbookProblem", "read_workbook", "statement_set"]

@@ -43,7 +43,7 @@ from kommunen_kg.web.pages.timeline import all_moments, timeline, years_of
 from kommunen_kg.web.pages.timeline import svg as timeline_svg
 from kommunen_kg.web.pages.vocabulary_page import build_vocabulary
 from kommunen_kg.web.resolution import Resolved, resolve
-from kommunen_kg.web.resource_index import FACETS, Entry, fold
+from kommunen_kg.web.resource_index import FACETS, fold
 
 bp = Blueprint("pages", __name__)
 
@@ -242,7 +242,8 @@ def resource_page(rest: str) -> Response:
     calendar_href = None
     # every dated event has its calendar file (web/pages/calendar.py); one whose day no source
     # gives has nothing to put in a calendar
-    if view.kind == "event" and (site.index().get(resolved.iri) or Entry("", "")).start:
+    indexed = site.index().get(resolved.iri) if view.kind == "event" else None
+    if indexed is not None and indexed.start:
         calendar_href = site.href(calendar_path(resolved.iri.rsplit("/", 1)[-1]), who)
     return site.render(
         "resource.html",
