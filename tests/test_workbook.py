@@ -527,3 +527,12 @@ def test_a_row_no_longer_in_the_workbook_is_named_and_left_as_it_is(workbook_pro
     (note,) = result.notes
     assert "No longer in the workbook" in note.message("en")
     assert "person/katrin-fahrenkrug" in note.message("en")
+
+
+def test_the_import_command_says_when_there_is_nothing_to_write(workbook_project, sources_copy):
+    _, path = workbook_project
+    done = run_cli(sources_copy, "workbook", "import", str(path), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(
+        "0 changed, 0 new, 0 not in the workbook and left as they are; nothing to write"
+    )

@@ -766,19 +766,31 @@ def workbook_import(
             err=True,
         )
         sys.exit(1)
-    files = ", ".join(str(_shown(p, config)) for p in result.written) or "-"
+    files = ", ".join(str(_shown(p, config)) for p in result.written)
     if de:
         summary = (
             f"{len(result.changed)} geändert, {len(result.added)} neu, {result.untouched} nicht "
             "in der Arbeitsmappe und unverändert"
         )
-        done = "geprüft, nichts geschrieben" if check_only else f"geschrieben: {files}"
+        done = (
+            "geprüft, nichts geschrieben"
+            if check_only
+            else f"geschrieben: {files}"
+            if files
+            else "nichts zu schreiben"
+        )
     else:
         summary = (
             f"{len(result.changed)} changed, {len(result.added)} new, {result.untouched} not in "
             "the workbook and left as they are"
         )
-        done = "checked, nothing written" if check_only else f"written: {files}"
+        done = (
+            "checked, nothing written"
+            if check_only
+            else f"written: {files}"
+            if files
+            else "nothing to write"
+        )
     click.echo(f"{file}: {summary}; {done}")
 
 
