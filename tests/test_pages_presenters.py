@@ -84,3 +84,25 @@ def test_the_table_downloads_as_csv(live_server):
     rows = {r["person"]: r for r in csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")))}
     assert rows["Elke Dahlbeck"]["Projects"] == "KuDeQua"
     assert rows["Elke Dahlbeck"]["Organisations"] == "Institut Arbeit und Technik"
+
+
+def test_the_picture_draws_at_most_the_bound_of_people_and_says_so(app, monkeypatch):
+    from kommunen_kg.web.pages import presenters
+
+    monkeypatch.setattr(presenters, "PICTURED", 3)
+    text = app.test_client().get("/presenters?lang=en&bound=3").get_data(as_text=True)
+    svg = lxml.etree.fromstring(text[text.index("<svg") : text.index("</svg>") + 6])
+    people = [a for a in svg.iter(f"{SVG}a") if a.get("class") == "node person"]
+    assert len(people) == 3
+    assert "The picture shows the 3 people with the most contributions of 14" in text
+
+
+def test_the_table_is_paged_like_every_list(app, monkeypatch):
+    from kommunen_kg.web.pages import routes
+
+    monkeypatch.setattr(routes, "PAGE_SIZE", 5)
+    doc = lxml.html.fromstring(
+        app.test_client().get("/presenters?page=3&lang=en").get_data(as_text=True)
+    )
+    assert len(doc.xpath("//table[@class='presenters']/tbody/tr")) == 4  # 14 people: 5, 5, 4
+    assert app.test_client().get("/presenters?page=4").status_code == 404

@@ -47,6 +47,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the themes of the contribution.",
     ),
     "contributions": ("Beiträge", "Contributions"),
+    "presenters_pictured": (
+        "Das Bild zeigt die {shown} Personen mit den meisten Beiträgen von {total}; die Tabelle "
+        "nennt alle.",
+        "The picture shows the {shown} people with the most contributions of {total}; the "
+        "table names all of them.",
+    ),
     "skip_to_table": ("Zur Tabelle (dieselben Angaben)", "Skip to the table (the same facts)"),
     "calendar_download": (
         "In den Kalender übernehmen (iCalendar, mit den Programmpunkten, deren Zeit bekannt ist)",

@@ -11,6 +11,7 @@ every name is a link to its page, and the table beside it states the same facts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -22,6 +23,9 @@ from kommunen_kg.web.resource_index import ResourceIndex
 COLUMNS = ("organisation", "person", "project", "theme")
 SWEEPS = 6
 ROW = 24  # px between two names of a column
+# The most people the picture draws: beyond this a network is no longer readable (and a
+# release of a hundred thousand triples made a 5 MB page); the table names everyone.
+PICTURED = 60
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Network:
     labels: dict[str, str]
     links: set[tuple[str, str]]
     presenters: list[Presenter]
+    pictured: int  # how many of the presenters the picture draws
 
 
 def network(
@@ -67,6 +72,7 @@ def network(
             }}"""
     )
     labels: dict[str, str] = {}
+    link = functools.cache(link)  # a row per talk and link: each address is made once
 
     def named(term) -> str | None:
         if term is None:
@@ -105,6 +111,13 @@ def network(
             kind_of[theme] = "theme"
             links.add((project or person, theme))
             _add(presenter.themes, (labels[theme], link(theme)))
+    if len(people) > PICTURED:
+        # those with the most contributions, then by name; only their links are drawn
+        shown = set(sorted(people, key=lambda p: (-len(people[p].talks), labels[p]))[:PICTURED])
+        projects = {b for a, b in links if a in shown and kind_of.get(b) == "project"}
+        links = {(a, b) for a, b in links if a in shown or b in shown or a in projects}
+        kept = {n for link in links for n in link} | shown
+        kind_of = {n: k for n, k in kind_of.items() if n in kept}
     columns = {
         c: sorted((n for n, k in kind_of.items() if k == c), key=labels.get) for c in COLUMNS
     }
@@ -114,7 +127,7 @@ def network(
         for items in (presenter.organisations, presenter.projects, presenter.themes):
             items.sort()
         presenter.talks.sort()
-    return Network(columns, labels, links, presenters)
+    return Network(columns, labels, links, presenters, min(len(people), PICTURED))
 
 
 def _add(items: list, item: tuple[str, str]) -> None:

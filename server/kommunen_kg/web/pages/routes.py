@@ -385,14 +385,23 @@ def presenters_page() -> Response:
     picture = presenter_svg(
         net, link, headings, i18n.message("presenters", who.lang), "presenters-caption"
     )
+    # the table in pages, like every list of the site
+    number = _page_number()
+    pages = max(1, (len(net.presenters) + PAGE_SIZE - 1) // PAGE_SIZE)
+    if number > pages:
+        abort(problems.not_found(None))
     return site.render(
         "presenters.html",
         who=who,
         picture=picture,
-        presenters=net.presenters,
+        pictured=net.pictured,
+        total=len(net.presenters),
+        presenters=net.presenters[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+        number=number,
+        pages=pages,
         csv_href=site.href("/presenters.csv", who),
         csv_semicolon_href=site.href("/presenters.csv", who, sep="semicolon"),
-        alternates=site.language_urls("/presenters"),
+        alternates=site.language_urls("/presenters", **({"page": number} if number > 1 else {})),
     )
 
 
