@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -346,6 +347,29 @@ def test_a_german_build_report_ends_in_german_throughout(sources_copy):
         "die bisherige Veröffentlichung bleibt unverändert."
     )
     assert "1 Fehler," in result.stderr
+
+
+def test_a_german_build_says_its_progress_and_its_result_in_german(sources_copy):
+    """Issue 14: under --lang de the progress lines and the last line were English."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kommunen_kg", "build", "--lang", "de"],
+        cwd=sources_copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    steps = [line for line in result.stderr.splitlines() if line.startswith("· ")]
+    assert steps[0].startswith("· lese die Quellen in ")
+    assert "· prüfe die Daten mit den SHACL-Shapes" in steps
+    assert steps[-1].startswith("· veröffentliche ")
+    assert len(steps) == 8
+    (last,) = result.stdout.splitlines()
+    assert re.fullmatch(
+        r"Veröffentlichung [0-9a-f]{12} veröffentlicht: \d{1,3}(\.\d{3})* Tripel, "
+        r"\d+ Dateien in .+ \(\d+,\d\d s\)",
+        last,
+    ), last
 
 
 def test_the_readme_example_report_is_what_the_build_prints_for_that_mistake(sources_copy):

@@ -6,7 +6,16 @@ The catalog is fetched over HTTP from the real server and validated with pyshacl
   ``dcat-ap-SHACL.ttl`` + the DCAT-AP.de ``dcat-ap-SHACL-DE.ttl``, ``dcat-ap-de-deprecated.ttl``,
   ``dcat-ap-spec-german-additions.ttl`` and ``dcat-ap-de-controlledvocabularies.ttl``
   (``dcat-ap-de-imports.ttl`` only owl:imports the remote code lists, see below);
-* SEMIC DCAT-AP 3.0.0 ``dcat-ap-SHACL.ttl`` alone.
+* SEMIC DCAT-AP 3.0.0 ``dcat-ap-SHACL.ttl`` alone;
+* SEMIC DCAT-AP 3.0.1, SEMIC's current recommendation, with pyshacl and with Jena (Debian's):
+  its split files ``html/shacl/shapes.ttl`` (the constraints), ``range.ttl`` (the classes of
+  values) and ``deprecateduris.ttl``. Its one-file ``shacl/dcat-ap-SHACL.ttl`` is broken
+  upstream: it names property shapes (of DataService and Dataset) that only ``ranges.ttl``
+  defines, and even with both files loaded one is missing; pyshacl and Jena both refuse it.
+
+The catalog follows DCAT-AP 3 (README, "Which DCAT-AP"). DCAT-AP 2.1.1 is checked too, to hold
+its disagreement to exactly the two rules DCAT-AP 3 changed (the datatype of ``dcat:byteSize``
+and SHA-1 as the only checksum algorithm).
 
 The shapes are used exactly as published. What they expect from the imported code lists,
 which cannot be fetched here, comes from stand-ins:
@@ -40,10 +49,16 @@ from rdflib.namespace import SH
 
 from kommunen_kg.rdf.release import METADATA_FILES
 
+from .shacl_engines import jena_missing, run_jena
 from .support import CONFORMANCE, ROOT, server_in_thread
 
 STAND_INS = ROOT / "tests" / "data" / "dcat-ap-code-lists.ttl"
 DCAT_AP = CONFORMANCE / "dcat-ap" / "3.0.0" / "shacl" / "dcat-ap-SHACL.ttl"
+DCAT_AP_301 = tuple(
+    CONFORMANCE / "dcat-ap" / "3.0.1" / "html" / "shacl" / name
+    for name in ("shapes.ttl", "range.ttl", "deprecateduris.ttl")
+)
+DCAT_AP_211 = (CONFORMANCE / "dcat-ap" / "2.1.1" / "dcat-ap_2.1.1_shacl_shapes.ttl",)
 DCAT_AP_DE = CONFORMANCE / "dcat-ap-de" / "v3.0" / "shapes"
 DE_PROFILE = (
     DCAT_AP,
@@ -125,6 +140,45 @@ def test_catalog_has_zero_violations_against_the_dcat_ap_3_shapes(catalog):
     counts, text = validate(with_stand_ins(catalog), _shapes((DCAT_AP,)))
     print("DCAT-AP 3.0.0:", dict(counts))
     assert counts["Violation"] == 0, text
+
+
+def test_catalog_has_zero_violations_against_the_dcat_ap_3_0_1_shapes(catalog):
+    counts, text = validate(with_stand_ins(catalog), _shapes(DCAT_AP_301))
+    print("DCAT-AP 3.0.1:", dict(counts))
+    assert counts["Violation"] == 0, text
+
+
+@pytest.mark.slow  # starts a JVM (about 4 s)
+def test_jena_finds_no_violation_against_the_dcat_ap_3_0_1_shapes(catalog):
+    reason = jena_missing()
+    if reason:
+        pytest.skip(reason)
+    shapes = _shapes(DCAT_AP_301)
+    run = run_jena(shapes, {"catalog": with_stand_ins(catalog)})["catalog"]
+    print(run.summary())
+    assert run.counts["Violation"] == 0, run.summary()
+    assert not run.skipped, run.summary()
+
+
+def test_dcat_ap_2_1_1_disagrees_only_on_the_byte_size_datatype_and_sha_1(catalog, release):
+    """DCAT-AP 2.1.1 asks for ``xsd:decimal`` sizes and SHA-1 checksums; DCAT-AP 3 for
+    ``xsd:nonNegativeInteger`` (its shapes, 3.0.0 and 3.0.1 alike, and so GovData's DCAT-AP.de
+    3.0) and any SPDX algorithm (SEMIC issue 244). No size satisfies both; the catalog follows
+    DCAT-AP 3. Every other 2.1.1 constraint holds."""
+    from pyshacl import validate as shacl
+
+    _conforms, report, text = shacl(
+        with_stand_ins(catalog), shacl_graph=_shapes(DCAT_AP_211), inference="none"
+    )
+    broken = Counter(
+        (str(report.value(r, SH.resultPath)), str(report.value(r, SH.sourceConstraintComponent)))
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    )
+    dumps = len([f for f in release.files if f["name"] not in METADATA_FILES])
+    assert broken == {
+        (str(DCAT.byteSize), str(SH.DatatypeConstraintComponent)): dumps,
+        (str(SPDX.algorithm), str(SH.HasValueConstraintComponent)): dumps,
+    }, text
 
 
 def test_stand_ins_describe_only_codes_the_catalog_uses_and_nothing_of_ours(catalog, config):

@@ -5,8 +5,8 @@ The indicators and their weights are those of the published MQA methodology
 351 points or more. Each indicator is checked here on its own, as the MQA computes it: on the
 dataset, or as the share of distributions that meet it. Accessibility is checked by fetching
 every access and download URL from the running server (the catalog's public base stands for
-the server under test). DCAT-AP compliance is validated with the DCAT-AP 3.0.0 shapes (see
-test_catalog_dcat_ap.py).
+the server under test). DCAT-AP compliance is validated with the DCAT-AP 3.0.0 and 3.0.1
+shapes (see test_catalog_dcat_ap.py, which also says where DCAT-AP 2.1.1 disagrees).
 
 | dimension | indicator | points | on |
 |---|---|---|---|
@@ -48,7 +48,14 @@ import pytest
 import requests
 from rdflib import Graph, Namespace, URIRef
 
-from .test_catalog_dcat_ap import DCAT_AP, _shapes, fetch_catalog, validate, with_stand_ins
+from .test_catalog_dcat_ap import (
+    DCAT_AP,
+    DCAT_AP_301,
+    _shapes,
+    fetch_catalog,
+    validate,
+    with_stand_ins,
+)
 
 pytestmark = [
     pytest.mark.conformance,
@@ -177,8 +184,11 @@ def points(catalog, dataset, live_server, config) -> dict[str, float]:
     scored["date of issue"] = (
         5 * sum(1 for s in issued if values(catalog, s, DCTERMS.issued)) / len(issued)
     )
-    counts, _text = validate(with_stand_ins(catalog), _shapes((DCAT_AP,)))
-    scored["DCAT-AP compliance"] = 30 * (counts["Violation"] == 0)
+    data = with_stand_ins(catalog)
+    violations = sum(
+        validate(data, _shapes(shapes))[0]["Violation"] for shapes in ((DCAT_AP,), DCAT_AP_301)
+    )
+    scored["DCAT-AP compliance"] = 30 * (violations == 0)
     return scored
 
 

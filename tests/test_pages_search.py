@@ -84,6 +84,18 @@ def test_the_longest_allowed_query_of_long_words_answers_quickly(live_server):
     assert time.monotonic() - started < 2.0
 
 
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("de", "Ein Suchtext hat höchstens 200 Zeichen (dieser hat 201)."),
+        ("en", "A search text has at most 200 characters (this one has 201)."),
+    ],
+)
+def test_a_search_text_too_long_is_refused_in_the_reader_s_language(live_server, lang, says):
+    doc = page(live_server, f"search?q={'a' * 201}&lang={lang}", status=400)
+    assert says in texts(doc, "//main//p")
+
+
 def test_the_build_writes_the_index_beside_the_dumps_not_into_the_manifest(release):
     assert usable(release.path / INDEX_FILE)
     assert INDEX_FILE not in {f["name"] for f in release.files}

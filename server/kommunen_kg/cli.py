@@ -58,6 +58,11 @@ def _progress(message: str) -> None:
     click.echo(f"· {message}", err=True)
 
 
+def _build_progress(lang: str):
+    """The build's progress lines, in ``lang``."""
+    return lambda step: _progress(step.text(lang))
+
+
 def _prefixes(config: Config) -> dict[str, str]:
     """The prefixes that reports abbreviate IRIs with."""
     from kommunen_kg.rdf.namespaces import ProjectIRIs
@@ -110,7 +115,7 @@ def build(
         result = run_build(
             config,
             out=out,
-            progress=None if quiet else _progress,
+            progress=None if quiet else _build_progress(lang),
             validator=validator,
             derived=_derived(config),
         )
@@ -140,12 +145,22 @@ def build(
             err=True,
         )
     release = result.release
-    state = "unchanged, already published" if result.reused else "published"
-    click.echo(
-        f"release {release.version} {state}: {release.manifest['counts']['knowledge_graph']} "
-        f"triples, {len(release.files)} files in {release.path} "
-        f"({result.timings['total']:.2f} s)"
-    )
+    triples = release.manifest["counts"]["knowledge_graph"]
+    seconds = result.timings["total"]
+    if lang == "de":
+        state = "unverändert, schon veröffentlicht" if result.reused else "veröffentlicht"
+        grouped = f"{triples:,}".replace(",", ".")  # German groups thousands with dots
+        took = f"{seconds:.2f}".replace(".", ",")
+        click.echo(
+            f"Veröffentlichung {release.version} {state}: {grouped} Tripel, "
+            f"{len(release.files)} Dateien in {release.path} ({took} s)"
+        )
+    else:
+        state = "unchanged, already published" if result.reused else "published"
+        click.echo(
+            f"release {release.version} {state}: {triples:,} triples, {len(release.files)} "
+            f"files in {release.path} ({seconds:.2f} s)"
+        )
 
 
 @main.command()
@@ -309,7 +324,7 @@ def ensure_release(config, lang: str = "en"):
     else:
         _progress(f"no release in {folder.root} yet: building one")
     try:
-        return run_build(config, progress=_progress, derived=_derived(config)).release
+        return run_build(config, progress=_build_progress(lang), derived=_derived(config)).release
     except BuildFailed as exc:
         if exc.report is not None:
             click.echo(exc.report.to_text(lang, _prefixes(config)), err=True)

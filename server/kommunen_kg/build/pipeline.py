@@ -71,7 +71,20 @@ from kommunen_kg.rdf.sources import ParsedSources, SourceError, discover, parse_
 CONTENT_GRAPHS = ("vocabulary", "themes", "shapes", "data")
 KNOWLEDGE_GRAPH = ("vocabulary", "themes", "data")
 
-Progress = Callable[[str], None]
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a build's progress, in both languages the command line speaks (the
+    documentation team runs ``build --lang de``; every line they read is German then)."""
+
+    en: str
+    de: str
+
+    def text(self, lang: str) -> str:
+        return self.de if lang == "de" else self.en
+
+
+Progress = Callable[[Step], None]
 
 
 class BuildFailed(Exception):
@@ -528,7 +541,12 @@ def build(
         folder.clean_stale()
 
     started = time.perf_counter()
-    say(f"parsing sources in {config.ontology_dir} and {config.data_dir}")
+    say(
+        Step(
+            f"parsing sources in {config.ontology_dir} and {config.data_dir}",
+            f"lese die Quellen in {config.ontology_dir} und {config.data_dir}",
+        )
+    )
     try:
         sources = load_sources(config)
     except SourceError as exc:
@@ -536,7 +554,7 @@ def build(
     timings["parse"] = time.perf_counter() - started
 
     step = time.perf_counter()
-    say("validating the data with the SHACL shapes")
+    say(Step("validating the data with the SHACL shapes", "prüfe die Daten mit den SHACL-Shapes"))
     report = check(config, sources, validator)
     timings["validate"] = time.perf_counter() - step
     if not report.passes:
@@ -547,12 +565,22 @@ def build(
         )
 
     step = time.perf_counter()
-    say("materialising super-classes, super-properties and inverses")
+    say(
+        Step(
+            "materialising super-classes, super-properties and inverses",
+            "ergänze Oberklassen, Obereigenschaften und Umkehrungen",
+        )
+    )
     enrich(sources)
     timings["enrich"] = time.perf_counter() - step
 
     step = time.perf_counter()
-    say("validating the enriched data, as the release publishes it")
+    say(
+        Step(
+            "validating the enriched data, as the release publishes it",
+            "prüfe die ergänzten Daten, wie die Veröffentlichung sie enthält",
+        )
+    )
     published = check(config, sources, validator)
     timings["validate_published"] = time.perf_counter() - step
     if not published.passes:
@@ -561,7 +589,7 @@ def build(
     store = sources.store
 
     step = time.perf_counter()
-    say("writing reproducible dumps")
+    say(Step("writing reproducible dumps", "schreibe reproduzierbare Dumps"))
     prefixes = iris.prefixes()
     graph_of = {name: sources.graph(name) for name in CONTENT_GRAPHS}
     knowledge_graphs = [graph_of[name] for name in KNOWLEDGE_GRAPH]
@@ -592,7 +620,12 @@ def build(
     timings["serialise"] = time.perf_counter() - step
 
     step = time.perf_counter()
-    say(f"describing release {version} (VoID, DCAT-AP.de, PROV)")
+    say(
+        Step(
+            f"describing release {version} (VoID, DCAT-AP.de, PROV)",
+            f"beschreibe die Veröffentlichung {version} (VoID, DCAT-AP.de, PROV)",
+        )
+    )
     described = _describe(config, version, stats, files, counts, folder, prefixes)
     timings["describe"] = time.perf_counter() - step
     manifest = _manifest(
@@ -607,12 +640,22 @@ def build(
 
     if derived is not None:
         step = time.perf_counter()
-        say("indexing the release for the pages, the search and the query bounds")
+        say(
+            Step(
+                "indexing the release for the pages, the search and the query bounds",
+                "verzeichne die Veröffentlichung für die Seiten, die Suche und die Abfragegrenzen",
+            )
+        )
         files.update(derived(files))
         timings["index"] = time.perf_counter() - step
 
     step = time.perf_counter()
-    say(f"publishing release {version} into {folder.root}")
+    say(
+        Step(
+            f"publishing release {version} into {folder.root}",
+            f"veröffentliche {version} in {folder.root}",
+        )
+    )
     with _writing(folder):
         release, reused = folder.publish(files, manifest)
     timings["publish"] = time.perf_counter() - step

@@ -711,7 +711,14 @@ def search() -> Response:
     who = site.reader()
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY:
-        abort(problems.bad_request(f"q may be at most {MAX_QUERY} characters long"))
+        abort(
+            problems.bad_request(
+                f"Ein Suchtext hat höchstens {MAX_QUERY} Zeichen (dieser hat {len(query)})."
+                if who.lang == "de"
+                else f"A search text has at most {MAX_QUERY} characters (this one has "
+                f"{len(query)})."
+            )
+        )
     number = _page_number()
     hits = site.index().find(query, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     pages = max(1, (hits.total + PAGE_SIZE - 1) // PAGE_SIZE)
