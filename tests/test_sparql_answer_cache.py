@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kommunen_kg.sparql.answer_cache import _VOLATILE, cacheable
 
 QUERY = (
     "SELECT ?n WHERE { ?p a <http://schema.org/Person> ; <http://schema.org/name> ?n } ORDER BY ?n"
@@ -73,3 +78,65 @@ def test_a_compressed_answer_validates_with_its_own_tag(live_server):
     assert etag.endswith('-gzip"')
     again = get(live_server, **{"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304
+
+
+# Texts made of pieces of the volatile words, in both cases and with the letters Unicode folds
+# onto theirs (U+0130 İ and U+0131 ı for I, U+017F ſ for S, U+212A K for K).
+_VOLATILE_TEXTS = st.lists(
+    st.sampled_from(
+        [
+            "now",
+            "NOW",
+            "no",
+            "w",
+            "rand",
+            "RAN",
+            "d",
+            "uu",
+            "UU",
+            "id",
+            "ID",
+            "\u0130d",
+            "\u0131d",
+            "serv",
+            "SERV",
+            "\u017ferv",
+            "ice",
+            "\u0130CE",
+            "bnode",
+            "BNODE",
+            "str",
+            "STR",
+            " ",
+            "(",
+            "?",
+            "_",
+            "x",
+            "\u212a",
+        ]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_VOLATILE_TEXTS)
+def test_the_quick_check_for_volatile_words_says_what_the_pattern_says(text):
+    """cacheable() skips the pattern when no keyword can be in the text; it must never skip
+    one the pattern finds (Unicode case folding included: U+0130 is an I to the pattern)."""
+    assert cacheable(text) == (_VOLATILE.search(text) is None)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT (NOW() AS ?t) {}",
+        "select (rand() as ?r) {}",
+        "SELECT (STRUUID() AS ?u) {}",
+        "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+        "SELECT (bnode() AS ?b) {}",
+        "SELECT (UU\u0130D() AS ?u) {}",
+    ],
+)
+def test_queries_with_volatile_functions_are_not_cacheable(query):
+    assert not cacheable(query)

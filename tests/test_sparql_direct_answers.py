@@ -181,3 +181,23 @@ def test_a_query_left_to_the_view_is_vetted_once(app) -> None:
     assert app.extensions[DIRECT_KEY](request) is None
     query, analysis = request[VETTED_KEY]
     assert query == RUNAWAY and analysis.form == "SELECT"
+
+
+def test_an_answer_given_within_milliseconds_is_not_kept_by_the_answer_cache(app) -> None:
+    """The response cache replays it; keeping it twice cost more than running it again."""
+    cache = app.extensions["kommunen_kg"].client
+    before = len(cache._entries)
+    assert direct(app, query_string={"query": LOOKUP + " # not kept"}, headers={"Accept": JSON})
+    assert len(cache._entries) == before
+
+
+def test_an_answer_that_takes_longer_is_kept_by_the_answer_cache(app) -> None:
+    """Bounded above the immediate rows (1,000) but within in-process rows (20,000 here)."""
+    cache = app.extensions["kommunen_kg"].client
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } # kept"
+    request = environ(query_string={"query": query}, headers={"Accept": JSON})
+    prepared = app.extensions[DIRECT_KEY](request)
+    assert prepared is not None and not prepared.now
+    before = len(cache._entries)
+    assert prepared.answer() is not None
+    assert len(cache._entries) == before + 1
