@@ -80,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--keep", type=Path, default=None, help="keep data and logs in this folder")
     r.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
     r.add_argument("--seed", type=int, default=20201111)
+    r.add_argument(
+        "--setting",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a [server] setting of kommunen-kg.toml for the run, written as TOML "
+        "(repeatable; e.g. query_workers_max=2), to measure a configuration against the default",
+    )
 
     g = sub.add_parser("generate", help="write the synthetic graph as Turtle")
     g.add_argument("--scale", default="1e3")
@@ -123,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         readme=not args.no_readme,
         seed=args.seed,
         method=args.method,
+        settings=tuple(args.setting or ()),
     )
     results = run(options)
     path = save(results, options)

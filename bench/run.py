@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class Options:
     readme: bool = True
     only: tuple[str, ...] = ()  # item names to run (default: all)
     method: str = "get"  # SPARQL queries by GET ?query= or POST application/sparql-query
+    settings: tuple[str, ...] = ()  # "key=value" lines of kommunen-kg.toml's [server] section
 
 
 @dataclass
@@ -77,6 +79,19 @@ def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def server_section(settings: tuple[str, ...]) -> str:
+    """The ``[server]`` section of ``--setting KEY=VALUE``s (values as TOML), or nothing; a
+    setting that is no TOML stops the run here, not in the server it would start."""
+    if not settings:
+        return ""
+    text = "[server]\n" + "".join(f"{line.strip()}\n" for line in settings)
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SystemExit(f"--setting: not TOML ({exc}): {settings}") from exc
+    return text
+
+
 def prepare(scale: int, folder: Path, options: Options) -> Dataset:
     """Generates, builds and times the dataset of one scale inside ``folder``."""
     data = folder / "data"
@@ -88,7 +103,7 @@ def prepare(scale: int, folder: Path, options: Options) -> Dataset:
         "[paths]\n"
         f'ontology = "{ROOT / "ontology"}"\n'
         'data = "data"\n'
-        'graphs = "graphs"\n',
+        'graphs = "graphs"\n' + server_section(options.settings),
         encoding="utf-8",
     )
     say(f"generated {generated.triples} triples ({generated.sizes}); building")
@@ -545,6 +560,7 @@ def run(options: Options, progress: Callable[[str], None] | None = None) -> dict
             else ("wrk" if have_wrk() else "python"),
             "seed": options.seed,
             "method": options.method,
+            "settings": list(options.settings),
         },
         "skipped": {k: v for k, v in available.items() if v},
         "scales": {},

@@ -104,6 +104,8 @@ def smoke_run(tmp_path_factory) -> dict:
         "--memory-workers",
         "1",
         "--no-readme",
+        "--setting",
+        "query_workers_max = 3",
         "--out",
         str(out),
     ]
@@ -186,3 +188,15 @@ def test_the_switch_measurement_reports_time_and_memory_of_a_live_switch(sources
     assert report["failures"] == 0 and report["answers"]["200"] > 0
     assert report["pss_peak_mib"] >= report["pss_idle_mib"] > 0
     assert (sources_copy / "graphs" / "current").read_text(encoding="utf-8") == current
+
+
+def test_a_run_records_the_server_settings_it_was_given(smoke_run):
+    assert smoke_run["options"]["settings"] == ["query_workers_max = 3"]
+
+
+@pytest.mark.parametrize("setting", ["query_workers_max", "query_workers_max = two"])
+def test_a_setting_that_is_not_toml_stops_the_run_before_it_starts(setting):
+    from bench.run import server_section
+
+    with pytest.raises(SystemExit, match="not TOML"):
+        server_section((setting,))

@@ -80,9 +80,11 @@ class ServerConfig:
     # per server worker process: kept ready, at most, requests that may wait when all are
     # busy, how long they wait, the memory (MB) one query may allocate on top of the store,
     # and the memory (MB) a worker may hold of its own beyond the store's pages it reads
-    # before it is replaced.
+    # before it is replaced. ``query_workers_max`` 0: one per processor core (at least
+    # query_workers_min): queries are CPU-bound, so more processes than cores add no
+    # throughput, only memory (each keeps copies of the store pages it read; bench/README.md).
     query_workers_min: int = 2
-    query_workers_max: int = 8
+    query_workers_max: int = 0
     query_queue_length: int = 16
     query_queue_timeout: float = 5.0
     query_memory_limit: int = 1024

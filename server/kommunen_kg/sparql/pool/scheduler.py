@@ -112,6 +112,15 @@ class _Worker:
         self.demoted = True
 
 
+def most_workers(least: int, configured: int) -> int:
+    """``query_workers_max``, where 0 means one per processor core (at least ``least``, at
+    least one): queries are CPU-bound, so a process more than there are cores adds memory (the
+    store pages it copies) and no throughput (bench/README.md, "Memory after a cold run")."""
+    if configured:
+        return configured
+    return max(least, os.cpu_count() or 1, 1)
+
+
 class QueryPool:
     """A :class:`~kommunen_kg.sparql.engine.ClientEngine`: client queries in killable processes.
 
@@ -185,15 +194,17 @@ class QueryPool:
     @classmethod
     def from_config(cls, store: ox.Store, union_default_graph: bool, server) -> QueryPool:
         """A pool sized by the ``[server]`` section of the configuration."""
-        if server.query_workers_max < 1 or server.query_workers_min < 0:
-            raise ConfigError("[server] query_workers_min must be >= 0, query_workers_max >= 1")
-        if server.query_workers_min > server.query_workers_max:
+        if server.query_workers_max < 0 or server.query_workers_min < 0:
+            raise ConfigError(
+                "[server] query_workers_min must be >= 0, query_workers_max >= 1 (0: one per core)"
+            )
+        if server.query_workers_max and server.query_workers_min > server.query_workers_max:
             raise ConfigError("[server] query_workers_min must not exceed query_workers_max")
         return cls(
             store,
             union_default_graph,
             min_workers=server.query_workers_min,
-            max_workers=server.query_workers_max,
+            max_workers=most_workers(server.query_workers_min, server.query_workers_max),
             queue_length=server.query_queue_length,
             queue_timeout=server.query_queue_timeout,
             memory_limit=server.query_memory_limit,
