@@ -140,3 +140,15 @@ def test_the_quick_check_for_volatile_words_says_what_the_pattern_says(text):
 )
 def test_queries_with_volatile_functions_are_not_cacheable(query):
     assert not cacheable(query)
+
+
+def test_the_answer_cache_holds_what_answer_cache_size_says(publication, config):
+    from dataclasses import replace
+
+    from kommunen_kg.sparql.answer_cache import AnswerCache
+    from kommunen_kg.sparql.engines import over_store
+
+    sized = over_store(publication.store, "v1", replace(config.server, answer_cache_size=3))
+    assert isinstance(sized.client, AnswerCache) and sized.client.max_bytes == 3 * 1024 * 1024
+    off = over_store(publication.store, "v1", replace(config.server, answer_cache_size=0))
+    assert not isinstance(off.client, AnswerCache)

@@ -98,6 +98,9 @@ class ServerConfig:
     # Answers to repeated GET requests kept per server worker process (MB; 0: none), replayed
     # without entering the application (web/http/response_cache.py).
     response_cache_size: int = 32
+    # Answers to client queries kept per server worker process (MB; 0: none), whatever URL
+    # or method asked (sparql/answer_cache.py): a repeated POST, a query under another URL.
+    answer_cache_size: int = 32
 
 
 @dataclass(frozen=True)

@@ -70,12 +70,16 @@ def over_store(
     if pool is not None and statistics is not None and server.in_process_rows > 0:
         bounds = Bounds(statistics, server.in_process_rows)
         client = Triage(pool, trusted, bounds, admission=pool.admission)
-    if answer_cache:
-        client = AnswerCache(client, version)
+    if answer_cache and server.answer_cache_size > 0:
+        client = AnswerCache(client, version, max_bytes=server.answer_cache_size * 1024 * 1024)
     return Engines(client, trusted, pool)
 
 
-def over_remote(remote: RemoteEngine, version: str, *, answer_cache: bool = True) -> Engines:
+def over_remote(
+    remote: RemoteEngine, version: str, *, answer_cache: bool = True, cache_mb: int = 32
+) -> Engines:
     """Engines over a remote SPARQL store: it answers both kinds of question."""
-    client: ClientEngine = AnswerCache(remote, version) if answer_cache else remote
+    client: ClientEngine = remote
+    if answer_cache and cache_mb > 0:
+        client = AnswerCache(remote, version, max_bytes=cache_mb * 1024 * 1024)
     return Engines(client, remote, remote=remote)

@@ -290,7 +290,7 @@ def open_remote_store(config: Config, query_url: str, pool_size: int = 32) -> Pu
             names=ReleaseNames(dict(zip(GRAPH_NAMES, public, strict=True)), version),
         )
     engine.http.close()  # opened in this (master) process; workers open their own
-    engines = over_remote(engine, release.version)
+    engines = over_remote(engine, release.version, cache_mb=config.server.answer_cache_size)
     _with_exact_literals(engines, config, release)
     return Publication(
         config=config,
