@@ -42,6 +42,7 @@ def test_a_held_answer_gets_304_without_the_query_running_again(live_server, pub
 def test_a_repeated_request_is_replayed_without_asking_the_engine(live_server, publication):
     query = QUERY + " LIMIT 3"
     first = get(live_server, query).content
+    get(live_server, query)  # kept the second time it is asked for
     before = (publication.client.hits, publication.client.misses)
     assert get(live_server, query).content == first
     assert (publication.client.hits, publication.client.misses) == before
@@ -54,6 +55,7 @@ def test_a_repeated_query_sent_by_post_is_answered_from_the_answer_cache(live_se
         )
 
     first = post().content
+    post()  # kept the second time it is asked for
     hits = publication.client.hits
     assert post().content == first
     assert publication.client.hits == hits + 1
@@ -152,3 +154,14 @@ def test_the_answer_cache_holds_what_answer_cache_size_says(publication, config)
     assert isinstance(sized.client, AnswerCache) and sized.client.max_bytes == 3 * 1024 * 1024
     off = over_store(publication.store, "v1", replace(config.server, answer_cache_size=0))
     assert not isinstance(off.client, AnswerCache)
+
+
+def test_a_doorkeeper_admits_a_key_the_second_time_and_forgets_after_two_generations():
+    from kommunen_kg.sparql.answer_cache import Doorkeeper
+
+    keeper = Doorkeeper(size=2)
+    assert not keeper.admit("a")
+    assert keeper.admit("a")
+    for key in ("b", "c", "d", "e"):  # two generations of two keys each, after "a"
+        assert not keeper.admit(key)
+    assert not keeper.admit("a")

@@ -36,15 +36,44 @@ def cacheable(query: str) -> bool:
     return _VOLATILE.search(query) is None
 
 
+class Doorkeeper:
+    """Admits a key to a cache the second time it is offered (TinyLFU's doorkeeper).
+
+    A cache that keeps every answer keeps mostly answers nobody asks for again: a crawler's
+    sweep, a cold benchmark, a client adding a comment to every query. Each costs the work of
+    keeping it and pushes out answers that are asked for again. Admitted on the second sight,
+    an answer is kept where it is repeated, for the price of running it once more. The keys
+    seen are remembered in two generations of at most ``size`` hashes each (a hash that
+    collides admits early, which only keeps one answer more); thread-safe.
+    """
+
+    def __init__(self, size: int = 8192):
+        self.size = size
+        self._current: set[int] = set()
+        self._previous: set[int] = set()
+        self._lock = threading.Lock()
+
+    def admit(self, key: object) -> bool:
+        """Whether ``key`` was offered before (within the last one or two generations)."""
+        mark = hash(key)
+        with self._lock:
+            if mark in self._current or mark in self._previous:
+                return True
+            if len(self._current) >= self.size:
+                self._previous, self._current = self._current, set()
+            self._current.add(mark)
+            return False
+
+
 class AnswerCache:
     """A :class:`ClientEngine` that keeps answers of another, least recently used first out.
 
     Bounded by total bytes and by the size of one answer; thread-safe. The views' trusted
     queries never come here (they are cheap, and the views cache their pages), and neither do
     the answers the inner engine gives within a few milliseconds (``immediate``): running such
-    a query again costs less than keeping it (40 us of a 300 us request, in CPU and in the
-    collector's walks over a cache full of answers that are never asked again), and the
-    response cache replays it to a reader who asks again by the same URL.
+    a query again costs less than keeping it, and the response cache replays it to a reader
+    who asks again by the same URL. An answer is kept when its query is asked a second time
+    (:class:`Doorkeeper`).
     """
 
     def __init__(
@@ -64,6 +93,7 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
         self._key = functools.lru_cache(maxsize=64)(self._compute_key)
+        self._doorkeeper = Doorkeeper()
 
     def key(self, request: QueryRequest) -> str | None:
         """The identity of an answer, or None when the query may not be cached.
@@ -122,6 +152,7 @@ class AnswerCache:
             and answer.spool is None
             and len(answer.body) <= self.max_entry_bytes
             and not self.inner.immediate(request)
+            and self._doorkeeper.admit(key)
         ):
             with self._lock:
                 self.misses += 1

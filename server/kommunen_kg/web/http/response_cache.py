@@ -23,7 +23,10 @@ are ``no-store`` here anyway), a ``Cache-Control`` that allows shared caching (n
 ``max_entry_bytes``; large streamed files (the dumps) pass through untouched. A HEAD is
 answered from a kept GET; a conditional request (``If-None-Match``, ``If-Modified-Since``)
 from the kept validators, with 304 when they match.
-Memory is bounded: least recently used answers go first once ``max_bytes`` is reached.
+Memory is bounded: least recently used answers go first once ``max_bytes`` is reached. An
+answer is kept the second time its URL is asked for (the answer cache's ``Doorkeeper``), so a
+sweep of URLs asked once (a crawler, a cold benchmark) neither costs the keeping nor pushes out
+the answers that are asked again.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.http import is_resource_modified, parse_date
+
+from kommunen_kg.sparql.answer_cache import Doorkeeper
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -151,6 +156,7 @@ class ResponseCache:
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._doorkeeper = Doorkeeper()
         self.hits = 0
         self.misses = 0
 
@@ -217,6 +223,8 @@ class ResponseCache:
         if method == "HEAD" or self._conditional(environ):
             # Kept only from a plain GET, whose answer is the full representation.
             return self.app(environ, start_response)
+        if not self._doorkeeper.admit(url):
+            return self.app(environ, start_response)  # asked for the first time: not kept
         return self._fetch(url, environ, start_response)
 
     @staticmethod
@@ -297,12 +305,15 @@ class ResponseCache:
             return
         if self._conditional(environ):
             return
+        url = self._url(environ)
+        if not self._doorkeeper.admit(url):
+            return  # asked for the first time: not kept
         length, vary = _storable(int(status_line.split(" ", 1)[0]), headers)
         if length is None or length > self.max_entry_bytes or length != len(body):
             return
         etag, modified = _header(headers, "etag"), _header(headers, "last-modified")
         answer = Answer(status_line, list(headers), body, etag, modified)
-        self._keep(self._url(environ), environ, answer, vary)
+        self._keep(url, environ, answer, vary)
 
     def _keep(self, url: tuple, environ: dict[str, Any], answer: Answer, vary: str | None) -> None:
         names = _keyed_headers(vary)
