@@ -13,7 +13,8 @@ The catalog is fetched over HTTP from the real server and validated with pyshacl
   upstream: it names property shapes (of DataService and Dataset) that only ``ranges.ttl``
   defines, and even with both files loaded one is missing; pyshacl and Jena both refuse it.
 
-The catalog follows DCAT-AP 3 (README, "Which DCAT-AP"). DCAT-AP 2.1.1 is checked too, to hold
+Jena (Debian's, the second engine) validates the catalog against 3.0.1 and the DCAT-AP.de 3.0
+profile as well. The catalog follows DCAT-AP 3 (README, "Which DCAT-AP"). DCAT-AP 2.1.1 is checked too, to hold
 its disagreement to exactly the two rules DCAT-AP 3 changed (the datatype of ``dcat:byteSize``
 and SHA-1 as the only checksum algorithm).
 
@@ -148,16 +149,25 @@ def test_catalog_has_zero_violations_against_the_dcat_ap_3_0_1_shapes(catalog):
     assert counts["Violation"] == 0, text
 
 
-@pytest.mark.slow  # starts a JVM (about 4 s)
-def test_jena_finds_no_violation_against_the_dcat_ap_3_0_1_shapes(catalog):
+# A property shape of the DCAT-AP.de 3.0 additions that no node shape names (upstream): no
+# engine reaches it, so Jena reports it as not evaluated. Our catalog has no dataset series.
+_ORPHAN = "<http://dcat-ap.de/def/dcatde/3.0/shacl/DE_DatasetSeries_dcterms_publisher_v_Min>"
+
+
+@pytest.mark.slow  # starts a JVM (about 4 s each)
+@pytest.mark.parametrize(
+    "profile", [DCAT_AP_301, DE_PROFILE], ids=["dcat-ap-3.0.1", "dcat-ap.de-3.0"]
+)
+def test_jena_finds_no_violation_in_the_catalog(catalog, profile):
+    """The second SHACL engine agrees with pyshacl: no violation, every constraint reached."""
     reason = jena_missing()
     if reason:
         pytest.skip(reason)
-    shapes = _shapes(DCAT_AP_301)
-    run = run_jena(shapes, {"catalog": with_stand_ins(catalog)})["catalog"]
+    run = run_jena(_shapes(profile), {"catalog": with_stand_ins(catalog)})["catalog"]
     print(run.summary())
     assert run.counts["Violation"] == 0, run.summary()
-    assert not run.skipped, run.summary()
+    assert run.counts["Warning"] <= 1, run.summary()  # DCAT-AP.de deprecates dct:isVersionOf
+    assert [s for s in run.skipped if not s.startswith(_ORPHAN)] == [], run.summary()
 
 
 def test_dcat_ap_2_1_1_disagrees_only_on_the_byte_size_datatype_and_sha_1(catalog, release):
