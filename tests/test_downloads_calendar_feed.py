@@ -103,6 +103,16 @@ def test_the_event_has_uid_summary_description_location_and_url(client):
     assert str(event["URL"]) == f"{BASE}page/event/{EVENT}?lang=de"
 
 
+def test_the_event_says_first_which_conference_it_was_part_of(client):
+    """In someone's calendar, "Daseinsvorsorge sichern!" says little without its conference."""
+    german = str(_events(_calendar(client))[EVENT_IRI]["DESCRIPTION"])
+    english = str(_events(_calendar(client, ICS + "?lang=en"))[EVENT_IRI]["DESCRIPTION"])
+    assert german.startswith("Teil von „Herbst-Konferenz 2020: Was macht Kommunen innovativ?“ (")
+    assert english.startswith(
+        "Part of “Autumn conference 2020: What makes municipalities innovative?” (28 October 2020"
+    )
+
+
 def test_dated_talks_are_vevents_related_to_the_event(client):
     events = _events(_calendar(client))
     for iri in DATED_ITEMS:

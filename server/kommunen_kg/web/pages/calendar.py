@@ -8,12 +8,12 @@ of kind ``event``: a conference, one event of the series, the series itself), wr
 * the calendar: ``METHOD:PUBLISH``, its name, a description and the page's address, both as
   RFC 7986 properties (``NAME``, ``DESCRIPTION``, ``URL``, ``SOURCE``) and as the
   ``X-WR-CALNAME`` / ``X-WR-CALDESC`` that Apple's and Google's calendars read;
-* one ``VEVENT`` for the event: ``UID`` its IRI, ``SUMMARY`` its name, ``DESCRIPTION`` its
-  subtitle and description, ``LOCATION`` its place (or "Online"), ``URL`` its page. A date is
-  written as a date (``VALUE=DATE``, and ``DTEND`` is the day *after* the last day: RFC 5545
-  ends are exclusive); a date and time is converted to UTC (``10:00+01:00`` -> ``090000Z``),
-  so no ``VTIMEZONE`` is needed; ``DTSTAMP`` is the release's build time, so the same release
-  always gives the same bytes;
+* one ``VEVENT`` for the event: ``UID`` its IRI, ``SUMMARY`` its name, ``DESCRIPTION`` the event
+  it is part of (with its dates), its subtitle and description, ``LOCATION`` its place (or
+  "Online"), ``URL`` its page. A date is written as a date (``VALUE=DATE``, and ``DTEND`` is the
+  day *after* the last day: RFC 5545 ends are exclusive); a date and time is converted to UTC
+  (``10:00+01:00`` -> ``090000Z``), so no ``VTIMEZONE`` is needed; ``DTSTAMP`` is the release's
+  build time, so the same release always gives the same bytes;
 * one ``VEVENT`` per programme item below it (``schema:superEvent``, at any depth: talks,
   sessions, panels, and the events of a series) **whose time is known**, with ``RELATED-TO;
   RELTYPE=PARENT`` naming the item it belongs to (its ``schema:superEvent``: the event, or the
@@ -342,8 +342,9 @@ def _where(
     return None
 
 
-def _undated_note(own: Facts, known: dict[str, Facts], lang: str) -> str | None:
-    """For an event without a date: the event it belongs to, with that one's dates."""
+def _part_of(own: Facts, known: dict[str, Facts], lang: str) -> str | None:
+    """The event it belongs to, with that one's dates: an entry "Daseinsvorsorge sichern!"
+    in someone's calendar says little without the conference it was part of."""
     for parent in own.parents:
         entry = known.get(parent)
         if entry is None or not entry.names:
@@ -434,7 +435,7 @@ def event_calendar(
     calendar.add("name", icalendar.vText(name[1]))
     calendar.add("x-wr-calname", icalendar.vText(name[1]))
     if span is None:
-        about = [text("undated", lang), _undated_note(own, known, lang), untimed_block]
+        about = [text("undated", lang), _part_of(own, known, lang), untimed_block]
     else:
         about = [text("calendar", lang).format(name=_quoted(name[1], lang))]
     summary = _description([*about, _more(page, lang)])
@@ -449,6 +450,7 @@ def event_calendar(
         subtitle, described = _pick(own.subtitles, lang), _pick(own.descriptions, lang)
         text_of = _description(
             [
+                _part_of(own, known, lang),
                 subtitle[1] if subtitle else None,
                 described[1] if described else None,
                 untimed_block,
