@@ -8,7 +8,6 @@ second adds people and changes an event), and over the session's release.
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
@@ -19,7 +18,8 @@ import pytest
 import requests
 import vobject
 
-from .support import ROOT, build_time
+from .conftest import copy_sources
+from .support import build_time
 
 BASE = "https://w3id.org/kommunen-innovativ/"
 EVENT = "herbst-konferenz-2020-daseinsvorsorge-sichern"
@@ -231,10 +231,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory):
     from kommunen_kg.web.app import create_app
     from kommunen_kg.web.publication import open_release
 
-    root = tmp_path_factory.mktemp("feed-releases")
-    for name in ("ontology", "data"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copy(ROOT / "kommunen-kg.toml", root / "kommunen-kg.toml")
+    root = copy_sources(tmp_path_factory.mktemp("feed-releases"))
     config = load_config(root / "kommunen-kg.toml")
     with build_time(1_700_000_000):
         first = build(config).release

@@ -1,4 +1,5 @@
-"""How many query processes a server worker may start (``[server] query_workers_max``)."""
+"""How many query processes a server worker may start (``[server] query_workers_max``),
+and the other numbers of ``[server]``."""
 
 from __future__ import annotations
 
@@ -32,3 +33,15 @@ def test_a_pool_size_that_cannot_work_is_a_configuration_error(least, most):
     server = replace(ServerConfig(), query_workers_min=least, query_workers_max=most)
     with pytest.raises(ConfigError, match="query_workers"):
         QueryPool.from_config(None, True, server)
+
+
+@pytest.mark.parametrize("setting", ["answer_cache_size = -1", "query_timeout = -0.5"])
+def test_a_negative_server_number_is_refused_when_the_configuration_is_read(tmp_path, setting):
+    """A slip that would quietly turn a cache or a limit off stops with the key named."""
+    from kommunen_kg.config import load_config
+
+    toml = tmp_path / "kommunen-kg.toml"
+    toml.write_text(f"[server]\n{setting}\n", encoding="utf-8")
+    key = setting.split(" ")[0]
+    with pytest.raises(ConfigError, match=f"{key} must not be negative"):
+        load_config(toml)

@@ -11,6 +11,7 @@ import gc
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -56,6 +57,20 @@ def _config(config_path: str | None, base_iri: str | None = None):
 
 def _progress(message: str) -> None:
     click.echo(f"· {message}", err=True)
+
+
+def _stop(exc: Exception, lang: str) -> NoReturn:
+    """Says why a command cannot go on, in ``lang`` where the error has words in both
+    languages (``messages``, or ``text(lang)`` as BuildFailed has), and exits with 1."""
+    messages = getattr(exc, "messages", None)
+    if isinstance(messages, dict):
+        said = messages[lang]
+    elif hasattr(exc, "text"):
+        said = exc.text(lang)
+    else:
+        said = str(exc)
+    click.echo(said, err=True)
+    sys.exit(1)
 
 
 def _build_progress(lang: str):
@@ -702,12 +717,8 @@ def workbook_export(file: Path, config_path: str | None, lang: str, force: bool)
         )
     try:
         counts = export_workbook(layout_for(config), file)
-    except OfficeMissing as exc:
-        click.echo(exc.messages[lang], err=True)
-        sys.exit(1)
-    except (SourceError, BuildFailed) as exc:
-        click.echo(exc.text(lang) if isinstance(exc, BuildFailed) else str(exc), err=True)
-        sys.exit(1)
+    except (OfficeMissing, SourceError, BuildFailed) as exc:
+        _stop(exc, lang)
     except ExportProblem as exc:
         click.echo(
             (
@@ -755,12 +766,8 @@ def workbook_import(
     _require_shapes(config, lang)
     try:
         result = import_workbook(config, file, write=not check_only, validator=validator)
-    except WorkbookUnreadable as exc:
-        click.echo(exc.messages[lang], err=True)
-        sys.exit(1)
-    except (SourceError, BuildFailed) as exc:
-        click.echo(exc.text(lang) if isinstance(exc, BuildFailed) else str(exc), err=True)
-        sys.exit(1)
+    except (WorkbookUnreadable, SourceError, BuildFailed) as exc:
+        _stop(exc, lang)
     de = lang == "de"
     label = "FEHLER" if de else "ERROR"
     for problem in result.problems:

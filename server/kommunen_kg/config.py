@@ -237,12 +237,24 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(
             f"[dataset] contributor_id must be an http(s) IRI, got {dataset.contributor_id!r}"
         )
+    server = _section(ServerConfig, raw.get("server"), "server")
+    _check_not_negative(server)
     return Config(
         root=config_path.parent.resolve(),
         dataset=dataset,
         publisher=_section(AgentConfig, raw.get("publisher"), "publisher"),
         contact=_section(AgentConfig, raw.get("contact"), "contact"),
         paths=_section(PathsConfig, raw.get("paths"), "paths"),
-        server=_section(ServerConfig, raw.get("server"), "server"),
+        server=server,
         source=config_path.resolve(),
     )
+
+
+def _check_not_negative(server: ServerConfig) -> None:
+    """Every number of [server] is a size, a count or a time, where 0 means off (or, for
+    query_workers_max, one per core); a negative one is a slip that would quietly turn a
+    cache or a limit off."""
+    for item in fields(server):
+        value = getattr(server, item.name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"[server] {item.name} must not be negative, got {value}")

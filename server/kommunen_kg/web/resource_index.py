@@ -515,6 +515,15 @@ FACETS = ("theme", "event", "year", "organisation")
 PROGRAMME_KINDS = ("talk", "session", "panel")
 
 
+def _inverted(mapping: dict[str, Iterable[str]]) -> dict[str, set[str]]:
+    """``{value: {keys}}`` of ``{key: values}``: who gave an item, from what each person gave."""
+    found: dict[str, set[str]] = {}
+    for key, values in mapping.items():
+        for value in values:
+            found.setdefault(value, set()).add(key)
+    return found
+
+
 def facet_values(
     engine: TrustedEngine, base: str, vocab: str, entries: Mapping[str, Entry]
 ) -> dict[str, set[tuple[str, str]]]:
@@ -587,22 +596,10 @@ def facet_values(
         university too)."""
         return {p for o in organisations for p in parents.get(o, {o}) | {o}}
 
-    items_under: dict[str, set[str]] = {}
-    for item, above in ancestors.items():
-        for event in above:
-            items_under.setdefault(event, set()).add(item)
-    people_of_item: dict[str, set[str]] = {}
-    for person, items in items_of_person.items():
-        for item in items:
-            people_of_item.setdefault(item, set()).add(person)
-    people_of_org: dict[str, set[str]] = {}
-    for person, organisations in affiliations.items():
-        for organisation in organisations:
-            people_of_org.setdefault(organisation, set()).add(person)
-    projects_of_org: dict[str, set[str]] = {}
-    for project, organisations in project_organisations.items():
-        for organisation in organisations:
-            projects_of_org.setdefault(organisation, set()).add(project)
+    items_under = _inverted(ancestors)
+    people_of_item = _inverted(items_of_person)
+    people_of_org = _inverted(affiliations)
+    projects_of_org = _inverted(project_organisations)
 
     def about_items(items: Iterable[str]) -> set[tuple[str, str]]:
         """The events, themes and years a set of programme items (or events) gives."""
