@@ -7,7 +7,7 @@ import pytest
 
 from kommunen_kg.sparql.admission import Admission
 from kommunen_kg.sparql.bounds import Bounds
-from kommunen_kg.sparql.engine import EmbeddedEngine, QueryRequest
+from kommunen_kg.sparql.engine import DatasetSpec, EmbeddedEngine, QueryRequest
 from kommunen_kg.sparql.errors import EngineUnavailable
 from kommunen_kg.sparql.statistics import Statistics
 from kommunen_kg.sparql.triage import IMMEDIATE_ROWS, Triage
@@ -40,6 +40,12 @@ def triage(publication):
 
 def request(query: str) -> QueryRequest:
     return QueryRequest(query, "json", base_iri=BASE)
+
+
+def asking(query: str, result_format: str = "json", limit: int = 10000) -> QueryRequest:
+    """A request over every graph of the release, as the endpoint asks."""
+    every = DatasetSpec(union_default_graph=True)
+    return QueryRequest(query, result_format, every, limit=limit, base_iri=BASE)
 
 
 def test_a_small_bounded_query_is_answered_here_at_once(triage) -> None:
@@ -76,3 +82,55 @@ def test_a_query_over_in_process_rows_goes_to_the_query_processes(publication) -
     triage = Triage(Counted(store), EmbeddedEngine(store), Bounds(Statistics.of_store(store), 10))
     triage.run(request(LARGER))
     assert triage.local_answers == 0 and triage.pool.queries == [LARGER]
+
+
+# -- who writes the answer of a query that runs here --
+
+CONSTRUCTED = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o FILTER (?s = <{BASE}id/talk/2020-11-11-kudequa>) }}"
+EVERY_STATEMENT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+
+@pytest.mark.parametrize("result_format", ["json", "xml", "csv", "tsv"])
+def test_a_bounded_select_is_written_as_it_is_written_row_by_row(triage, result_format) -> None:
+    """pyoxigraph writes the answer of a query that runs here (its JSON, our other formats):
+    byte for byte the answer the query processes write, row by row."""
+    asked = asking(SMALL, result_format)
+    assert triage.run(asked).body == EmbeddedEngine(triage.here.store).run(asked).body
+
+
+@pytest.mark.parametrize(
+    "result_format", ["turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]
+)
+def test_a_bounded_construct_is_written_as_it_is_written_triple_by_triple(
+    triage, result_format
+) -> None:
+    asked = asking(CONSTRUCTED, result_format)
+    answer = triage.run(asked)
+    assert answer.body == EmbeddedEngine(triage.here.store).run(asked).body
+    assert answer.body and not answer.truncated
+
+
+def test_a_bounded_select_with_more_rows_than_the_limit_is_cut_at_the_limit(triage) -> None:
+    answer = triage.run(asking(LARGER, limit=5))
+    assert answer.truncated and answer.count == 5 and answer.body.count(b'"s":') == 5
+
+
+def test_a_bounded_construct_with_more_triples_than_the_limit_is_cut_at_the_limit(triage) -> None:
+    answer = triage.run(asking(EVERY_STATEMENT, "ntriples", limit=7))
+    assert answer.truncated and answer.count == 7 and len(answer.body.splitlines()) == 7
+
+
+def test_a_long_answer_within_the_limit_is_not_cut(triage) -> None:
+    """An answer long enough to hold more rows than the limit is counted row by row: a few
+    long rows stay whole."""
+    rows = len(EmbeddedEngine(triage.here.store, union_default_graph=True).select(SMALL))
+    answer = triage.run(asking(SMALL, limit=rows))
+    assert len(answer.body) > 3 * rows and not answer.truncated
+    assert answer.body.count(b'"p":') == rows
+
+
+def test_solutions_without_values_are_cut_at_the_limit_too(triage) -> None:
+    """The shortest rows pyoxigraph writes (``{}``): the answer is still long enough to be
+    counted row by row."""
+    answer = triage.run(asking("SELECT ?nothing WHERE { ?s ?p ?o }", limit=9))
+    assert answer.truncated and answer.count == 9 and answer.body.count(b"{}") == 9

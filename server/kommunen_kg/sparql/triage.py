@@ -61,9 +61,9 @@ class Triage:
         self.local_answers += 1
         within_limit = rows <= request.limit
         if rows <= IMMEDIATE_ROWS or self.admission is None:
-            return self.here.run(request, within_limit=within_limit)
+            return self.here.run(request, within_limit=within_limit, bounded=True)
         with self.admission.admit(_busy):
-            return self.here.run(request, within_limit=within_limit)
+            return self.here.run(request, within_limit=within_limit, bounded=True)
 
     def etag(self, request: QueryRequest) -> str | None:
         return self.pool.etag(request)
