@@ -28,6 +28,7 @@ response can be revalidated cheaply and cached safely. The views just answer; th
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 from datetime import UTC, datetime
@@ -165,6 +166,11 @@ def _finish(response: Response) -> Response:
     return response
 
 
+# A release's Last-Modified is one moment, formatted for every answer given without Flask (5 us
+# each, 2 % of a cold lookup's time).
+_last_modified_field = functools.lru_cache(maxsize=4)(http_date)
+
+
 def finish_answer(
     environ: dict,
     status: int,
@@ -202,7 +208,7 @@ def finish_answer(
             etag = f'"{body_etag(version, body)}"'
             add((("ETag", etag),))
         if conditional:
-            add((("Last-Modified", http_date(last_modified)),))
+            add((("Last-Modified", _last_modified_field(last_modified)),))
         if _is_compressible(mimetype) and "content-encoding" not in have:
             vary = next((i for i, (n, _) in enumerate(out) if n.lower() == "vary"), None)
             if vary is None:
