@@ -23,6 +23,8 @@ which releases the GIL) is attributed to the Python line that called it.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import re
 import shutil
 import subprocess
@@ -30,13 +32,23 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import servers
 from .generate import parse_scale, scale_name
 from .load import Request, run_load
-from .run import BASE_IRI, Options, existing, prepare, resolve_routes, say, sparql_path
-from .workload import http_items, sparql_items
+from .run import (
+    BASE_IRI,
+    Dataset,
+    Options,
+    existing,
+    prepare,
+    resolve_routes,
+    say,
+    sparql_path,
+)
+from .workload import Item, http_items, sparql_items
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 _SOURCE_CACHE: dict[str, list[str]] = {}
@@ -178,9 +190,15 @@ def pyspy() -> str:
     return found
 
 
-def profile_serving(options: Options, folder: Path, rate: int, gil: bool = False) -> dict:
+def start_served(
+    options: Options, folder: Path, sparql_only: bool = False
+) -> tuple[Dataset, list[Item], servers.Running]:
+    """The data of ``folder`` (built there first if missing), the request kinds of
+    ``options.only`` (all when empty), and kommunen-kg serving the data as ``serve`` does."""
     dataset = existing(folder) or prepare(options.scales[0], folder, options)
-    items = sparql_items(BASE_IRI, dataset.params) + http_items(dataset.params)
+    items = sparql_items(BASE_IRI, dataset.params)
+    if not sparql_only:
+        items += http_items(dataset.params)
     if options.only:
         items = [i for i in items if i.name in options.only]
     running = servers.start_kommunen_kg(
@@ -191,6 +209,11 @@ def profile_serving(options: Options, folder: Path, rate: int, gil: bool = False
         options.threads,
         options.wsgi_server,
     )
+    return dataset, items, running
+
+
+def profile_serving(options: Options, folder: Path, rate: int, gil: bool = False) -> dict:
+    dataset, items, running = start_served(options, folder)
     found: dict = {}
     try:
         for item in items:
@@ -287,20 +310,37 @@ def print_table(title: str, rows: list[tuple[str, int, float]], limit: int = 8) 
         print(f"  {shown}  {n:7d}  {name}")
 
 
-def main(argv: list[str]) -> int:
-    import argparse
-    import json
+@contextlib.contextmanager
+def data_folder(keep: Path | None, prefix: str) -> Iterator[Path]:
+    """``keep`` (made if missing, left in place), or a temporary folder removed afterwards."""
+    folder = keep or Path(tempfile.mkdtemp(prefix=prefix))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
+
+def served_arguments(prog: str, description: str | None, workers: int) -> argparse.ArgumentParser:
+    """The options of the tools that serve the data and load it: scale, seconds of load per
+    request kind, server workers, request kinds, the data folder to (re)use."""
     parser = argparse.ArgumentParser(
-        prog="python -m bench.profile",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scale", default="1e5")
     parser.add_argument("--duration", type=float, default=5.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--only", action="append", default=None, help="a request kind")
+    parser.add_argument("--keep", type=Path, default=None, help="data folder to (re)use")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    import json
+
+    parser = served_arguments("python -m bench.profile", __doc__, workers=2)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
-    parser.add_argument("--only", action="append", default=None)
     parser.add_argument("--build", action="store_true", help="profile the build instead")
     parser.add_argument(
         "--gil",
@@ -308,7 +348,6 @@ def main(argv: list[str]) -> int:
         help="only samples of threads holding the GIL: Python CPU time, without the time "
         "threads spend waiting for the GIL or in pyoxigraph (which releases it)",
     )
-    parser.add_argument("--keep", type=Path, default=None, help="data folder to (re)use")
     parser.add_argument("--out", type=Path, default=servers.ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     scale = parse_scale(args.scale)
@@ -319,9 +358,7 @@ def main(argv: list[str]) -> int:
         only=tuple(args.only or ()),
         naive=False,
     )
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-profile-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with data_folder(args.keep, "bench-profile-") as folder:
         if args.build:
             result = {"build": profile_build(scale, folder, options, args.rate)}
             print_table(
@@ -344,9 +381,6 @@ def main(argv: list[str]) -> int:
         path = args.out / f"profile-{kind}-{scale_name(scale)}.json"
         path.write_text(json.dumps(result, indent=2, default=list), encoding="utf-8")
         print(f"\n{path}")
-    finally:
-        if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

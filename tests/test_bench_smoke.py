@@ -9,6 +9,7 @@ reported as skipped; the checks here follow what is installed.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -200,3 +201,36 @@ def test_a_setting_that_is_not_toml_stops_the_run_before_it_starts(setting):
 
     with pytest.raises(SystemExit, match="not TOML"):
         server_section((setting,))
+
+
+@pytest.fixture(scope="module")
+def cpu_data(tmp_path_factory) -> Path:
+    """A dataset of 1e3 triples prepared as ``bench.cpu`` keeps it (``--keep``)."""
+    from bench.run import Options, prepare
+
+    folder = tmp_path_factory.mktemp("bench-cpu")
+    prepare(1_000, folder, Options(scales=[1_000], naive=False))
+    return folder
+
+
+def _cpu(folder: Path, *args: str) -> dict:
+    out = folder / f"cpu-{len(list(folder.glob('cpu-*.json')))}.json"
+    command = [sys.executable, "-m", "bench.cpu", "--scale", "1e3", "--keep", str(folder)]
+    command += [*args, "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_cpu_per_request_is_measured_for_each_thread_of_the_server(cpu_data):
+    found = _cpu(cpu_data, "--duration", "1", "--only", "lookup")["lookup"]
+    assert found["requests"] > 0 and found["errors"] == 0
+    main = [t for t in found["threads"] if t["thread"].endswith("(main)")]
+    assert any(t["process"].startswith("worker") and t["us_per_request"] > 0 for t in main)
+    if shutil.which("wrk"):  # the load generator is a child process, measured from /proc
+        assert found["load_generator_us_per_request"] > 0
+
+
+def test_cpu_per_request_is_measured_in_process_without_a_server(cpu_data):
+    found = _cpu(cpu_data, "--in-process", "--requests", "50", "--only", "lookup")["lookup"]
+    assert found["statuses"] == [200] and found["us_per_request"] > 0
