@@ -3,6 +3,7 @@ the query processes; and the threads kept free for pages stay free."""
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 
 from kommunen_kg.sparql.admission import Admission
@@ -134,3 +135,13 @@ def test_solutions_without_values_are_cut_at_the_limit_too(triage) -> None:
     counted row by row."""
     answer = triage.run(asking("SELECT ?nothing WHERE { ?s ?p ?o }", limit=9))
     assert answer.truncated and answer.count == 9 and answer.body.count(b"{}") == 9
+
+
+def test_a_long_answer_stops_pyoxigraphs_writer_at_the_length_the_limit_allows(triage) -> None:
+    """The answer is not written to its end and then thrown away: the writer is stopped once it
+    is longer than the limit's rows could be, and the query runs again row by row."""
+    from kommunen_kg.sparql.engine import _Longer, _written
+
+    solutions = triage.here.store.query(LARGER, use_default_graph_as_union=True)
+    with pytest.raises(_Longer):
+        _written(solutions, "select", ox.QueryResultsFormat.JSON, 5)

@@ -275,27 +275,72 @@ def _serialise(result: object, result_format: str, limit: int) -> QueryResponse:
 _LEAST_BYTES = {"select": 3, "graph": 2}
 
 
-def _whole(result: object, result_format: str) -> QueryResponse | None:
+class _Longer(Exception):
+    """The answer grew long enough to hold more rows than the limit (see :class:`_Capped`)."""
+
+
+class _Capped:
+    """Where pyoxigraph writes an answer that may hold more rows than the limit: it takes at
+    most ``most`` bytes, then refuses the rest, which stops the writer (and the evaluation it
+    draws) early. Beyond that, the answer is written again row by row and cut at the limit."""
+
+    __slots__ = ("most", "over", "parts", "size")
+
+    def __init__(self, most: int):
+        self.most = most
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.over = False
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.most:
+            self.over = True
+            raise OSError("the answer is longer than this writer takes")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _written(
+    result: ox.QuerySolutions | ox.QueryTriples,
+    kind: str,
+    fmt: ox.QueryResultsFormat | ox.RdfFormat,
+    limit: int | None,
+) -> bytes:
+    """The answer in pyoxigraph's words; with a ``limit``, :class:`_Longer` when it may hold
+    more rows than that."""
+    if limit is None:
+        return result.serialize(format=fmt)
+    capped = _Capped(_LEAST_BYTES[kind] * limit - 1)
+    try:
+        result.serialize(capped, format=fmt)
+    except OSError:
+        if capped.over:
+            raise _Longer from None
+        raise
+    return b"".join(capped.parts)
+
+
+def _whole(result: object, result_format: str, limit: int | None) -> QueryResponse | None:
     """The whole answer, written by pyoxigraph in one call, where it writes the format as
     ``results.py`` and ``_serialise`` would: SPARQL JSON, and every RDF syntax. None for the
-    other result formats (CSV, TSV, XML: ours)."""
+    other result formats (CSV, TSV, XML: ours). ``limit``: the result limit, when the answer
+    may be longer (see :func:`_written`); None when the caller knows it is not."""
     if isinstance(result, ox.QuerySolutions):
         if result_format != "json":
             return None
-        body = result.serialize(format=ox.QueryResultsFormat.JSON)
+        body = _written(result, "select", ox.QueryResultsFormat.JSON, limit)
         return QueryResponse("select", body, RESULT_FORMATS["json"][0], False, 0)
     if isinstance(result, ox.QueryTriples):
         media_type, rdf_format = GRAPH_FORMATS[result_format]
-        body = result.serialize(format=rdf_format)
+        body = _written(result, "graph", rdf_format, limit)
         if rdf_format == ox.RdfFormat.RDF_XML:
             body = results.well_formed_xml(body)
         return QueryResponse("graph", body, media_type, False, 0)
     return None
-
-
-def _surely_within(answer: QueryResponse, limit: int) -> bool:
-    """Whether an answer is too short to hold more than ``limit`` rows or triples."""
-    return len(answer.body) < _LEAST_BYTES[answer.kind] * limit
 
 
 class EmbeddedEngine:
@@ -326,10 +371,10 @@ class EmbeddedEngine:
         (SPARQL JSON, any RDF syntax) is written by pyoxigraph, byte for byte what
         ``results.py`` and ``_serialise`` write, in a fraction of the time. ``bounded``: the
         caller knows the query's cost is bounded (``bounds.py``), so it may run twice:
-        pyoxigraph writes the answer, and only when that is long enough to hold more rows than
-        the limit is the query run again and cut row by row. (A bound is a worst case: a join
-        bounded by 20,000 rows mostly answers a hundred; row by row, in Python, that took a
-        third of such a request.)"""
+        pyoxigraph writes the answer, and only when that grows long enough to hold more rows
+        than the limit is it stopped there and the query run again, row by row, and cut. (A
+        bound is a worst case: a join bounded by 20,000 rows mostly answers a hundred; row by
+        row, in Python, that took a third of such a request.)"""
         try:
             return self.evaluate(request, within_limit=within_limit, bounded=bounded)
         except QueryError:
@@ -356,13 +401,16 @@ class EmbeddedEngine:
         try:
             result = self._query(request.query, **kwargs)
             if within_limit or bounded:
-                answer = _whole(result, request.result_format)
-                if answer is not None and (within_limit or _surely_within(answer, request.limit)):
+                try:
+                    answer = _whole(
+                        result, request.result_format, None if within_limit else request.limit
+                    )
+                except _Longer:  # perhaps more rows than the limit: again, row by row
+                    answer, result = None, self._query(request.query, **kwargs)
+                if answer is not None:
                     if request.max_bytes and answer.size > request.max_bytes:
                         raise AnswerTooLarge(answer.size, request.max_bytes)
                     return answer
-                if answer is not None:  # perhaps more rows than the limit: again, row by row
-                    result = self._query(request.query, **kwargs)
             return serialise_result(result, request.result_format, request.limit, request.max_bytes)
         except (OSError, RuntimeError) as exc:  # RuntimeError: an evaluation error
             raise QueryError(str(exc)) from exc
