@@ -33,9 +33,9 @@ from urllib.parse import quote
 from . import procs
 from .generate import parse_scale
 from .load import Request, run_load
-from .profile import data_folder, served_arguments, start_served
-from .run import BASE_IRI, Options, existing, prepare, say, sparql_path
-from .workload import SALT, sparql_items
+from .profile import data_and_kinds, data_folder, served_arguments, start_served
+from .run import Options, say, sparql_path
+from .workload import SALT
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -150,13 +150,14 @@ def measure_in_process(folder: Path, options: Options, requests: int) -> dict:
     from kommunen_kg.web.app import DIRECT_KEY, create_app
     from kommunen_kg.web.http.front import AsyncFront
     from kommunen_kg.web.publication import open_release
+    from kommunen_kg.web.serving import RESERVED_THREADS
 
-    dataset = existing(folder) or prepare(options.scales[0], folder, options)
+    dataset, items = data_and_kinds(options, folder, sparql_only=True)
     config = load_config(dataset.config)
     release = ReleaseFolder(dataset.graphs).current()
     assert release is not None
     publication = open_release(config, release, pooled=True)
-    publication.engines.limit_requests(options.threads - 2)
+    publication.engines.limit_requests(options.threads - RESERVED_THREADS)  # as serve does
     app = create_app(publication)
     if publication.engines.pool is not None:
         publication.engines.pool.start()
@@ -167,9 +168,6 @@ def measure_in_process(folder: Path, options: Options, requests: int) -> dict:
         max_body=1 << 20,
         client_timeout=20,
     )
-    items = sparql_items(BASE_IRI, dataset.params)
-    if options.only:
-        items = [item for item in items if item.name in options.only]
 
     async def one(text: str, accept: str) -> int:
         scope = {

@@ -190,17 +190,25 @@ def pyspy() -> str:
     return found
 
 
-def start_served(
+def data_and_kinds(
     options: Options, folder: Path, sparql_only: bool = False
-) -> tuple[Dataset, list[Item], servers.Running]:
-    """The data of ``folder`` (built there first if missing), the request kinds of
-    ``options.only`` (all when empty), and kommunen-kg serving the data as ``serve`` does."""
+) -> tuple[Dataset, list[Item]]:
+    """The data of ``folder`` (built there first if missing) and the request kinds of
+    ``options.only`` (all when empty)."""
     dataset = existing(folder) or prepare(options.scales[0], folder, options)
     items = sparql_items(BASE_IRI, dataset.params)
     if not sparql_only:
         items += http_items(dataset.params)
     if options.only:
         items = [i for i in items if i.name in options.only]
+    return dataset, items
+
+
+def start_served(
+    options: Options, folder: Path, sparql_only: bool = False
+) -> tuple[Dataset, list[Item], servers.Running]:
+    """:func:`data_and_kinds`, and kommunen-kg serving the data as ``serve`` does."""
+    dataset, items = data_and_kinds(options, folder, sparql_only)
     running = servers.start_kommunen_kg(
         dataset.config,
         dataset.graphs,
