@@ -194,11 +194,17 @@ def data_and_kinds(
     options: Options, folder: Path, sparql_only: bool = False
 ) -> tuple[Dataset, list[Item]]:
     """The data of ``folder`` (built there first if missing) and the request kinds of
-    ``options.only`` (all when empty)."""
+    ``options.only`` (all when empty); a kind it does not know stops the tool, naming those
+    it knows."""
     dataset = existing(folder) or prepare(options.scales[0], folder, options)
     items = sparql_items(BASE_IRI, dataset.params)
     if not sparql_only:
         items += http_items(dataset.params)
+    unknown = sorted(set(options.only) - {i.name for i in items})
+    if unknown:
+        raise SystemExit(
+            f"unknown request kind {', '.join(unknown)}; known: {', '.join(i.name for i in items)}"
+        )
     if options.only:
         items = [i for i in items if i.name in options.only]
     return dataset, items

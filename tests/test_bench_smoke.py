@@ -234,3 +234,10 @@ def test_cpu_per_request_is_measured_for_each_thread_of_the_server(cpu_data):
 def test_cpu_per_request_is_measured_in_process_without_a_server(cpu_data):
     found = _cpu(cpu_data, "--in-process", "--requests", "50", "--only", "lookup")["lookup"]
     assert found["statuses"] == [200] and found["us_per_request"] > 0
+
+
+def test_cpu_refuses_a_request_kind_it_does_not_know_and_names_those_it_knows(cpu_data):
+    command = [sys.executable, "-m", "bench.cpu", "--keep", str(cpu_data), "--only", "nosuch"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "unknown request kind nosuch" in done.stderr and "lookup" in done.stderr
