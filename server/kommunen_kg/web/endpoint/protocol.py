@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request, url_for
@@ -49,6 +48,7 @@ from kommunen_kg.web import site
 from kommunen_kg.web.endpoint import service_description
 from kommunen_kg.web.endpoint.example_queries import default_query, load_examples
 from kommunen_kg.web.http import negotiation
+from kommunen_kg.web.http.forms import form_pairs
 from kommunen_kg.web.http.negotiation import Format
 
 bp = Blueprint("sparql", __name__)
@@ -106,8 +106,7 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
 def _parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
     """URL-encoded pairs, refusing anything that is not UTF-8 (werkzeug would replace it)."""
     try:
-        text = raw.decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        return form_pairs(raw)
     except UnicodeDecodeError as exc:
         raise ProtocolError(400, f"The {where} is not valid UTF-8.") from exc
 

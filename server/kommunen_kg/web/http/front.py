@@ -34,8 +34,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
-from urllib.parse import unquote_to_bytes
 
+from kommunen_kg.web.http.forms import percent_decoded
 from kommunen_kg.web.http.response_cache import asgi_fields
 from kommunen_kg.web.http.security import HEADERS as SECURITY_HEADERS
 
@@ -311,7 +311,7 @@ class AsyncFront:
 
     def _environ(self, scope: dict[str, Any]) -> dict[str, Any]:
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-        path = unquote_to_bytes(raw_path).decode("latin-1")
+        path = percent_decoded(raw_path).decode("latin-1")
         query = scope.get("query_string", b"")
         server = scope.get("server") or ("127.0.0.1", 80)
         client = scope.get("client") or ("", 0)
