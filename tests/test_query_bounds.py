@@ -185,6 +185,11 @@ def test_a_long_filter_weighs_as_more_rows(stats) -> None:
     assert long > plain * 100
 
 
+def test_numbers_in_a_filter_and_the_modifiers_are_read(stats) -> None:
+    query = f"SELECT ?o WHERE {{ {TALK} ?p ?o FILTER (STRLEN(?o) < 1250 * 3) }} LIMIT 10000000123"
+    assert bounded(query, stats) > 0
+
+
 def test_an_escaped_character_is_left_to_the_query_processes(stats) -> None:
     with pytest.raises(Unbounded, match="escaped"):
         bounded(f'SELECT ?o WHERE {{ {TALK} ?p "x\\u0022 . ?a ?b ?c . ?d ?e ?f #" }}', stats)

@@ -75,3 +75,17 @@ def test_a_prologue_longer_than_kept_is_scanned_with_the_rest():
     found = lexer.readings(text)
     assert found[0][-3].text == "ASK"
     assert lexer._prologue.cache_info().currsize == 1  # the empty prologue, not this one
+
+
+def test_a_run_of_digits_is_one_token():
+    found = [(t.kind, t.text) for t in lexer.tokens("LIMIT 1000000123 OFFSET 0")]
+    assert found == [("word", "LIMIT"), ("other", "1000000123"), ("word", "OFFSET"), ("other", "0")]
+
+
+def test_a_decimal_and_an_exponent_keep_their_parts():
+    found = [t.text for t in lexer.tokens("1.25e3 -7")]
+    assert found == ["1", ".", "25", "e3", "-", "7"]
+
+
+def test_digits_inside_a_run_of_names_split_as_a_scan_would_split_them():
+    assert [t.text for t in lexer.tokens("ab-12c")] == ["ab", "-", "12", "c"]

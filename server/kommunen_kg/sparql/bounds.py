@@ -110,7 +110,8 @@ FILTER_WORDS = frozenset(
         "FALSE",
     }
 )
-FILTER_CHARACTERS = frozenset("()!=<>&|+-*/,.@^") | frozenset("0123456789")
+FILTER_CHARACTERS = frozenset("()!=<>&|+-*/,.@^")
+_NUMBER = re.compile(r"[0-9]+")  # the lexer's run of digits, an "other" token
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")  # an IRI with a scheme: no base needed
 MAX_PATTERNS = 32  # more patterns than this are left to the query processes
 # A FILTER of this many tokens counts as one more row per solution.
@@ -418,7 +419,7 @@ class _Parser:
                     depth += 1
                 elif token.text == ")":
                     depth -= 1
-                elif token.text not in FILTER_CHARACTERS:
+                elif token.text not in FILTER_CHARACTERS and not _NUMBER.fullmatch(token.text):
                     raise Unbounded(f"{token.text!r} in a FILTER")
             elif kind in ("iri", "pname"):
                 if self.symbol("("):

@@ -47,20 +47,23 @@ _TOKEN = re.compile(
   | (?P<var>[?$]\w+)
   | (?P<name>[^\W\d][\w\-]*+)(?::(?P<local>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+))?
   | :(?P<nslocal>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+)
-  | (?P<other>.)
+  | (?P<other>[0-9]++|.)
   | \Z)
     """,
     re.VERBOSE | re.DOTALL,
 )
 # The words and other characters a name run without a colon consists of.
-_RUN_PART = re.compile(r"(?P<word>[^\W\d]\w*)|(?P<other>.)", re.DOTALL)
+_RUN_PART = re.compile(r"(?P<word>[^\W\d]\w*)|(?P<other>[0-9]++|.)", re.DOTALL)
 
 
 class Token(NamedTuple):
     """One token. A named tuple, not a dataclass: a query of a few hundred characters has about
     seventy, and making them was a third of the scan's time."""
 
-    kind: str  # iri, string, var, pname, word, other, comment
+    # iri, string, var, pname, word, comment; other: a run of the digits 0-9 (``10000``, one
+    # token, as the engine reads it: a number's digits made most of the tokens of a query
+    # with a LIMIT), or any other one character
+    kind: str
     text: str
     position: int
     prefix: str | None = None  # for pname: the part before the colon
