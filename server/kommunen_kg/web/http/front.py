@@ -213,7 +213,6 @@ class AsyncFront:
             self.access_log.write(line)
 
     async def _serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        loop = asyncio.get_running_loop()
         environ = self._environ(scope)
         declared = environ.get("CONTENT_LENGTH", "")
         if declared and not declared.isdigit():
@@ -237,14 +236,14 @@ class AsyncFront:
         if self.replay is not None:
             replayed = self._replayed(environ)
             if replayed is not None:
-                await self._send_answer(loop, replayed, send)
+                await self._send_answer(replayed, send)
                 return
         prepared = self._prepared(environ) if self.direct is not None else None
         if prepared is not None and prepared.now:
             direct = self._direct(prepared, environ)
             if direct is not None:
                 with contextlib.suppress(ClientTooSlow, OSError):
-                    await self._send_answer(loop, direct, send)
+                    await self._send_answer(direct, send)
                 return
             prepared = None
         if self._pending >= self.waiting_max:
@@ -255,6 +254,9 @@ class AsyncFront:
                 [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
             )
             return
+        # Taken here, not for every request: on Python 3.11 each call asks the kernel for the
+        # process id (a fork check), and an answer given on the loop above needs no loop.
+        loop = asyncio.get_running_loop()
         self._pending += 1
         try:
             answer = None
@@ -267,7 +269,7 @@ class AsyncFront:
         finally:
             self._pending -= 1
         try:
-            await self._send_answer(loop, answer, send)
+            await self._send_answer(answer, send)
         except (ClientTooSlow, OSError):
             pass  # the connection is dropped; nothing more is owed to this client
         finally:
@@ -419,9 +421,7 @@ class AsyncFront:
         answer.body = b"".join(pieces)
         return answer
 
-    async def _send_answer(
-        self, loop: asyncio.AbstractEventLoop, answer: _Answer, send: Send
-    ) -> None:
+    async def _send_answer(self, answer: _Answer, send: Send) -> None:
         headers = answer.headers
         if self.retiring is not None and self.retiring():
             headers = [*headers, (b"connection", b"close")]
@@ -431,6 +431,7 @@ class AsyncFront:
             # One piece: granian takes it whole and never makes us wait (no timer needed).
             await send({"type": "http.response.body", "body": answer.body})
             return
+        loop = asyncio.get_running_loop()
         if answer.body:
             await self._timed(
                 send({"type": "http.response.body", "body": answer.body, "more_body": True})
