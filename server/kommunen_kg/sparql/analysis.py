@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from kommunen_kg.sparql.lexer import (
+    PrologueMemo,
     Token,
     readings,
     significant,
@@ -143,35 +144,26 @@ def analyse(query: str, base_iri: str | None = None) -> QueryAnalysis:
     form: str | None = None
     has_dataset = False
 
-    # Prologue: BASE <iri> and PREFIX p: <iri>, in any order, then the form keyword.
+    # Prologue: BASE <iri> and PREFIX p: <iri>, in any order, then the form keyword. The
+    # declarations of a kept prologue are read once (the same loop, on its tokens alone).
     i = 0
-    while i < len(toks):
-        tok = toks[i]
-        keyword = tok.text.upper() if tok.kind == "word" else None
-        if keyword == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
-            base = _iri_value(toks[i + 1], prefixes, base)
-            i += 2
-            continue
-        if (
-            keyword == "PREFIX"
-            and i + 2 < len(toks)
-            and toks[i + 1].kind == "pname"
-            and not toks[i + 1].local
-            and toks[i + 2].kind == "iri"
-        ):
-            value = _iri_value(toks[i + 2], prefixes, base)
-            if value is not None:
-                prefixes[toks[i + 1].prefix or ""] = value
-            i += 3
-            continue
-        if keyword in QUERY_FORMS:
-            form = keyword
-        elif keyword in UPDATE_KEYWORDS:
-            form = "UPDATE"
-        break
+    prologue = every.prologue
+    if prologue:
+        kept = _DECLARED.get(prologue, base_iri, lambda: _prologue_only(prologue, base_iri))
+        if kept is not None:
+            declared, base, i = kept
+            prefixes = dict(declared)
+    i, base = _declarations(toks, i, prefixes, base)
+    keyword = toks[i].text.upper() if i < len(toks) and toks[i].kind == "word" else None
+    if keyword in QUERY_FORMS:
+        form = keyword
+    elif keyword in UPDATE_KEYWORDS:
+        form = "UPDATE"
 
     functions: set[str] = set()
-    for index, tok in enumerate(toks):
+    # From the last declared IRI on (the one before a "(" would be a call, too).
+    for index in range(max(i - 1, 0), len(toks)):
+        tok = toks[index]
         kind = tok.kind
         if kind == "word":
             if not has_dataset and tok.text.upper() == "FROM":
@@ -204,6 +196,48 @@ def analyse(query: str, base_iri: str | None = None) -> QueryAnalysis:
         tuple(tuple(reading) for reading in every),
         every.complete,
     )
+
+
+def _declarations(
+    toks: list[Token], i: int, prefixes: dict[str, str], base: str | None
+) -> tuple[int, str | None]:
+    """Reads the BASE and PREFIX declarations from ``toks[i]`` on into ``prefixes``; returns
+    where they end and the base IRI then."""
+    while i < len(toks):
+        tok = toks[i]
+        keyword = tok.text.upper() if tok.kind == "word" else None
+        if keyword == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
+            base = _iri_value(toks[i + 1], prefixes, base)
+            i += 2
+            continue
+        if (
+            keyword == "PREFIX"
+            and i + 2 < len(toks)
+            and toks[i + 1].kind == "pname"
+            and not toks[i + 1].local
+            and toks[i + 2].kind == "iri"
+        ):
+            value = _iri_value(toks[i + 2], prefixes, base)
+            if value is not None:
+                prefixes[toks[i + 1].prefix or ""] = value
+            i += 3
+            continue
+        break
+    return i, base
+
+
+_Declared = tuple[dict[str, str], "str | None", int]
+_DECLARED: PrologueMemo[_Declared | None] = PrologueMemo()
+
+
+def _prologue_only(prologue: tuple[Token, ...], base_iri: str | None) -> _Declared | None:
+    """The declarations of a text's kept prologue: the prefixes, the base IRI and how many
+    significant tokens they are; None unless they are exactly the whole prologue (then the
+    text is read from its start)."""
+    toks = significant(prologue)
+    prefixes: dict[str, str] = {}
+    end, base = _declarations(toks, 0, prefixes, base_iri)
+    return (prefixes, base, end) if end == len(toks) else None
 
 
 def _service_at(

@@ -49,7 +49,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from kommunen_kg.sparql.lexer import Token, readings, significant
+from kommunen_kg.sparql.lexer import PrologueMemo, Token, readings, significant
 from kommunen_kg.sparql.statistics import Statistics
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -222,7 +222,7 @@ class _Parser:
 
     # -- the query --
 
-    def query(self) -> _Query:
+    def declarations(self) -> None:
         while self.keyword("PREFIX", "BASE"):
             if self.take().text.upper() == "BASE":
                 self.base = self.iri_of(self.take())
@@ -231,6 +231,9 @@ class _Parser:
             if name.kind != "pname" or name.local:
                 raise Unbounded("a malformed PREFIX")
             self.prefixes[name.prefix or ""] = self.iri_of(self.take())
+
+    def query(self) -> _Query:
+        self.declarations()
         if not self.keyword("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
             raise Unbounded("not a query form this module reads")
         form = self.take().text.upper()
@@ -448,7 +451,30 @@ def parse(query: str, base_iri: str | None = None) -> _Query:
     found = readings(query)
     if len(found) != 1 or not found.complete:
         raise Unbounded("a text with more than one reading")
-    return _Parser(significant(found[0]), base_iri).query()
+    parser = _Parser(significant(found[0]), base_iri)
+    if found.prologue:  # its declarations are read once (lexer.PrologueMemo)
+        kept = _DECLARED.get(found.prologue, base_iri, lambda: _declared(found.prologue, base_iri))
+        if kept is not None:
+            prefixes, parser.base, parser.at = kept
+            parser.prefixes = dict(prefixes)
+    return parser.query()
+
+
+_Declared = tuple[dict[str, str], "str | None", int]
+_DECLARED: PrologueMemo[_Declared | None] = PrologueMemo()
+
+
+def _declared(prologue: tuple[Token, ...], base_iri: str | None) -> _Declared | None:
+    """What the parser has read after the declarations of a kept prologue (its prefixes,
+    base IRI and position); None when they are not exactly the prologue, or not readable
+    (the text is then read from its start, and refused there)."""
+    toks = significant(prologue)
+    parser = _Parser(toks, base_iri)
+    try:
+        parser.declarations()
+    except Unbounded:
+        return None
+    return (parser.prefixes, parser.base, parser.at) if parser.at == len(toks) else None
 
 
 def _connected(elements: list[set[str]]) -> bool:

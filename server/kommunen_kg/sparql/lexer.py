@@ -13,9 +13,9 @@ The scan is linear in the text, whatever the text (see the comment above ``_TOKE
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 # One token per match, tried in this order. Strings and IRIs follow the SPARQL 1.1 grammar
 # (IRIREF with its \u escapes, STRING_LITERAL1/2, STRING_LITERAL_LONG1/2); in a string an
@@ -84,9 +84,42 @@ HIERARCHICAL = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*://")
 
 class _Readings(list):
     """The readings of a text, the ordinary one (every ``<...>`` an IRI) first; ``complete`` is
-    false when there were more than :data:`MAX_READINGS`."""
+    false when there were more than :data:`MAX_READINGS`. ``prologue``: the tokens of the
+    text's prologue (``_PROLOGUE``), with which every reading starts; one tuple for every text
+    with that prologue while it is kept (see :class:`PrologueMemo`)."""
 
     complete: bool = True
+    prologue: tuple[Token, ...] = ()
+
+
+T = TypeVar("T")
+
+
+class PrologueMemo(Generic[T]):
+    """What a check derives from a prologue alone (its declarations), kept per prologue.
+
+    WHY: clients send the same prologue again and again, and reading its declarations was a
+    third of the analysis and of the bound of a small query (the IRIs resolved, the prefixes
+    mapped). A prologue is told by identity, as :func:`readings` hands out one tuple per
+    prologue text while it keeps it; each entry holds its tuple, so that identity cannot be
+    reused while the entry lives. At most ``size`` entries (then all are forgotten at once),
+    thread-safe by the GIL (one dictionary read, one write)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._kept: dict[tuple[int, object], tuple[tuple[Token, ...], T]] = {}
+
+    def get(self, prologue: tuple[Token, ...], extra: object, make: Callable[[], T]) -> T:
+        """``make()`` for this prologue and ``extra`` (what else the result depends on)."""
+        key = (id(prologue), extra)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is prologue:
+            return kept[1]
+        value = make()
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[key] = (prologue, value)
+        return value
 
 
 def _scan(text: str, position: int = 0) -> Iterator[Token]:
@@ -196,7 +229,8 @@ def _readings(query: str) -> _Readings:
     if end > PROLOGUE_KEPT:
         end = 0  # scanned with the rest, not kept
     # The scan of the rest goes on from a token's end, as it would have over the whole text.
-    pending: list[tuple[list[Token], int]] = [(list(_prologue(query[:end])), end)]
+    found.prologue = _prologue(query[:end])
+    pending: list[tuple[list[Token], int]] = [(list(found.prologue), end)]
     while pending:
         toks, position = pending.pop()
         for tok in _scan(query, position):
@@ -210,7 +244,7 @@ def _readings(query: str) -> _Readings:
     return found
 
 
-def significant(reading: list[Token]) -> list[Token]:
+def significant(reading: Iterable[Token]) -> list[Token]:
     return [t for t in reading if t.kind != "comment"]
 
 
