@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +91,38 @@ def test_a_decimal_and_an_exponent_keep_their_parts():
 
 def test_digits_inside_a_run_of_names_split_as_a_scan_would_split_them():
     assert [t.text for t in lexer.tokens("ab-12c")] == ["ab", "-", "12", "c"]
+
+
+# The token pattern as it reads IRIs, strings and local names one character at a time.
+_ONE_AT_A_TIME = re.compile(
+    r"""
+    (\s*+)(?:
+    (?P<comment>\#[^\r\n]*)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>)
+  | (?P<string>
+        \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*+(?:\"\"\"|"{0,2}\\?\Z)
+      | '''(?:(?:'|'')?(?:[^'\\]|\\.))*+(?:'''|'{0,2}\\?\Z)
+      | "(?:[^"\\\r\n]|\\.)*+(?:"|(?=[\r\n])|\\?\Z)
+      | '(?:[^'\\\r\n]|\\.)*+(?:'|(?=[\r\n])|\\?\Z)
+    )
+  | (?P<var>[?$]\w+)
+  | (?P<name>[^\W\d][\w\-]*+)(?::(?P<local>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+))?
+  | :(?P<nslocal>(?:[\w:\-]|%[0-9A-Fa-f]{2}|\\[^\s])*+)
+  | (?P<other>[0-9]++|.)
+  | \Z)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+PIECES = [
+    *("<", ">", '"', "'", "\\", "\\u0041", "\\U0001F600", "\\u00", "%4", "%41", ":", "-"),
+    *("a", "b:c", "x", "1", " ", "\n", "\r", "#", "{", "?v", '"""', "'''", "é", "\t"),
+]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_runs_of_plain_characters_give_the_tokens_of_one_character_at_a_time(text):
+    def matches(pattern):
+        return [(m.lastgroup, m.span()) for m in pattern.finditer(text)]
+
+    assert matches(lexer._TOKEN) == matches(_ONE_AT_A_TIME)
