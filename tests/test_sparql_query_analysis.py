@@ -227,6 +227,10 @@ def test_code_an_iri_may_hide_counts_towards_the_bounds():
         "SELECT * { SERVICE # comment\n SILENT # comment\n ?e {} }",
         "SELECT * { SERV\\U00000049CE <http://a/> {} }",
         'SELECT * { ?s ?p "x" FILTER(?s != <urn:a#b>) } # "\n SERVICE <http://a/> {}',
+        # letters a case-blind search takes for those of SERVICE: long s, dotted and dotless I
+        "SELECT * { ?s ?p 1\u017fervice<http://a/>{} }",
+        "SELECT * { ?s ?p 1SERV\u0130CE<http://a/>{} }",
+        "SELECT * { ?s ?p 1serv\u0131ce<http://a/>{} }",
     ],
 )
 def test_vet_refuses_service_calls_the_scan_cannot_resolve(query):
