@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kommunen_kg.sparql import analysis, bounds, lexer
+from kommunen_kg.sparql import analysis, bounds, lexer, shape
 
 DECLARATIONS = [
     "PREFIX a: <http://x/a#>",
@@ -32,6 +32,8 @@ BODIES = [
     "PREFIX c: <late> SELECT * { ?s c:p ?o }",
     "<urn:x> (",
     "INSERT DATA { <a> <b> <c> }",
+    "DESCRIBE a:x <y> ?z WHERE { ?z a:p (1 2 [ a:q 3 ]) }",
+    "SELECT * { { ?s a:p ?o } UNION { ?s a:q ?o . ?o a:r ?x ; a:s 1, 2 } }",
 ]
 BASES = st.sampled_from([None, "https://w3id.org/kommunen-innovativ/"])
 
@@ -107,3 +109,11 @@ def test_the_memo_keeps_at_most_its_size(size):
     for n, prologue in enumerate(prologues):
         assert memo.get(prologue, None, lambda n=n: n) == n
     assert len(memo._kept) <= size
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+def test_the_declarations_of_a_prologue_change_no_count_of_the_shape(text):
+    found = lexer.readings(text)
+    for reading in found:
+        assert shape.shape(reading) == shape.shape(reading[len(found.prologue) :])

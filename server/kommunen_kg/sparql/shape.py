@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.lexer import HIERARCHICAL, Token, tokens
+from kommunen_kg.sparql.lexer import readings as scanned
 
 MAX_NESTING = 100
 MAX_CHAIN = 1000
@@ -208,8 +209,15 @@ def _where(query: str, position: int) -> str:
 
 
 def check(query: str, readings: Iterable[Iterable[Token]]) -> None:
-    """Raises :class:`QueryTooComplex` when a reading nests or chains beyond the bounds."""
+    """Raises :class:`QueryTooComplex` when a reading nests or chains beyond the bounds.
+
+    The declarations of the text's prologue (``lexer.py``), with which its readings start,
+    change no count (their IRIs are only IRIs, and nothing in them nests or chains), so the
+    count starts after them: they were half the tokens of a small query."""
+    prologue = scanned(query).prologue
     for reading in readings:
+        if prologue and tuple(reading[: len(prologue)]) == prologue:  # type: ignore[index]
+            reading = reading[len(prologue) :]  # type: ignore[index]
         found = shape(reading)
         if found.nesting > MAX_NESTING:
             raise QueryTooComplex(
