@@ -231,3 +231,42 @@ def test_the_bound_is_never_below_the_answer(publication, stats, vocabulary, dat
     answer = publication.store.query(query, use_default_graph_as_union=True)
     count = sum(1 for _ in itertools.islice(answer, int(rows) + 1))
     assert count <= rows, query
+
+
+def _largest_part_by_sets(cards, fans, names) -> float:
+    """The largest connected part as first written: every subset, connected as sets."""
+    from kommunen_kg.sparql.bounds import _connected
+
+    worst = 0.0
+    for size in range(1, len(cards) + 1):
+        for members in itertools.combinations(range(len(cards)), size):
+            if size > 1 and not _connected([set(names[i]) for i in members]):
+                continue
+            product = 1.0
+            for j in members:
+                product *= fans[j]
+            worst = max(worst, min(cards[i] * product / fans[i] for i in members))
+    return worst
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 10**6),
+            st.integers(1, 10**4),
+            st.sets(st.sampled_from("abcd"), max_size=2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_largest_part_is_that_of_every_connected_subset(patterns) -> None:
+    from kommunen_kg.sparql.bounds import _largest_part
+
+    cards = [float(c) for c, _, _ in patterns]
+    fans = [float(min(f, c)) for c, f, _ in patterns]
+    names = [n for _, _, n in patterns]
+    assert _largest_part(cards, fans, names) == pytest.approx(
+        _largest_part_by_sets(cards, fans, names), rel=1e-12
+    )
