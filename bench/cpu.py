@@ -14,7 +14,13 @@ took their share. ``python -m bench.cpu`` measures it the way it was measured th
   and the load generator's own (this process's children);
 - ``--in-process``: calls the asynchronous front's ASGI entry for ``--requests`` unique cold
   requests of each SPARQL kind, in this process, without an HTTP server:
-  ``time.process_time()`` per request (all threads of this process).
+  ``time.process_time()`` per request (all threads of this process), and the thread that
+  runs the front's loop on its own. ``--stages`` also times the stages of the direct path
+  (the functions of :data:`STAGES`, wrapped with a timer; the wrappers add a little);
+  ``--between`` does one more thing between two requests, as a server worker's surroundings
+  do (``evict``: copy 1 MiB; ``thread``: wake a Python thread, which takes the GIL;
+  ``process``: wake another process through a pipe), which is how the sixth look in
+  bench/README.md found what a worker's requests pay for the threads they wake.
 
 Run on an otherwise idle machine; the numbers are per request, so they compare across runs
 better than the rates do, but this machine still varies by 5-10 %.
@@ -143,7 +149,69 @@ def measure_served(options: Options, folder: Path, warm: bool) -> dict:
     return found
 
 
-def measure_in_process(folder: Path, options: Options, requests: int) -> dict:
+# The stages of the direct path that --stages times: (label, module, attribute path).
+STAGES = (
+    ("reading the request", "kommunen_kg.web.endpoint.direct", "parse_operation"),
+    ("vet", "kommunen_kg.web.endpoint.direct", "vet"),
+    ("of it, lexer and analysis", "kommunen_kg.sparql.vetting", "analyse"),
+    ("bound", "kommunen_kg.sparql.triage", "Triage.local"),
+    ("engine: parse and plan", "kommunen_kg.sparql.engine", "EmbeddedEngine._query"),
+    ("engine: evaluate and write", "kommunen_kg.sparql.engine", "_written"),
+    ("HTTP fields", "kommunen_kg.web.endpoint.direct", "finish_answer"),
+)
+BETWEEN = ("nothing", "evict", "thread", "process")
+
+
+def _timed_stages(spent: dict[str, float]) -> None:
+    """Wraps every function of :data:`STAGES` with a timer that adds to ``spent``."""
+    import functools
+    import importlib
+
+    for label, module_name, path in STAGES:
+        owner = importlib.import_module(module_name)
+        *outer, name = path.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        inner = getattr(owner, name)
+
+        def timed(*args, _inner=inner, _label=label, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _inner(*args, **kwargs)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - started
+
+        setattr(owner, name, functools.wraps(inner)(timed))
+
+
+def _between(kind: str):
+    """What happens between two requests (see the module docstring), and how to stop it."""
+    import queue
+    import subprocess
+    import threading
+
+    if kind == "evict":
+        source, target = bytes(1 << 20), bytearray(1 << 20)
+
+        def evict() -> None:
+            target[:] = source
+
+        return evict, lambda: None
+    if kind == "thread":
+        woken: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=lambda: [woken.get() for _ in iter(int, 1)], daemon=True).start()
+        return lambda: woken.put(1), lambda: None
+    if kind == "process":
+        reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        assert reader.stdin is not None
+        pipe = reader.stdin.fileno()
+        return (lambda: os.write(pipe, b"x")), reader.kill
+    return None, lambda: None
+
+
+def measure_in_process(
+    folder: Path, options: Options, requests: int, stages: bool = False, between: str = "nothing"
+) -> dict:
     """CPU per request of the front's direct path in this process (see the module docstring)."""
     from kommunen_kg.config import load_config
     from kommunen_kg.rdf.release import ReleaseFolder
@@ -194,6 +262,11 @@ def measure_in_process(folder: Path, options: Options, requests: int) -> dict:
         await front(scope, receive, send)
         return status[0]
 
+    spent: dict[str, float] = {}
+    if stages:
+        _timed_stages(spent)
+    step, stop = _between(between)
+
     async def measure() -> dict:
         found = {}
         for item in items:
@@ -201,12 +274,31 @@ def measure_in_process(folder: Path, options: Options, requests: int) -> dict:
             texts = [item.cold.replace(SALT, str(n)) for n in range(requests + 100)]
             for text in texts[:100]:  # warm-up: caches of the prologue, imports
                 await one(text, item.accept)
-            started = time.process_time()
-            statuses = [await one(text, item.accept) for text in texts[100:]]
-            spent = time.process_time() - started
+            alone = 0.0
+            if step is not None:  # what the step costs the loop's thread on its own
+                started = time.thread_time()
+                for _ in range(requests):
+                    step()
+                alone = time.thread_time() - started
+            spent.clear()
+            started, started_here = time.process_time(), time.thread_time()
+            statuses = []
+            for text in texts[100:]:
+                if step is not None:
+                    step()
+                statuses.append(await one(text, item.accept))
+            here = time.thread_time() - started_here - alone
+            everywhere = time.process_time() - started - alone
             found[item.name] = {
-                "us_per_request": round(spent / requests * 1e6, 1),
+                "us_per_request": round(everywhere / requests * 1e6, 1),
+                "loop_thread_us_per_request": round(here / requests * 1e6, 1),
                 "statuses": sorted(set(statuses)),
+                "between": between,
+                "stages_us": {
+                    label: round(spent[label] / requests * 1e6, 1)
+                    for label, _, _ in STAGES
+                    if label in spent
+                },
             }
             say(f"{item.name}: {found[item.name]['us_per_request']} us of CPU per request")
         return found
@@ -214,6 +306,7 @@ def measure_in_process(folder: Path, options: Options, requests: int) -> dict:
     try:
         return asyncio.run(measure())
     finally:
+        stop()
         publication.close()
 
 
@@ -236,6 +329,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warm", action="store_true", help="the same request again and again")
     parser.add_argument("--in-process", action="store_true", help="the front, without a server")
     parser.add_argument("--requests", type=int, default=3000, help="with --in-process")
+    parser.add_argument("--stages", action="store_true", help="with --in-process: per stage")
+    parser.add_argument("--between", choices=BETWEEN, default="nothing", help="with --in-process")
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     options = Options(
@@ -249,9 +344,15 @@ def main(argv: list[str]) -> int:
     )
     with data_folder(args.keep, "bench-cpu-") as folder:
         if args.in_process:
-            found = measure_in_process(folder, options, args.requests)
+            found = measure_in_process(folder, options, args.requests, args.stages, args.between)
             for name, row in found.items():
-                print(f"{name}: {row['us_per_request']} us of CPU per request, in-process")
+                print(
+                    f"{name}: {row['us_per_request']} us of CPU per request, in-process "
+                    f"({row['loop_thread_us_per_request']} on the loop's thread; between two "
+                    f"requests: {row['between']})"
+                )
+                for label, us in row["stages_us"].items():
+                    print(f"    {us:8.1f} us  {label}")
         else:
             found = measure_served(options, folder, args.warm)
             print_served(found)

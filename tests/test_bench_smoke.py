@@ -236,6 +236,23 @@ def test_cpu_per_request_is_measured_in_process_without_a_server(cpu_data):
     assert found["statuses"] == [200] and found["us_per_request"] > 0
 
 
+def test_cpu_in_process_times_every_stage_of_the_direct_path(cpu_data):
+    from bench.cpu import STAGES
+
+    args = ("--in-process", "--requests", "50", "--only", "lookup", "--stages")
+    found = _cpu(cpu_data, *args)["lookup"]
+    assert list(found["stages_us"]) == [label for label, _, _ in STAGES]
+    assert all(us > 0 for us in found["stages_us"].values())
+
+
+@pytest.mark.parametrize("between", ["evict", "thread", "process"])
+def test_cpu_in_process_does_one_more_thing_between_two_requests(cpu_data, between):
+    args = ("--in-process", "--requests", "50", "--only", "lookup", "--between", between)
+    found = _cpu(cpu_data, *args)["lookup"]
+    assert found["between"] == between and found["statuses"] == [200]
+    assert found["loop_thread_us_per_request"] > 0
+
+
 def test_cpu_refuses_a_request_kind_it_does_not_know_and_names_those_it_knows(cpu_data):
     command = [sys.executable, "-m", "bench.cpu", "--keep", str(cpu_data), "--only", "nosuch"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
