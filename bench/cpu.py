@@ -199,7 +199,12 @@ def _between(kind: str):
         return evict, lambda: None
     if kind == "thread":
         woken: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=lambda: [woken.get() for _ in iter(int, 1)], daemon=True).start()
+
+        def wait_forever() -> None:  # each get() returns to Python, so it takes the GIL
+            while True:
+                woken.get()
+
+        threading.Thread(target=wait_forever, daemon=True).start()
         return lambda: woken.put(1), lambda: None
     if kind == "process":
         reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)

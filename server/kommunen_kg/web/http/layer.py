@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -180,21 +181,24 @@ def _fixed_fields(
     name by name for every answer, were 4 % of a cold lookup."""
     out: list[tuple[str, str]] = []
     names = set(have)
-
-    def add(pairs) -> None:
-        for name, value in pairs:
-            if name.lower() not in names:
-                out.append((name, value))
-                names.add(name.lower())
-
     if "cache-control" not in names:
         policy = cache_policy(path, status, method)
         if policy:
-            add((("Cache-Control", policy),))
+            _add_missing(out, names, (("Cache-Control", policy),))
     if "access-control-allow-origin" not in names:
-        add(cors.FIELDS)
-    add(security.fields_for(mimetype))
+        _add_missing(out, names, cors.FIELDS)
+    _add_missing(out, names, security.fields_for(mimetype))
     return tuple(out), frozenset(names - have)
+
+
+def _add_missing(
+    out: list[tuple[str, str]], names: set[str], pairs: Iterable[tuple[str, str]]
+) -> None:
+    """Appends to ``out`` each field whose name (lower case) is not in ``names`` yet."""
+    for name, value in pairs:
+        if name.lower() not in names:
+            out.append((name, value))
+            names.add(name.lower())
 
 
 def finish_answer(
@@ -212,12 +216,6 @@ def finish_answer(
     out = list(fields)
     have = {name.lower() for name, _ in out}
 
-    def add(pairs) -> None:
-        for name, value in pairs:
-            if name.lower() not in have:
-                out.append((name, value))
-                have.add(name.lower())
-
     mimetype = next((v for n, v in out if n.lower() == "content-type"), "")
     mimetype = mimetype.split(";", 1)[0].strip().lower()
     fixed, names = _fixed_fields(environ["PATH_INFO"], status, method, frozenset(have), mimetype)
@@ -228,19 +226,19 @@ def finish_answer(
         etag = next((v for n, v in out if n.lower() == "etag"), None)
         if conditional and etag is None:
             etag = f'"{body_etag(version, body)}"'
-            add((("ETag", etag),))
+            _add_missing(out, have, (("ETag", etag),))
         if conditional:
-            add((("Last-Modified", _last_modified_field(last_modified)),))
+            _add_missing(out, have, (("Last-Modified", _last_modified_field(last_modified)),))
         if _is_compressible(mimetype) and "content-encoding" not in have:
             vary = next((i for i, (n, _) in enumerate(out) if n.lower() == "vary"), None)
             if vary is None:
-                add((("Vary", "Accept-Encoding"),))
+                _add_missing(out, have, (("Vary", "Accept-Encoding"),))
             elif "accept-encoding" not in out[vary][1].lower():
                 out[vary] = (out[vary][0], out[vary][1] + ", Accept-Encoding")
             wanted = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
             if wanted and len(body) >= MIN_COMPRESS_SIZE:
                 body = compressed(body)
-                add((("Content-Encoding", "gzip"),))
+                _add_missing(out, have, (("Content-Encoding", "gzip"),))
                 if etag is not None:
                     gzipped = etag[:-1] + '-gzip"'
                     out = [(n, gzipped if n.lower() == "etag" else v) for n, v in out]
