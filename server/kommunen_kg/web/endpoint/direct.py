@@ -1,13 +1,14 @@
-"""Answers to SPARQL queries given on the event loop: no Flask, no request thread.
+"""Answers to SPARQL queries given without Flask: on the event loop or a request thread.
 
 WHY: for a small query, the server's own work per request was several times the query's:
 Flask's request handling was 37 % of a server worker's Python time on a cold lookup, handing
 the request to a thread 15 %, and the round trip to a query process more than the evaluation
-(profile in bench/README.md). A query that the engine answers at once (``local``: a kept answer, or
-a query ``sparql/bounds.py`` bounds by construction, which then runs in this process) needs
-none of Flask and no query process, so the asynchronous front (``web/http/front.py``) asks
-this module first. A query that takes a few milliseconds at most (``immediate``) is answered
-on the front's event loop, without a thread; a larger bounded one on a request thread.
+(profile in bench/README.md). A query that the engine answers at once (a kept answer, or a
+query ``sparql/bounds.py`` bounds by construction, which then runs in this process) needs none
+of Flask and no query process, so the asynchronous front (``web/http/front.py``) asks this
+module first. A query that takes a few milliseconds at most (``now``) is answered on the
+front's event loop, without a thread; any other on a request thread, a query for the query
+processes included (Flask's view cost such a query about 0.6 ms of the server's CPU).
 
 It is a second road to the same code, not a second implementation: the request is read by the
 view's :func:`~kommunen_kg.web.endpoint.protocol.parse_operation`, vetted by the same
@@ -15,8 +16,9 @@ view's :func:`~kommunen_kg.web.endpoint.protocol.parse_operation`, vetted by the
 fields (:func:`~kommunen_kg.web.endpoint.protocol.answer_fields`) and the HTTP layer's
 (:func:`~kommunen_kg.web.http.layer.finish_answer`); the answer is kept in the same response
 cache. Whatever is not plainly such a query (an error to explain, the editor, the Service
-Description, a conditional or HEAD request, a query for the query processes) returns None, and
-the view answers it as before: so every error keeps its one wording.
+Description, a conditional or HEAD request) returns None, and the view answers it as before:
+so every error keeps its one wording. When running the query gives what the view must send
+(an error, an answer in a file), the view gets it (``RAN_KEY``) and does not run it again.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kommunen_kg.sparql.engine import QueryRequest
 from kommunen_kg.sparql.errors import QueryError
 from kommunen_kg.sparql.vetting import vet
 from kommunen_kg.web.endpoint.protocol import (
+    RAN_KEY,
     VETTED_KEY,
     ProtocolError,
     answer_fields,
@@ -59,8 +62,8 @@ Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
 class Prepared:
-    """A request read, vetted and negotiated, whose query runs in this process: ``now`` when
-    it takes a few milliseconds at most (the front answers on its loop), else on a request
+    """A request read, vetted and negotiated: ``now`` when its query runs in this process
+    within a few milliseconds at most (the front answers on its loop), else on a request
     thread. :meth:`answer` returns None when the view should answer after all (an error)."""
 
     __slots__ = ("_answer", "now")
@@ -131,11 +134,8 @@ class DirectAnswers:
             return None
         request = query_request(publication, operation, analysis, fmt)
         client = publication.client
-        if not client.local(request):
-            return None
-        return Prepared(
-            client.immediate(request), lambda: self._answer(environ, request, fmt, method)
-        )
+        now = client.local(request) and client.immediate(request)
+        return Prepared(now, lambda: self._answer(environ, request, fmt, method))
 
     def _answer(
         self, environ: dict[str, Any], request: QueryRequest, fmt: Format, method: str
@@ -143,10 +143,11 @@ class DirectAnswers:
         client = self.publication.client
         try:
             answer = client.run(request)
-        except QueryError:
-            return None  # the view words the error (and asks again: errors are rare)
-        if answer.spool is not None:  # never from this process; no reason to hold a file
-            answer.spool.close()
+        except QueryError as exc:
+            environ[RAN_KEY] = (request, exc)  # the view words the error
+            return None
+        if answer.spool is not None:  # a large answer from a query process, in a file
+            environ[RAN_KEY] = (request, answer)  # the view sends it piece by piece
             return None
         limit = self.publication.config.server.result_limit
         fields = answer_fields(fmt, limit, answer.truncated, client.etag(request), method)

@@ -33,7 +33,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import wrap_file
 
 from kommunen_kg.sparql.analysis import QueryAnalysis, undeclared_prefix
-from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest
+from kommunen_kg.sparql.engine import DatasetSpec, QueryRequest, QueryResponse
 from kommunen_kg.sparql.errors import (
     AnswerTooLarge,
     EngineUnavailable,
@@ -70,6 +70,10 @@ READ_ONLY = (
 # Where the direct path (direct.py) leaves the analysis of a query it vetted and then left to
 # the view (a query for the query processes), so that the view does not vet it again.
 VETTED_KEY = "kommunen_kg.vetted"
+# Where it leaves what running a query gave when that is the view's to send: an error to word
+# (a time limit reached, a busy pool) or an answer in a file. The view takes it instead of
+# running the query a second time (a runaway query would take its time limit twice).
+RAN_KEY = "kommunen_kg.ran"
 
 
 class ProtocolError(Exception):
@@ -414,7 +418,7 @@ def run_query(operation: Operation) -> Response:
                 response.set_etag(tag, weak=True)
                 _cacheable(response)
                 return response
-    answer = publication.client.run(query_request_)
+    answer = _answer_to(query_request_)
     if answer.spool is not None:
         # A large answer, in a file the query worker wrote: sent from there piece by piece,
         # never held in this process (the asynchronous front reads the file itself).
@@ -431,6 +435,21 @@ def run_query(operation: Operation) -> Response:
     ):
         response.headers[name] = value
     return response
+
+
+def _answer_to(query_request_: QueryRequest) -> QueryResponse:
+    """The engine's answer to the request; or what the direct path met running this very
+    request (:data:`RAN_KEY`): its error raised here, its answer in a file returned."""
+    ran = request.environ.pop(RAN_KEY, None)
+    if ran is not None:
+        asked, outcome = ran
+        if asked == query_request_:
+            if isinstance(outcome, QueryError):
+                raise outcome
+            return outcome
+        if isinstance(outcome, QueryResponse) and outcome.spool is not None:
+            outcome.spool.close()  # the view read another request: it runs that one
+    return _publication().client.run(query_request_)
 
 
 def _cacheable(response: Response) -> None:
