@@ -366,8 +366,9 @@ def test_a_busy_worker_keeps_the_store_pages_it_copied_for_the_next_query(public
 
 
 def test_an_idle_worker_that_holds_copied_pages_is_replaced_by_a_fresh_one(publication):
+    # The busy worker's allowance (recycle_memory, 128 MB by default) does not apply when idle.
     pool = QueryPool(
-        publication.store, min_workers=1, max_workers=1, recycle_memory=1, idle_timeout=0.3
+        publication.store, min_workers=1, max_workers=1, idle_copies=1, idle_timeout=0.3
     )
     pool.start()
     try:
@@ -379,6 +380,20 @@ def test_an_idle_worker_that_holds_copied_pages_is_replaced_by_a_fresh_one(publi
         (fresh,) = pool.worker_pids()["idle"]
         assert fresh != used
         assert not alive(used)
+    finally:
+        pool.close()
+
+
+def test_an_idle_worker_that_holds_less_than_idle_copies_is_kept(publication):
+    pool = QueryPool(
+        publication.store, min_workers=1, max_workers=1, idle_copies=1024, idle_timeout=0.3
+    )
+    pool.start()
+    try:
+        pool.run(EVERYTHING)
+        (used,) = pool.worker_pids()["idle"]
+        time.sleep(1.2)  # four idle timeouts: the pool has looked at it at least twice
+        assert pool.worker_pids()["idle"] == [used]
     finally:
         pool.close()
 

@@ -17,7 +17,9 @@ of a count over the store), so a busy worker may keep up to the store's share (t
 process's resident size when the pool is made) plus ``recycle_memory``; only beyond that, where
 the query's own allocations stayed, is it replaced after its query. Memory comes back when the
 load does: a worker idle for ``idle_timeout`` seconds is retired if the pool has more than
-``min_workers``, and replaced by a fresh one if it holds more than ``recycle_memory`` of its own.
+``min_workers``, and replaced by a fresh one if it holds more than a few megabytes of its own
+(``scheduler.IDLE_COPIES``): an idle server gives the copies back, and the next burst's first
+heavy query pays for them once.
 
 The processes of one server process (a gunicorn worker, or a test process)::
 
