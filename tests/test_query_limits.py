@@ -13,6 +13,7 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -365,37 +366,40 @@ def test_a_busy_worker_keeps_the_store_pages_it_copied_for_the_next_query(public
         pool.close()
 
 
-def test_an_idle_worker_that_holds_copied_pages_is_replaced_by_a_fresh_one(publication):
-    # The busy worker's allowance (recycle_memory, 128 MB by default) does not apply when idle.
+@contextlib.contextmanager
+def _after_a_scan(publication, idle_copies: int) -> Iterator[tuple[QueryPool, int]]:
+    """A pool of one worker (idle after 0.3 s) that has just scanned the store: the pool and
+    that worker's pid. The busy worker's allowance (recycle_memory) is the default, 128 MB."""
     pool = QueryPool(
-        publication.store, min_workers=1, max_workers=1, idle_copies=1, idle_timeout=0.3
+        publication.store,
+        min_workers=1,
+        max_workers=1,
+        idle_copies=idle_copies,
+        idle_timeout=0.3,
     )
     pool.start()
     try:
         pool.run(EVERYTHING)
         (used,) = pool.worker_pids()["idle"]
+        yield pool, used
+    finally:
+        pool.close()
+
+
+def test_an_idle_worker_that_holds_copied_pages_is_replaced_by_a_fresh_one(publication):
+    with _after_a_scan(publication, idle_copies=1) as (pool, used):
         deadline = time.monotonic() + 5
         while pool.worker_pids()["idle"] in ([used], []) and time.monotonic() < deadline:
             time.sleep(0.05)
         (fresh,) = pool.worker_pids()["idle"]
         assert fresh != used
         assert not alive(used)
-    finally:
-        pool.close()
 
 
 def test_an_idle_worker_that_holds_less_than_idle_copies_is_kept(publication):
-    pool = QueryPool(
-        publication.store, min_workers=1, max_workers=1, idle_copies=1024, idle_timeout=0.3
-    )
-    pool.start()
-    try:
-        pool.run(EVERYTHING)
-        (used,) = pool.worker_pids()["idle"]
+    with _after_a_scan(publication, idle_copies=1024) as (pool, used):
         time.sleep(1.2)  # four idle timeouts: the pool has looked at it at least twice
         assert pool.worker_pids()["idle"] == [used]
-    finally:
-        pool.close()
 
 
 def _grow(pool: QueryPool) -> None:
