@@ -530,3 +530,14 @@ def test_the_summary_line_takes_the_singular_for_one(counts, lang, summary):
         ]
     )
     assert report.to_text(lang).splitlines()[-1] == summary
+
+
+def test_the_text_report_writes_iris_with_the_prefixes_of_the_data_files(sources_copy, monkeypatch):
+    """data/ names organisations org:x; the dumps' organisation:x would send an editor
+    looking for a name that is not in the file the report points to."""
+    break_sources(sources_copy, CASES["untagged organisation name"])
+    monkeypatch.chdir(sources_copy)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert "org:hs-neubrandenburg" in result.output
+    assert "organisation:hs-neubrandenburg" not in result.output

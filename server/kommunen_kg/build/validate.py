@@ -90,6 +90,9 @@ class ValidationReport:
     # shapes pyshacl validated because the fast validator cannot compile them, with the reason
     fallback: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # the prefixes the validated files declare (name -> namespace): the text report writes IRIs
+    # with them where the project's own names differ (org: in data/, organisation: in dumps)
+    source_prefixes: dict[str, str] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
@@ -121,7 +124,7 @@ class ValidationReport:
 
     def to_text(self, lang: str = "en", prefixes: dict[str, str] | None = None) -> str:
         labels = _LABELS.get(lang, _LABELS["en"])
-        short = _shortener(prefixes or {})
+        short = _shortener(_with_source_names(prefixes or {}, self.source_prefixes))
         lines: list[str] = []
         for problem in self.problems:
             where = ", ".join(problem.locations) or "(no source line)"
@@ -151,6 +154,14 @@ class ValidationReport:
             )
         )
         return "\n".join(lines)
+
+
+def _with_source_names(prefixes: dict[str, str], declared: dict[str, str]) -> dict[str, str]:
+    """``prefixes`` with the files' own name for each namespace they declare: an editor looks
+    for ``org:stadt-dortmund`` in data/, not for ``organisation:stadt-dortmund``."""
+    named = set(declared.values())
+    kept = {k: v for k, v in prefixes.items() if v not in named and k not in declared}
+    return {**kept, **declared}
 
 
 def _shortener(prefixes: dict[str, str]):
@@ -476,7 +487,9 @@ def validate_sources(
     _add_to_report(report, rules)
     problems += rules
     problems.sort(key=_report_order)
-    return ValidationReport(problems, report, outcome.fallback, outcome.timings)
+    return ValidationReport(
+        problems, report, outcome.fallback, outcome.timings, source_prefixes=sources.prefixes()
+    )
 
 
 def _rdflib_to_ox(graph: rdflib.Graph):

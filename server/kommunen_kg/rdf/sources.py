@@ -74,6 +74,8 @@ class ParsedFile:
     # every property and class (object of rdf:type) the file uses -> (a subject that uses it,
     # whether as a class), for the closed-vocabulary check (build/terms.py)
     terms: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    # the prefixes the file declares (name -> namespace, resolved against the base IRI)
+    prefixes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +101,12 @@ class ParsedSources:
 
     def count(self, part: str) -> int:
         return sum(f.triple_count for f in self.files if f.source.graph == part)
+
+    def prefixes(self) -> dict[str, str]:
+        """The prefixes the files declare (name -> namespace; a later file's name for a
+        namespace wins), which reports write IRIs with, as the editors read them in the files."""
+        names = {namespace: name for f in self.files for name, namespace in f.prefixes.items()}
+        return {name: namespace for namespace, name in names.items()}
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """The triples of one part, as the sources wrote them (for small parts and tests)."""
@@ -289,10 +297,11 @@ def parse_file(
         )
     else:
         store.load(raw, format=fmt, base_iri=base_iri, to_graph=graph)
+    prefixes = dict(parser.prefixes)
     lines = {}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N3):
-        lines = _subject_lines(text, dict(parser.prefixes), base_iri)
-    return ParsedFile(source, lines, count, has_blank, outside, terms)
+        lines = _subject_lines(text, prefixes, base_iri)
+    return ParsedFile(source, lines, count, has_blank, outside, terms, prefixes)
 
 
 def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
