@@ -258,3 +258,15 @@ def test_cpu_refuses_a_request_kind_it_does_not_know_and_names_those_it_knows(cp
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "unknown request kind nosuch" in done.stderr and "lookup" in done.stderr
+
+
+def test_copies_of_the_store_are_measured_in_a_forked_child_and_unforked(cpu_data):
+    out = cpu_data / "copies.json"
+    command = [sys.executable, "-m", "bench.copies", "--scale", "1e3", "--keep", str(cpu_data)]
+    command += ["--only", "count_per_theme", "--runs", "2", "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(out.read_text(encoding="utf-8"))["count_per_theme"]
+    assert found["first_ms"] > 0 and found["next_ms"] > 0
+    assert found["copied_mib"] >= found["copied_first_mib"] >= 0
+    assert "unforked_growth_mib" in found
