@@ -541,3 +541,18 @@ def test_the_text_report_writes_iris_with_the_prefixes_of_the_data_files(sources
     assert result.exit_code == 1
     assert "org:hs-neubrandenburg" in result.output
     assert "organisation:hs-neubrandenburg" not in result.output
+
+
+def test_a_prefix_two_files_declare_for_different_namespaces_names_neither_in_reports():
+    from kommunen_kg.rdf.sources import ParsedFile, ParsedSources, SourceFile
+
+    def declaring(name: str, prefixes: dict[str, str]) -> ParsedFile:
+        return ParsedFile(SourceFile(Path(name), "data"), prefixes=prefixes)
+
+    sources = ParsedSources(
+        [
+            declaring("people.ttl", {"x": BASE + "id/person/", "org": BASE + "id/organisation/"}),
+            declaring("talks.ttl", {"x": BASE + "id/talk/", "org": BASE + "id/organisation/"}),
+        ]
+    )
+    assert sources.prefixes() == {"org": BASE + "id/organisation/"}

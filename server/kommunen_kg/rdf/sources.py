@@ -104,8 +104,19 @@ class ParsedSources:
 
     def prefixes(self) -> dict[str, str]:
         """The prefixes the files declare (name -> namespace; a later file's name for a
-        namespace wins), which reports write IRIs with, as the editors read them in the files."""
-        names = {namespace: name for f in self.files for name, namespace in f.prefixes.items()}
+        namespace wins), which reports write IRIs with, as the editors read them in the files.
+        A name that two files declare for different namespaces is left out: in one of them it
+        would read as the other namespace."""
+        meanings: dict[str, set[str]] = {}
+        for f in self.files:
+            for name, namespace in f.prefixes.items():
+                meanings.setdefault(name, set()).add(namespace)
+        names = {
+            namespace: name
+            for f in self.files
+            for name, namespace in f.prefixes.items()
+            if len(meanings[name]) == 1
+        }
         return {name: namespace for namespace, name in names.items()}
 
     def triples(self, graph: str) -> list[ox.Triple]:
