@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import procs
 from .generate import parse_scale
 from .profile import data_and_kinds, data_folder, served_arguments
 from .run import Options
@@ -35,13 +36,8 @@ MIB = 1024 * 1024
 
 
 def _rollup(field: str) -> float:
-    """A field of this process's ``/proc/self/smaps_rollup``, in MiB."""
-    with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
-        for line in rollup:
-            name, _, rest = line.partition(":")
-            if name == field:
-                return int(rest.split()[0]) * 1024 / MIB
-    return 0.0
+    """A field of this process's ``/proc/self/smaps_rollup`` (lowercased name), in MiB."""
+    return procs.rollup("self").get(field, 0) / MIB
 
 
 def _run(store, text: str) -> float:
@@ -60,15 +56,15 @@ def in_a_child(store, item: Item, runs: int) -> dict:
     pid = os.fork()
     if pid == 0:  # the child: measure, report through the pipe, leave without cleaning up
         try:
-            before = _rollup("Private_Dirty")
+            before = _rollup("private_dirty")
             times = [_run(store, cold_variant(item, 0))]
-            after_first = _rollup("Private_Dirty")
+            after_first = _rollup("private_dirty")
             times += [_run(store, cold_variant(item, n)) for n in range(1, runs)]
             found = {
                 "first_ms": round(times[0], 2),
                 "next_ms": round(statistics.median(times[1:]), 2) if runs > 1 else None,
                 "copied_first_mib": round(after_first - before, 1),
-                "copied_mib": round(_rollup("Private_Dirty") - before, 1),
+                "copied_mib": round(_rollup("private_dirty") - before, 1),
             }
             os.write(write, json.dumps(found).encode())
         finally:
@@ -82,10 +78,10 @@ def in_a_child(store, item: Item, runs: int) -> dict:
 
 def unforked(store, item: Item, runs: int) -> float:
     """MiB by which this process's anonymous memory grows over the same runs."""
-    before = _rollup("Anonymous")
+    before = _rollup("anonymous")
     for n in range(runs):
         _run(store, cold_variant(item, n))
-    return round(_rollup("Anonymous") - before, 1)
+    return round(_rollup("anonymous") - before, 1)
 
 
 def measure(folder: Path, options: Options, runs: int) -> dict:

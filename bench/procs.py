@@ -94,12 +94,14 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def _rollup(pid: int) -> dict[str, int]:
+def rollup(pid: int | str) -> dict[str, int]:
+    """The fields of ``/proc/PID/smaps_rollup`` in bytes, by lowercased name (``rss``, ``pss``,
+    ``private_dirty``, ``anonymous``, ...); empty for a process that is gone."""
     values = {}
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             parts = line.split()
-            if len(parts) >= 3 and parts[0] in ("Rss:", "Pss:"):
+            if len(parts) >= 3 and parts[-1] == "kB":
                 values[parts[0][:-1].lower()] = int(parts[1]) * 1024
     except OSError:
         pass
@@ -126,7 +128,7 @@ class Memory:
 
 def memory(pid: int) -> Memory:
     pids = tree(pid)
-    rollups = [_rollup(p) for p in pids]
+    rollups = [rollup(p) for p in pids]
     mib = 1024 * 1024
     return Memory(
         processes=len([r for r in rollups if r]),

@@ -160,8 +160,7 @@ def _with_source_names(prefixes: dict[str, str], declared: dict[str, str]) -> di
     """``prefixes`` with the files' own name for each namespace they declare: an editor looks
     for ``org:stadt-dortmund`` in data/, not for ``organisation:stadt-dortmund``."""
     named = set(declared.values())
-    kept = {k: v for k, v in prefixes.items() if v not in named and k not in declared}
-    return {**kept, **declared}
+    return {**{k: v for k, v in prefixes.items() if v not in named}, **declared}
 
 
 def _shortener(prefixes: dict[str, str]):

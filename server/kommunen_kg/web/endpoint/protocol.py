@@ -68,7 +68,7 @@ READ_ONLY = (
 
 
 # Where the direct path (direct.py) leaves the analysis of a query it vetted and then left to
-# the view (a query for the query processes), so that the view does not vet it again.
+# the view (an error to word, a format to refuse), so that the view does not vet it again.
 VETTED_KEY = "kommunen_kg.vetted"
 # Where it leaves what running a query gave when that is the view's to send: an error to word
 # (a time limit reached, a busy pool) or an answer in a file. The view takes it instead of
